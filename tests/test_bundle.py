@@ -1,0 +1,106 @@
+"""The bundle as a whole: it loads, each plugin loads alone, and it is inert."""
+
+from pathlib import Path
+
+import pelican.tests
+import pytest
+
+import pelican_sujianlin
+
+PELICAN_TEST_CONTENT = Path(pelican.tests.__file__).parent / "content"
+PLUGIN_NAMES = [module.__name__ for module in pelican_sujianlin.PLUGIN_MODULES]
+
+# Files of Pelican's test content that cannot share one build: .rst twins of
+# .md/.html files with the same name, and one that asks for a missing template.
+LEFT_OUT = (
+    "article_with_metadata.rst",
+    "article_with_multiple_authors.rst",
+    "article_with_typogrify_dashes.rst",
+    "article_with_uppercase_metadata.rst",
+    "article_with_template.rst",
+)
+
+PLAIN_POST = """Title: A plain post
+Date: 2024-03-01
+Tags: misc
+
+A post that uses none of the bundle's features, with *emphasis* and
+[a link](https://example.org/).
+"""
+
+
+def test_register_covers_every_plugin_module():
+    assert sorted(PLUGIN_NAMES) == sorted(
+        f"pelican_sujianlin.{name}"
+        for name in (
+            "equations",
+            "read_more",
+            "series",
+            "reader_count",
+            "recent_comments",
+            "citation",
+        )
+    )
+
+
+@pytest.mark.parametrize("plugin", PLUGIN_NAMES)
+def test_each_plugin_loads_alone(build_site, plugin):
+    site = build_site({"plain.md": PLAIN_POST}, PLUGINS=[plugin])
+    assert "A plain post" in site.read("a-plain-post.html")
+    assert site.warnings == []
+
+
+@pytest.mark.parametrize("theme", ["notmyidea", "simple"])
+def test_partials_are_includable_from_builtin_themes(build_site, tmp_path, theme):
+    """A one-file override of a built-in theme can include every partial."""
+    partials = sorted(
+        p.name
+        for p in (
+            Path(pelican_sujianlin.__file__).parent / "templates" / "sujianlin"
+        ).glob("*.html")
+    )
+    includes = "".join(f'{{% include "sujianlin/{name}" %}}' for name in partials)
+    overrides = tmp_path / "overrides"
+    overrides.mkdir()
+    (overrides / "article.html").write_text(
+        '{% extends "!theme/article.html" %}{% block content %}'
+        "{{ super() }}<div id='partials'>" + includes + "</div>{% endblock %}",
+        encoding="utf-8",
+    )
+    site = build_site(
+        {"plain.md": PLAIN_POST},
+        THEME=theme,
+        THEME_TEMPLATES_OVERRIDES=[str(overrides)],
+    )
+    assert "<div id='partials'>" in site.read("a-plain-post.html")
+    assert len(partials) >= 7
+
+
+def test_bundle_is_inert_on_pelican_test_content(build_site):
+    """Pelican's own test content uses none of the features: same bytes."""
+    settings = {
+        "DEFAULT_LANG": "en",
+        "SITEURL": "",
+        "DEFAULT_DATE": "fs",
+        # Its files share titles: name outputs by file name and category.
+        "ARTICLE_URL": "{slug}-{category}.html",
+        "ARTICLE_SAVE_AS": "{slug}-{category}.html",
+        "SLUGIFY_SOURCE": "basename",
+        "IGNORE_FILES": [".#*", *LEFT_OUT],
+    }
+    plain = build_site(PELICAN_TEST_CONTENT, PLUGINS=[], **settings)
+    bundled = build_site(PELICAN_TEST_CONTENT, **settings)
+    plain_files, bundled_files = plain.files(), bundled.files()
+    assert sorted(plain_files) == sorted(bundled_files)
+    changed = [name for name in plain_files if plain_files[name] != bundled_files[name]]
+    assert changed == []
+    assert len(plain_files) > 20
+    assert bundled.warnings == plain.warnings
+
+
+@pytest.mark.parametrize("theme", ["notmyidea", "simple"])
+def test_bundle_is_inert_with_builtin_themes(build_site, theme):
+    content = {"plain.md": PLAIN_POST, "pages/about.md": "Title: About\n\nHello."}
+    plain = build_site(content, PLUGINS=[], THEME=theme, DEFAULT_LANG="en")
+    bundled = build_site(content, THEME=theme, DEFAULT_LANG="en")
+    assert plain.files() == bundled.files()
