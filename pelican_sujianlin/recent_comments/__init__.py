@@ -1,0 +1,275 @@
+"""The ``recent_comments`` plugin: comment threads and a "最近评论" widget.
+
+Sources, usable together: comment files in ``COMMENTS_PATH`` (the layout of
+pelican-comment-system, see :mod:`.files`) and an Isso server's SQLite
+database ``ISSO_DB`` (see :mod:`.isso`). The plugin puts ``recent_comments``
+(newest first) in the template context and, for file comments,
+``article.comments`` (threaded) and ``article.comments_count`` on articles.
+The partials ``sujianlin/recent_comments.html`` and ``sujianlin/comments.html``
+render them; with ``ISSO_URL`` set they embed Isso's client and refresh the
+widget in the browser from Isso's ``/latest``.
+
+Signals: ``initialized`` (keeps ``COMMENTS_PATH`` out of articles, pages and
+static files), ``generator_init`` (makes the partials includable),
+``article_generator_finalized`` (reads the comments, fills the context).
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pelican import signals
+
+from pelican_sujianlin.language import pick
+from pelican_sujianlin.recent_comments import files, isso
+from pelican_sujianlin.recent_comments.comment import (
+    BodyRenderer,
+    Comment,
+    clean_line,
+    excerpt,
+    safe_website,
+)
+from pelican_sujianlin.theme import add_template_loader
+
+logger = logging.getLogger(__name__)
+
+DEFAULTS: dict[str, Any] = {
+    "COMMENTS_PATH": "comments",  # inside the content folder
+    "ISSO_DB": None,  # path of an Isso SQLite database
+    "ISSO_URL": None,  # public URL of the Isso server (embeds its client)
+    "RECENT_COMMENTS_COUNT": 10,
+    "RECENT_COMMENTS_EXCERPT": 35,  # characters of plain text, then …
+    "COMMENTS_AVATAR_URL": "",  # e.g. "https://www.gravatar.com/avatar/{hash}?d=identicon"
+}
+
+
+@dataclass(frozen=True)
+class Options:
+    """This plugin's settings, read once per build."""
+
+    comments_path: Path | None
+    isso_db: Path | None
+    isso_url: str
+    count: int
+    excerpt: int
+    avatar_url: str
+    timezone: str
+    site_path: str
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> Options:
+        def get(key: str) -> Any:
+            value = settings.get(key)
+            return DEFAULTS[key] if value is None else value
+
+        content = Path(settings.get("PATH") or ".")
+        folder = str(get("COMMENTS_PATH")).strip()
+        isso_db = get("ISSO_DB")
+        return cls(
+            comments_path=content / folder if folder else None,
+            isso_db=Path(str(isso_db)) if isso_db else None,
+            isso_url=str(get("ISSO_URL") or "").rstrip("/"),
+            count=positive_int(settings, "RECENT_COMMENTS_COUNT"),
+            excerpt=positive_int(settings, "RECENT_COMMENTS_EXCERPT"),
+            avatar_url=str(get("COMMENTS_AVATAR_URL") or ""),
+            timezone=str(settings.get("TIMEZONE") or "UTC"),
+            site_path=urlsplit(str(settings.get("SITEURL") or "")).path.rstrip("/"),
+        )
+
+    @property
+    def enabled(self) -> bool:
+        has_files = self.comments_path is not None and self.comments_path.is_dir()
+        return has_files or bool(self.isso_db or self.isso_url)
+
+
+def positive_int(settings: Mapping[str, Any], key: str) -> int:
+    value = settings.get(key, DEFAULTS[key])
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if number <= 0:
+        logger.warning(
+            "%s = %r is not a positive whole number: using %d",
+            key,
+            value,
+            DEFAULTS[key],
+        )
+        return DEFAULTS[key]
+    return number
+
+
+def labels(settings: Mapping[str, Any]) -> dict[str, str]:
+    """The partials' words, in the site's language."""
+    return {
+        "recent": pick(settings, "最近评论", "Recent comments"),
+        "comments": pick(settings, "评论", "Comments"),
+        "anonymous": pick(settings, "匿名", "Anonymous"),
+        "on": pick(settings, "评论于", "on"),
+    }
+
+
+def exclude_comments_path(pelican) -> None:
+    """Add ``COMMENTS_PATH`` to the article, page and static excludes, once."""
+    settings = pelican.settings
+    folder = settings.get("COMMENTS_PATH")
+    folder = str(DEFAULTS["COMMENTS_PATH"] if folder is None else folder).strip("/")
+    if not folder:
+        return
+    for key in ("ARTICLE_EXCLUDES", "PAGE_EXCLUDES", "STATIC_EXCLUDES"):
+        excludes = list(settings.get(key) or [])
+        if folder not in excludes:
+            settings[key] = [*excludes, folder]
+
+
+def all_articles(generator) -> list[Any]:
+    """Published articles first, then hidden ones and translations."""
+    lists = ("articles", "hidden_articles", "translations", "hidden_translations")
+    return [a for name in lists for a in getattr(generator, name, [])]
+
+
+def index_by_slug(articles: Iterable[Any]) -> dict[str, list[Any]]:
+    by_slug: dict[str, list[Any]] = {}
+    for article in articles:
+        by_slug.setdefault(article.slug, []).append(article)
+    return by_slug
+
+
+def index_by_uri(articles: Iterable[Any], site_path: str) -> dict[str, Any]:
+    """Every way an Isso thread URI may name an article, first article wins."""
+    by_uri: dict[str, Any] = {}
+    for article in articles:
+        for uri in (f"{site_path}/{article.url}", article.url):
+            by_uri.setdefault(isso.uri_key(uri), article)
+    return by_uri
+
+
+def attach_file_comments(
+    options: Options, generator, by_slug: Mapping[str, list[Any]]
+) -> list[Comment]:
+    """Read comment files, thread them onto articles; return all of them."""
+    render = BodyRenderer(raw_html=True, math=True)
+    threads = files.load(options.comments_path, by_slug, render, generator.settings)
+    every: list[Comment] = []
+    for slug, (top, count) in threads.items():
+        primary = by_slug[slug][0]
+        for comment in files.walk(top):
+            comment.article = primary
+            comment.url = f"{primary.url}#{comment.anchor}"
+            if options.avatar_url and comment.avatar:
+                comment.avatar = options.avatar_url.replace("{hash}", comment.avatar)
+            else:
+                comment.avatar = ""
+            every.append(comment)
+        for article in by_slug[slug]:
+            article.comments = top
+            article.comments_count = count
+    return every
+
+
+def isso_comments(options: Options, articles: list[Any]) -> list[tuple[Any, Any]]:
+    """Published Isso comments that belong to an article, newest first."""
+    rows = isso.read_published(options.isso_db)
+    if not rows:
+        return []
+    by_uri = index_by_uri(articles, options.site_path)
+    matched, unmatched = [], {}
+    for row in rows:
+        article = by_uri.get(isso.uri_key(row.uri))
+        if article is None:
+            unmatched[row.uri] = unmatched.get(row.uri, 0) + 1
+        else:
+            matched.append((row, article))
+    if unmatched:
+        logger.warning(
+            "Isso database %s: %d published comment(s) in %d thread(s) "
+            "match no article and are not listed: %s",
+            options.isso_db,
+            sum(unmatched.values()),
+            len(unmatched),
+            ", ".join(sorted(unmatched)[:10]),
+        )
+    return matched
+
+
+def comment_from_isso(
+    row: isso.IssoRow, article: Any, options: Options, render, words
+) -> Comment:
+    try:
+        zone = ZoneInfo(options.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = None
+    anchor = f"isso-{row.id}"
+    return Comment(
+        anchor=anchor,
+        author=clean_line(row.author) or words["anonymous"],
+        date=row.created.astimezone(zone) if zone else row.created,
+        excerpt=excerpt(render(row.text), options.excerpt),
+        website=safe_website(row.website),
+        source="isso",
+        slug=str(row.id),
+        article=article,
+        url=f"{article.url}#{anchor}",
+    )
+
+
+def newest(
+    file_comments: list[Comment], isso_rows: list[tuple[Any, Any]], count: int
+) -> list[Any]:
+    entries = [(c.date.timestamp(), c) for c in file_comments]
+    entries += [(row.created.timestamp(), (row, article)) for row, article in isso_rows]
+    return [item for _, item in heapq.nlargest(count, entries, key=lambda e: e[0])]
+
+
+def collect(generator) -> None:
+    """``article_generator_finalized``: read every source, fill the context."""
+    options = Options.from_settings(generator.settings)
+    if not options.enabled:
+        return
+    articles = all_articles(generator)
+    words = labels(generator.settings)
+    file_comments: list[Comment] = []
+    if options.comments_path is not None and options.comments_path.is_dir():
+        file_comments = attach_file_comments(
+            options, generator, index_by_slug(articles)
+        )
+    isso_rows = isso_comments(options, articles) if options.isso_db else []
+    recent: list[Comment] = []
+    isso_render = None
+    for item in newest(file_comments, isso_rows, options.count):
+        if isinstance(item, Comment):
+            item.excerpt = excerpt(item.body, options.excerpt)
+            recent.append(item)
+        else:
+            isso_render = isso_render or BodyRenderer(raw_html=False, math=False)
+            recent.append(comment_from_isso(*item, options, isso_render, words))
+    if options.isso_url:
+        for article in articles:
+            article.isso_uri = f"{options.site_path}/{article.url}"
+    generator.context["recent_comments"] = recent
+    generator.context["recent_comments_labels"] = words
+    generator.context["recent_comments_isso"] = {
+        "url": options.isso_url,
+        "count": options.count,
+        "excerpt": options.excerpt,
+        "base": site_origin(generator.settings),
+    }
+
+
+def site_origin(settings: Mapping[str, Any]) -> str:
+    parts = urlsplit(str(settings.get("SITEURL") or ""))
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def register() -> None:
+    """Connect this plugin to Pelican's signals."""
+    signals.initialized.connect(exclude_comments_path)
+    signals.generator_init.connect(add_template_loader)
+    signals.article_generator_finalized.connect(collect)

@@ -1,0 +1,182 @@
+"""One comment, and the text functions that make its parts safe for templates.
+
+Every comment field is untrusted. :class:`Comment` holds only values that are
+already safe to print as they are: ``author`` and ``excerpt`` are HTML-escaped
+plain text, ``website`` is an escaped http(s) URL or empty, ``body`` is HTML
+sanitised by nh3, ``anchor`` contains only word characters, dots and dashes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import markdown
+import nh3
+
+try:  # owned by the equations plugin (cross-plugin agreement 3)
+    from pelican_sujianlin.math_markdown import MathExtension
+except ImportError:  # pragma: no cover - only while that module is being written
+    MathExtension = None
+
+ALLOWED_TAGS = {
+    "a",
+    "p",
+    "br",
+    "em",
+    "strong",
+    "del",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "sub",
+    "sup",
+    "hr",
+    "span",
+    "div",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "span": {"class"}, "div": {"class"}}
+LINK_REL = "nofollow ugc noopener"
+SAFE_SCHEMES = {"http", "https"}
+
+TAG_RE = re.compile(r"<[^>]*>")
+SPACE_RE = re.compile(r"\s+")
+MATH_RE = re.compile(
+    r"\$\$(.+?)\$\$|\$([^$]+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]|\\(?:begin|end)\{[^}]*\}",
+    re.DOTALL,
+)
+ANCHOR_UNSAFE_RE = re.compile(r"[^\w.-]+")
+
+
+@dataclass(eq=False)
+class Comment:
+    """A published comment, every field safe to print (see the module doc)."""
+
+    anchor: str
+    author: str
+    date: datetime
+    excerpt: str = ""
+    body: str = ""
+    website: str = ""
+    avatar: str = ""
+    source: str = "file"
+    slug: str = ""
+    replyto: str = ""
+    source_path: str = ""
+    article: Any = None
+    url: str = ""
+    replies: list[Comment] = field(default_factory=list)
+    raw_text: str = field(default="", repr=False)
+
+    @property
+    def id(self) -> str:
+        return self.anchor
+
+    @property
+    def date_text(self) -> str:
+        return self.date.strftime("%Y-%m-%d %H:%M")
+
+    @property
+    def iso_date(self) -> str:
+        return self.date.isoformat()
+
+    @property
+    def timestamp(self) -> float:
+        return self.date.timestamp()
+
+
+def make_markdown(*, raw_html: bool, math: bool) -> markdown.Markdown:
+    """A Markdown instance to reuse for many comments (``reset()`` between them).
+
+    ``raw_html=False`` renders the way Isso does: HTML and entities typed in a
+    comment are shown as text, not interpreted.
+    """
+    extensions: list[Any] = ["fenced_code", "sane_lists"]
+    if math and MathExtension is not None:
+        extensions.insert(0, MathExtension())
+    md = markdown.Markdown(extensions=extensions)
+    if not raw_html:
+        md.preprocessors.deregister("html_block")
+        for name in ("html", "entity", "automail"):
+            md.inlinePatterns.deregister(name)
+    return md
+
+
+def make_cleaner() -> nh3.Cleaner:
+    """The sanitiser every comment body goes through."""
+    return nh3.Cleaner(
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        clean_content_tags={"script", "style"},
+        url_schemes=SAFE_SCHEMES,
+        url_relative="deny",
+        link_rel=LINK_REL,
+    )
+
+
+class BodyRenderer:
+    """Markdown to sanitised HTML with one Markdown instance and one cleaner."""
+
+    def __init__(self, *, raw_html: bool = True, math: bool = True) -> None:
+        self.md = make_markdown(raw_html=raw_html, math=math)
+        self.cleaner = make_cleaner()
+
+    def __call__(self, text: str) -> str:
+        self.md.reset()
+        return self.cleaner.clean(self.md.convert(text))
+
+
+def plain_text(html_text: str) -> str:
+    """The visible text of sanitised HTML: tags dropped, math delimiters dropped,
+    entities decoded, whitespace collapsed. The result is NOT escaped."""
+    text = html.unescape(TAG_RE.sub("", html_text))
+    text = MATH_RE.sub(lambda m: next((g for g in m.groups() if g), ""), text)
+    return SPACE_RE.sub(" ", text).strip()
+
+
+def excerpt(html_text: str, length: int) -> str:
+    """An escaped plain-text excerpt of at most ``length`` characters, then …"""
+    text = plain_text(html_text)
+    if len(text) > length:
+        text = text[:length].rstrip() + "…"
+    return html.escape(text)
+
+
+def clean_line(text: str) -> str:
+    """Untrusted one-line text (an author's name), escaped."""
+    return html.escape(SPACE_RE.sub(" ", text).strip())
+
+
+def safe_website(url: str) -> str:
+    """An escaped absolute http(s) URL, or "" for anything else."""
+    url = url.strip()
+    if not url or any(ch.isspace() or ord(ch) < 32 for ch in url):
+        return ""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    if parts.scheme.lower() not in SAFE_SCHEMES or not parts.netloc:
+        return ""
+    return html.escape(url, quote=True)
+
+
+def safe_anchor(name: str) -> str:
+    """A fragment-safe identifier made of word characters, dots and dashes."""
+    return ANCHOR_UNSAFE_RE.sub("-", name.strip()).strip("-.")
+
+
+def avatar_hash(email: str) -> str:
+    """The Gravatar-style MD5 hash of an email (the email itself is never kept)."""
+    email = email.strip().lower()
+    if not email:
+        return ""
+    return hashlib.md5(email.encode("utf-8"), usedforsecurity=False).hexdigest()

@@ -1,0 +1,241 @@
+"""Comments kept as files, in the layout of pelican-comment-system.
+
+``COMMENTS_PATH/<article-slug>/<name>.md``: one Markdown file per comment,
+metadata lines first (``author``, ``date``, optional ``website``, ``email``,
+``slug``, ``replyto``), then a blank line and the body. A comment's identifier
+is its ``slug`` metadata, else its file name without the extension; ``replyto``
+names the parent's identifier.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pelican.utils import get_date, set_date_tzinfo
+
+from pelican_sujianlin.recent_comments.comment import (
+    Comment,
+    avatar_hash,
+    clean_line,
+    safe_anchor,
+    safe_website,
+)
+
+logger = logging.getLogger(__name__)
+
+META_RE = re.compile(r"^([A-Za-z][\w-]*)[ \t]*:[ \t]*(.*)$")
+MARKDOWN_SUFFIXES = {".md", ".markdown", ".mkd", ".mdown"}
+
+
+def split_metadata(text: str) -> tuple[dict[str, str], str]:
+    """Split a comment file into its metadata (keys lower-cased) and its body."""
+    lines = text.lstrip("\ufeff").splitlines()
+    start = 1 if lines and lines[0].strip() == "---" else 0
+    meta: dict[str, str] = {}
+    last = None
+    body_start = len(lines)
+    for number in range(start, len(lines)):
+        line = lines[number]
+        match = META_RE.match(line)
+        if match:
+            last = match[1].lower()
+            meta[last] = match[2].strip()
+        elif last and line[:1] in (" ", "\t") and line.strip():
+            meta[last] = f"{meta[last]} {line.strip()}"
+        else:
+            skip = line.strip() in ("", "---", "...")
+            body_start = number + 1 if skip else number
+            break
+    return meta, "\n".join(lines[body_start:])
+
+
+def parse_date(value: str, timezone: str) -> datetime:
+    """A comment date as an aware datetime; ValueError when it does not parse."""
+    date = get_date(value)
+    return set_date_tzinfo(date, timezone)
+
+
+def read_comment(
+    path: Path, render: Callable[[str], str], settings: Mapping[str, Any]
+) -> Comment | None:
+    """One comment file as a :class:`Comment`, or None (with a warning)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        logger.warning("Comment %s cannot be read: %s", path, error)
+        return None
+    meta, body = split_metadata(text)
+    missing = [key for key in ("author", "date") if not meta.get(key)]
+    if missing:
+        logger.warning("Comment %s has no %s: skipped", path, " and no ".join(missing))
+        return None
+    try:
+        date = parse_date(meta["date"], settings.get("TIMEZONE") or "UTC")
+    except (ValueError, OverflowError):
+        logger.warning(
+            "Comment %s has a date that does not parse: %r", path, meta["date"]
+        )
+        return None
+    slug = safe_anchor(meta.get("slug") or path.stem)
+    if not slug:
+        logger.warning("Comment %s has an empty identifier: skipped", path)
+        return None
+    return Comment(
+        anchor=f"comment-{slug}",
+        author=clean_line(meta["author"]),
+        date=date,
+        body=render(body),
+        website=safe_website(meta.get("website", "")),
+        avatar=avatar_hash(meta.get("email", "")),
+        source="file",
+        slug=slug,
+        replyto=safe_anchor(meta.get("replyto", "")),
+        source_path=str(path),
+    )
+
+
+def read_folder(
+    folder: Path, render: Callable[[str], str], settings: Mapping[str, Any]
+) -> list[Comment]:
+    """Every readable comment of one article's folder, in date order."""
+    comments: list[Comment] = []
+    seen: set[str] = set()
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith("."):
+            continue
+        if not path.is_file() or path.suffix.lower() not in MARKDOWN_SUFFIXES:
+            logger.warning(
+                "Comment folder entry %s is not a Markdown file: skipped", path
+            )
+            continue
+        comment = read_comment(path, render, settings)
+        if comment is None:
+            continue
+        if comment.slug in seen:
+            unique = unused_name(comment.slug, seen)
+            logger.warning(
+                "Comment %s repeats the identifier %r; it is renamed %r",
+                path,
+                comment.slug,
+                unique,
+            )
+            comment.slug, comment.anchor = unique, f"comment-{unique}"
+        seen.add(comment.slug)
+        comments.append(comment)
+    comments.sort(key=lambda c: (c.date, c.slug))
+    return comments
+
+
+def unused_name(name: str, taken: set[str]) -> str:
+    """``name-2``, ``name-3``... the first not in ``taken``."""
+    number = 2
+    while f"{name}-{number}" in taken:
+        number += 1
+    return f"{name}-{number}"
+
+
+def thread(comments: list[Comment]) -> tuple[list[Comment], list[Comment]]:
+    """Nest replies inside their parents.
+
+    Returns the top-level comments and the orphans: replies whose ``replyto``
+    names no comment of the folder (or forms a cycle). Orphans are kept at the
+    top level, so nothing disappears; the caller warns about them.
+    """
+    by_slug = {c.slug: c for c in comments}
+    top: list[Comment] = []
+    orphans: list[Comment] = []
+    for comment in comments:
+        comment.replies = []
+    for comment in comments:
+        parent = by_slug.get(comment.replyto) if comment.replyto else None
+        if comment.replyto and (parent is None or forms_cycle(comment, by_slug)):
+            orphans.append(comment)
+            top.append(comment)
+        elif parent is None:
+            top.append(comment)
+        else:
+            parent.replies.append(comment)
+    return top, orphans
+
+
+def forms_cycle(comment: Comment, by_slug: Mapping[str, Comment]) -> bool:
+    """True when following ``replyto`` from ``comment`` comes back to it."""
+    seen: set[str] = set()
+    current = comment
+    while current.replyto:
+        parent = by_slug.get(current.replyto)
+        if parent is None or parent.slug in seen:
+            return False
+        if parent is comment:
+            return True
+        seen.add(parent.slug)
+        current = parent
+    return False
+
+
+def walk(comments: list[Comment]):
+    """Every comment of a thread, parents before their replies."""
+    for comment in comments:
+        yield comment
+        yield from walk(comment.replies)
+
+
+def load(
+    root: Path,
+    slugs: Mapping[str, Any],
+    render: Callable[[str], str],
+    settings: Mapping[str, Any],
+) -> dict[str, tuple[list[Comment], int]]:
+    """Read ``root``: for each known article slug, its threaded comments and count.
+
+    Folders naming no article and orphan replies are reported in warnings.
+    """
+    threads: dict[str, tuple[list[Comment], int]] = {}
+    if not root.is_dir():
+        return threads
+    orphan_count = 0
+    for folder in sorted(root.iterdir()):
+        if folder.name.startswith("."):
+            continue
+        if not folder.is_dir():
+            logger.warning(
+                "Comment file %s is not inside an article's folder "
+                "(%s/<slug>/): skipped",
+                folder,
+                root,
+            )
+            continue
+        if folder.name not in slugs:
+            files = [p for p in folder.iterdir() if not p.name.startswith(".")]
+            logger.warning(
+                "Comment folder %s names no article (slug %r): "
+                "its %d comment(s) are not shown",
+                folder,
+                folder.name,
+                len(files),
+            )
+            continue
+        comments = read_folder(folder, render, settings)
+        top, orphans = thread(comments)
+        for orphan in orphans:
+            logger.warning(
+                "Comment %s replies to %r, which is not a comment of this article: "
+                "shown at the top level",
+                orphan.source_path,
+                orphan.replyto,
+            )
+        orphan_count += len(orphans)
+        threads[folder.name] = (top, len(comments))
+    if orphan_count:
+        logger.warning(
+            "%d orphan comment(s) in %s replied to nothing "
+            "and are shown at the top level",
+            orphan_count,
+            root,
+        )
+    return threads
