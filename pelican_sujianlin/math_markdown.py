@@ -1,0 +1,324 @@
+"""Keep TeX away from Markdown: the ``MathExtension`` for Python-Markdown.
+
+TeX written in a Markdown post (``$...$``, ``$$...$$``, ``\\(...\\)``,
+``\\[...\\]``, ``\\begin{equation}...\\end{equation}`` and the other display
+environments) is found before Markdown parses the text and handed to
+Markdown's ``htmlStash`` as raw HTML, so ``_``, ``*``, ``\\\\``, brackets,
+``<``, ``>`` and ``&`` inside it reach the page as TeX (HTML-escaped, which the
+browser undoes before MathJax reads the text). Equation references written in
+running text (``\\eqref{eq:loss}``, ``\\ref{...}``) are protected the same way.
+
+Rules (those of pandoc's ``tex_math_dollars``):
+
+- ``$`` opens inline math only when a non-space character follows it; the
+  first unescaped ``$`` after it closes it, and must have a non-space
+  character before it and no digit after it (else there is no math there);
+  inline math never spans a blank line. "$5 和 $10" is therefore not math.
+- ``\\$`` is a literal dollar. It, and every ``$`` that is not math in a
+  document that has math, becomes ``<span class="tex-dollar">$</span>`` so
+  that MathJax (which does not know pandoc's rule) cannot pair it.
+- Code spans, fenced code blocks, indented code blocks, HTML tags and comments,
+  autolinks and link destinations are left exactly as they are.
+- Multi-line math inside a blockquote loses the ``>`` prefixes of its
+  continuation lines.
+
+The same delimiter rules serve the ``equations`` plugin when it scans the
+HTML of an article (:func:`math_span_end`).
+
+The preprocessor runs at priority 24: after ``normalize_whitespace`` (30,
+which would delete the stash's STX/ETX characters), after ``meta`` (27, so
+metadata lines stay text) and after ``fenced_code`` (25).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from markdown import Markdown
+from markdown.extensions import Extension
+from markdown.preprocessors import Preprocessor
+
+#: Environments MathJax typesets on their own (outside ``$$``), starred or not.
+MATH_ENVIRONMENTS = frozenset(
+    name + star
+    for name in (
+        "equation",
+        "align",
+        "alignat",
+        "flalign",
+        "gather",
+        "multline",
+        "eqnarray",
+        "displaymath",
+        "math",
+    )
+    for star in ("", "*")
+)
+
+#: The HTML written for a dollar that is not math.
+DOLLAR_HTML = '<span class="tex-dollar">$</span>'
+
+PRIORITY = 24
+
+_ESCAPE_OR_DOUBLE_DOLLAR = re.compile(r"\\.|\$\$", re.S)
+_ESCAPE_OR_DOLLAR_OR_BLANK = re.compile(r"\\.|\$|\n[ \t]*\n", re.S)
+_ESCAPE_OR_BLANK = re.compile(r"\\.|\n[ \t]*\n", re.S)
+_ESCAPE = re.compile(r"\\.", re.S)
+_BEGIN = re.compile(r"\\begin\{([A-Za-z]+\*?)\}")
+_CLOSERS = {"\\(": "\\)", "\\[": "\\]"}
+
+
+def math_span_end(text: str, start: int) -> int | None:
+    """End (exclusive) of the math span opening at ``text[start]``, or None.
+
+    ``text[start:]`` starts with ``$``, ``$$``, ``\\(``, ``\\[`` or
+    ``\\begin{ENV}``; None when that opener does not begin math by the rules
+    in the module docstring.
+    """
+    if text.startswith("$$", start):
+        return _double_dollar_end(text, start)
+    if text.startswith("$", start):
+        return _dollar_end(text, start)
+    opener = text[start : start + 2]
+    if opener in _CLOSERS:
+        return _bracket_end(text, start, opener)
+    match = _BEGIN.match(text, start)
+    if match and match.group(1) in MATH_ENVIRONMENTS:
+        return _environment_end(text, match)
+    return None
+
+
+def _double_dollar_end(text: str, start: int) -> int | None:
+    for match in _ESCAPE_OR_DOUBLE_DOLLAR.finditer(text, start + 2):
+        if match.group() == "$$":
+            if not text[start + 2 : match.start()].strip():
+                return None
+            return match.end()
+    return None
+
+
+def _dollar_end(text: str, start: int) -> int | None:
+    after = start + 1
+    if after >= len(text) or text[after].isspace():
+        return None
+    for match in _ESCAPE_OR_DOLLAR_OR_BLANK.finditer(text, after):
+        token = match.group()
+        if token == "$":
+            end = match.end()
+            space_before = text[match.start() - 1].isspace()
+            digit_after = end < len(text) and text[end].isdigit()
+            return None if space_before or digit_after else end
+        if token[0] == "\n":
+            return None
+    return None
+
+
+def _bracket_end(text: str, start: int, opener: str) -> int | None:
+    closer = _CLOSERS[opener]
+    pattern = _ESCAPE_OR_BLANK if opener == "\\(" else _ESCAPE
+    for match in pattern.finditer(text, start + 2):
+        token = match.group()
+        if token == closer:
+            return match.end()
+        if token[0] == "\n":
+            return None
+    return None
+
+
+def _environment_end(text: str, begin: re.Match[str]) -> int | None:
+    name = re.escape(begin.group(1))
+    depth = 1
+    pattern = re.compile(rf"\\(begin|end)\{{{name}\}}")
+    for match in pattern.finditer(text, begin.end()):
+        depth += 1 if match.group(1) == "begin" else -1
+        if depth == 0:
+            return match.end()
+    return None
+
+
+# --- finding the math in Markdown source -------------------------------------
+
+_FENCE = re.compile(r"[ \t]*(`{3,}|~{3,})")
+_LIST_ITEM = re.compile(r"[ \t]{0,3}(?:[*+-]|\d+[.)])[ \t]")
+_QUOTE_PREFIX = re.compile(r"[ \t]*(?:>[ \t]?)+")
+
+_TOKEN = re.compile(
+    r"""
+    (?P<code>`+)
+    | (?P<skip>
+        <!--.*?-->
+      | </?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>
+      | <[A-Za-z][A-Za-z0-9+.-]*:[^<>\s]*>
+      | \]\([^()\s]*(?:\([^()\s]*\)[^()\s]*)*(?:\s+"[^"\n]*")?\)
+      | \\[\\`]
+      )
+    | (?P<ref>\\(?:eq)?ref\{[^{}\s]+\})
+    | (?P<dollar_escape>\\\$)
+    | (?P<math>\\[(\[]|\\begin\{|\$)
+    """,
+    re.S | re.X,
+)
+
+
+def code_lines(lines: list[str]) -> list[bool]:
+    """Which lines are code (fenced or indented), approximately as Markdown sees it.
+
+    Indented code needs four spaces after a blank line, eight inside a list.
+    """
+    flags: list[bool] = []
+    fence: tuple[str, int] | None = None
+    in_list = in_code = False
+    previous_blank = True
+    for line in lines:
+        if fence:
+            flags.append(True)
+            closing = _FENCE.match(line)
+            if closing and closing.group(1)[0] == fence[0]:
+                fence = None if len(closing.group(1)) >= fence[1] else fence
+            continue
+        opening = _FENCE.match(line)
+        if opening:
+            fence = (opening.group(1)[0], len(opening.group(1)))
+            flags.append(True)
+            previous_blank = in_code = False
+            continue
+        if not line.strip():
+            flags.append(in_code)
+            previous_blank = True
+            continue
+        indent = len(line.expandtabs(4)) - len(line.expandtabs(4).lstrip())
+        if indent < 4:
+            if _LIST_ITEM.match(line):
+                in_list = True
+            elif previous_blank:
+                in_list = False
+            in_code = False
+        elif indent >= (8 if in_list else 4) and (previous_blank or in_code):
+            in_code = True
+        else:
+            in_code = False
+        flags.append(in_code)
+        previous_blank = False
+    return flags
+
+
+def _unquote(tex: str, text: str, start: int) -> str:
+    """Drop the blockquote ``>`` prefixes from continuation lines of ``tex``."""
+    line_start = text.rfind("\n", 0, start) + 1
+    prefix = _QUOTE_PREFIX.match(text, line_start)
+    if "\n" not in tex or not prefix or prefix.end() > start:
+        return tex
+    depth = prefix.group().count(">")
+    continuation = re.compile(rf"(?m)^[ \t]*(?:>[ \t]?){{1,{depth}}}")
+    first, rest = tex.split("\n", 1)
+    return first + "\n" + continuation.sub("", rest)
+
+
+def find_markdown_math(text: str) -> tuple[list[tuple[int, int, str]], bool]:
+    """Spans of ``text`` (no code in it) to stash, with the HTML for each.
+
+    Returns ``(spans, has_math)``; lone dollars are in ``spans`` only when
+    the text has math.
+    """
+    spans: list[tuple[int, int, str]] = []
+    lone_dollars: list[int] = []
+    has_math = False
+    position = 0
+    while True:
+        match = _TOKEN.search(text, position)
+        if not match:
+            break
+        kind = match.lastgroup
+        position = match.end()
+        if kind == "code":
+            closing = re.compile(rf"(?<!`){match.group()}(?!`)")
+            close = closing.search(text, match.end())
+            blank = text.find("\n\n", match.end())
+            if close and (blank < 0 or close.start() < blank):
+                position = close.end()
+        elif kind == "ref":
+            spans.append((match.start(), match.end(), html.escape(match.group())))
+        elif kind == "dollar_escape":
+            spans.append((match.start(), match.end(), DOLLAR_HTML))
+        elif kind == "math":
+            end = math_span_end(text, match.start())
+            if end is None:
+                if match.group() == "$":
+                    lone_dollars.append(match.start())
+                continue
+            tex = _unquote(text[match.start() : end], text, match.start())
+            spans.append((match.start(), end, html.escape(tex, quote=False)))
+            has_math = True
+            position = end
+    if has_math:
+        spans.extend((start, start + 1, DOLLAR_HTML) for start in lone_dollars)
+        spans.sort()
+    return spans, has_math
+
+
+def protect_math(text: str, store) -> str:
+    """``text`` with its math (and references) replaced by ``store(html)``.
+
+    ``store`` takes raw HTML and returns the placeholder to put in its place
+    (``md.htmlStash.store`` in the extension; anything in tests).
+    """
+    lines = text.split("\n")
+    flags = code_lines(lines)
+    out: list[str] = []
+    chunk: list[str] = []
+
+    def flush() -> None:
+        if chunk:
+            out.append(_replace(("\n".join(chunk)), store))
+            chunk.clear()
+
+    for line, is_code in zip(lines, flags, strict=True):
+        if is_code:
+            flush()
+            out.append(line)
+        else:
+            chunk.append(line)
+    flush()
+    return "\n".join(out)
+
+
+def _replace(text: str, store) -> str:
+    if "$" not in text and "\\" not in text:
+        return text
+    spans, _ = find_markdown_math(text)
+    if not spans:
+        return text
+    parts: list[str] = []
+    last = 0
+    for start, end, raw in spans:
+        parts.append(text[last:start])
+        parts.append(store(raw))
+        last = end
+    parts.append(text[last:])
+    return "".join(parts)
+
+
+class MathPreprocessor(Preprocessor):
+    """Stash every math span (and lone dollar) of the source as raw HTML."""
+
+    def run(self, lines: list[str]) -> list[str]:
+        text = "\n".join(lines)
+        if "$" not in text and "\\" not in text:
+            return lines
+        return protect_math(text, self.md.htmlStash.store).split("\n")
+
+
+class MathExtension(Extension):
+    """Protect TeX from Markdown: ``Markdown(extensions=[MathExtension()])``.
+
+    It has no options; one instance may serve many ``Markdown`` objects.
+    """
+
+    def extendMarkdown(self, md: Markdown) -> None:
+        md.preprocessors.register(MathPreprocessor(md), "sujianlin_math", PRIORITY)
+
+
+def makeExtension(**kwargs) -> MathExtension:
+    """Let Markdown load it by name: ``"pelican_sujianlin.math_markdown"``."""
+    return MathExtension(**kwargs)
