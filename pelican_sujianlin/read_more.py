@@ -1,13 +1,545 @@
-"""The ``read_more`` plugin (work in progress: registered, does nothing yet).
+"""The ``read_more`` plugin: summaries cut at ``<!--more-->``, ending in a link.
 
-Signals: ``generator_init`` (makes the bundle's partials includable).
+The author writes ``<!--more-->`` (any spacing and case; ``READ_MORE_MARKER``
+changes it) anywhere in an article or page, in Markdown, HTML or reST (where a
+comment ``.. more`` reaches the HTML as ``<!-- more -->``). The summary is
+everything before the marker, repaired into balanced HTML, and ends with
+``<a class="read-more" href="ARTICLE_URL#more">点击阅读全文...</a>``. The
+article shows ``<span id="more"></span>`` where the marker stood. Text that is
+mostly CJK and has no marker is cut by characters instead of Pelican's words.
+An author's ``Summary:`` wins over the marker. ``content.has_more`` tells
+templates whether the article goes on past its summary.
+
+How it fits into Pelican: the work happens at ``article_generator_finalized``
+and ``page_generator_finalized``, after the content cache was saved (so cached
+objects stay pristine) and after other plugins (equations) finished their
+``_content``. A content object that gets a plugin summary receives its own
+``get_summary(siteurl)`` (see :class:`ReadMoreSummary`), which resolves
+intra-site links and the read-more link for each ``siteurl`` a writer asks for:
+relative URLs on pages at any depth, absolute URLs in feeds. Content the plugin
+has nothing to do for is left exactly as Pelican made it.
+
+Signals: ``article_generator_finalized``, ``page_generator_finalized``,
+``generator_init`` (makes the bundle's partials includable).
 """
+
+from __future__ import annotations
+
+import logging
+import posixpath
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from itertools import chain
+from typing import Any
+from urllib.parse import urljoin
 
 from pelican import signals
 
+from pelican_sujianlin.language import pick
 from pelican_sujianlin.theme import add_template_loader
+
+logger = logging.getLogger(__name__)
+
+DEFAULTS: dict[str, Any] = {
+    # The marker; HTML comment markers match with any spacing and case.
+    "READ_MORE_MARKER": "<!--more-->",
+    # The link's text (HTML); None means by DEFAULT_LANG.
+    "READ_MORE_TEXT": None,
+    # False: the summary gets no link (for themes that print their own).
+    "READ_MORE_LINK": True,
+    # Characters kept of a CJK text without a marker; None: Pelican's summary.
+    "READ_MORE_CJK_LENGTH": 150,
+}
+TEXT_ZH = "点击阅读全文..."
+TEXT_EN = "Read more…"
+
+ANCHOR = '<span id="more"></span>'
+# Stands for the article's URL in a cut summary until a siteurl is known.
+URL_PLACEHOLDER = "\x00read-more-url\x00"
+
+
+@dataclass(frozen=True)
+class Options:
+    """The plugin's settings, read once per generator from Pelican's settings."""
+
+    marker: re.Pattern[str]
+    text: str
+    link: bool
+    cjk_length: int | None
+    ellipsis: str
+    relative_urls: bool
+    summary_max_length: int | None
+    summary_max_paragraphs: int | None
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> Options:
+        value = {key: settings.get(key, default) for key, default in DEFAULTS.items()}
+        text = value["READ_MORE_TEXT"]
+        return cls(
+            marker=marker_pattern(str(value["READ_MORE_MARKER"])),
+            text=pick(settings, TEXT_ZH, TEXT_EN) if text is None else str(text),
+            link=bool(value["READ_MORE_LINK"]),
+            cjk_length=value["READ_MORE_CJK_LENGTH"] or None,
+            ellipsis=settings.get("SUMMARY_END_SUFFIX") or "…",
+            relative_urls=bool(settings.get("RELATIVE_URLS")),
+            summary_max_length=settings.get("SUMMARY_MAX_LENGTH"),
+            summary_max_paragraphs=settings.get("SUMMARY_MAX_PARAGRAPHS"),
+        )
+
+
+# --- finding the marker ---------------------------------------------------------
+
+
+def marker_pattern(marker: str) -> re.Pattern[str]:
+    """A case-insensitive pattern for ``marker`` that allows any spacing.
+
+    ``<!--more-->`` also matches ``<!-- more -->`` and ``<!--  MORE-->``.
+    """
+    comment = re.fullmatch(r"<!--(.*?)-->", marker.strip(), re.S)
+    if comment:
+        words = comment.group(1).split()
+        body = r"\s+".join(map(re.escape, words))
+        return re.compile(rf"<!--\s*{body}\s*-->", re.I)
+    words = marker.split()
+    if not words:
+        raise ValueError("READ_MORE_MARKER is empty")
+    return re.compile(r"\s+".join(map(re.escape, words)), re.I)
+
+
+# Stretches of HTML where a marker is text, not a marker: comments (in HTML a
+# comment ends at the first "-->"), code and raw-text elements, and tags (a
+# marker inside an attribute value).
+SKIPPED = (
+    r"<!--.*?-->"
+    r"|<(?P<raw>pre|code|script|style|textarea|kbd|samp)\b.*?</(?P=raw)\s*>"
+    r"|<[a-zA-Z][^\s/>]*(?:[^>\"']|\"[^\"]*\"|'[^']*')*>"
+)
+
+
+def find_markers(html: str, marker: re.Pattern[str]) -> list[tuple[int, int]]:
+    """The (start, end) of every real marker in ``html``, in order.
+
+    A scan with one regular expression, not a parse: markers inside code,
+    ``<pre>``, other comments or attribute values are skipped.
+    """
+    if marker.search(html) is None:
+        return []
+    scanner = re.compile(f"(?P<marker>{marker.pattern})|{SKIPPED}", re.S | re.I)
+    return [m.span() for m in scanner.finditer(html) if m.group("marker")]
+
+
+# --- repairing a cut -------------------------------------------------------------
+
+VOID = frozenset(
+    "area base br col embed hr img input link meta param source track wbr".split()
+)
+# Elements that show something even when they hold no text.
+VISIBLE_EMPTY = frozenset(
+    "img hr input embed area video audio iframe svg math canvas object picture".split()
+)
+# Start tags that end an open <p> (HTML's "close a p element").
+CLOSES_P = frozenset(
+    "address article aside blockquote details dialog div dl fieldset figcaption"
+    " figure footer form h1 h2 h3 h4 h5 h6 header hgroup hr main menu nav ol p pre"
+    " section table ul".split()
+)
+# Start tag -> (open elements it ends implicitly, elements that stop the search).
+IMPLIED_END: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "li": (frozenset({"li"}), frozenset({"ul", "ol", "menu"})),
+    "dt": (frozenset({"dt", "dd"}), frozenset({"dl"})),
+    "dd": (frozenset({"dt", "dd"}), frozenset({"dl"})),
+    "tr": (frozenset({"tr", "td", "th"}), frozenset({"table"})),
+    "td": (frozenset({"td", "th"}), frozenset({"tr", "table"})),
+    "th": (frozenset({"td", "th"}), frozenset({"tr", "table"})),
+    "option": (frozenset({"option"}), frozenset({"select", "datalist"})),
+}
+for _section in ("thead", "tbody", "tfoot"):
+    IMPLIED_END[_section] = (
+        frozenset({"thead", "tbody", "tfoot", "tr", "td", "th"}),
+        frozenset({"table"}),
+    )
+
+
+class _OpenElements(HTMLParser):
+    """Walks a cut piece of HTML and remembers which elements are still open."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.line_starts = [0] + [m.end() for m in re.finditer("\n", html)]
+        # Each open element: [tag, offset of its start tag, shows something].
+        self.stack: list[list[Any]] = []
+        self.feed(html)
+        self.close()
+
+    def start_offset(self) -> int:
+        line, column = self.getpos()
+        return self.line_starts[line - 1] + column
+
+    def mark_shown(self) -> None:
+        if self.stack:
+            self.stack[-1][2] = True
+
+    def close_until(self, index: int) -> None:
+        """Close the element at ``index`` and everything opened inside it."""
+        shown = any(entry[2] for entry in self.stack[index:])
+        del self.stack[index:]
+        if shown:
+            self.mark_shown()
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in CLOSES_P and self.stack and self.stack[-1][0] == "p":
+            self.close_until(len(self.stack) - 1)
+        if tag in IMPLIED_END:
+            ends, stops = IMPLIED_END[tag]
+            for index in range(len(self.stack) - 1, -1, -1):
+                name = self.stack[index][0]
+                if name in ends:
+                    self.close_until(index)
+                    break
+                if name in stops:
+                    break
+        if tag in VOID:
+            if tag in VISIBLE_EMPTY:
+                self.mark_shown()
+            return
+        self.stack.append([tag, self.start_offset(), tag in VISIBLE_EMPTY])
+
+    def handle_startendtag(self, tag: str, attrs: list) -> None:
+        if tag in VISIBLE_EMPTY:
+            self.mark_shown()
+
+    def handle_endtag(self, tag: str) -> None:
+        for index in range(len(self.stack) - 1, -1, -1):
+            if self.stack[index][0] == tag:
+                self.close_until(index)
+                return
+
+    def handle_data(self, data: str) -> None:
+        if not data.isspace():
+            self.mark_shown()
+
+
+def close_open_elements(html: str) -> str:
+    """``html`` cut short, made balanced: open elements closed, empty ones dropped.
+
+    Elements the cut left open and empty (``<ul><li>`` right before the cut)
+    are removed rather than closed; trailing whitespace goes too.
+    """
+    walker = _OpenElements(html)
+    stack = walker.stack
+    # An element shows something when it or any element inside it does.
+    kept = len(stack)
+    while kept and not stack[kept - 1][2]:
+        kept -= 1
+    if kept < len(stack):
+        html = html[: stack[kept][1]]
+    closing = "".join(f"</{entry[0]}>" for entry in reversed(stack[:kept]))
+    return html.rstrip() + closing
+
+
+def has_visible_content(html: str) -> bool:
+    """True when ``html`` shows any text or embedded media."""
+    html = re.sub(r"<!--.*?-->", "", html, flags=re.S)
+    if re.search(r"<(?:%s)\b" % "|".join(VISIBLE_EMPTY), html, re.I):
+        return True
+    return bool(re.sub(r"<[^>]*>", "", html).strip())
+
+
+# --- links in a summary ------------------------------------------------------------
+
+ID_ATTRIBUTE = re.compile(r"""\sid\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+))""", re.I)
+FRAGMENT_HREF = re.compile(r"""(\shref\s*=\s*)(["'])#([^"']*)\2""", re.I)
+
+
+def element_ids(html: str) -> set[str]:
+    """Every ``id`` attribute value in ``html``."""
+    return {a or b or c for a, b, c in ID_ATTRIBUTE.findall(html)}
+
+
+def link_fragments_to(html: str, url: str) -> str:
+    """Point fragment-only links whose target is not in ``html`` at ``url#id``.
+
+    Equation references below the fold and footnote references then lead into
+    the full article; links to ids kept in ``html`` stay as they are.
+    """
+    ids = element_ids(html)
+
+    def replace(match: re.Match[str]) -> str:
+        prefix, quote, fragment = match.groups()
+        if fragment in ids:
+            return match.group(0)
+        return f"{prefix}{quote}{url}#{fragment}{quote}"
+
+    return FRAGMENT_HREF.sub(replace, html)
+
+
+# --- the marker split --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Split:
+    """An article split at its marker."""
+
+    summary: str  # balanced HTML before the marker
+    article: str  # the article with the marker made ``<span id="more">``
+    has_more: bool  # something shows after the marker
+
+
+def split_at_marker(html: str, marker: re.Pattern[str]) -> Split | None:
+    """Split ``html`` at the first real marker; None when there is none."""
+    spans = find_markers(html, marker)
+    if not spans:
+        return None
+    (start, end), rest = spans[0], spans[1:]
+    pieces = [html[:start], ANCHOR]
+    position = end
+    for other_start, other_end in rest:  # later markers leave no trace
+        pieces.append(html[position:other_start])
+        position = other_end
+    pieces.append(html[position:])
+    return Split(
+        summary=close_open_elements(html[:start]),
+        article="".join(pieces),
+        has_more=has_visible_content(html[end:]),
+    )
+
+
+# --- CJK text without a marker -------------------------------------------------------
+
+CJK_CHARACTER = re.compile(
+    "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+    "\U00020000-\U0002a6df\U0002f800-\U0002fa1f]"
+)
+ALPHABETIC_WORD = re.compile(r"[A-Za-z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff]+")
+TAG_OR_COMMENT = re.compile(r"<!--.*?-->|<[^>]*>", re.S)
+CJK_SAMPLE = 2000
+
+
+def is_cjk_text(html: str) -> bool:
+    """True when the text at the start of ``html`` is mostly CJK.
+
+    Looks at the first 2,000 characters only: CJK characters against words of
+    alphabetic scripts, so a Chinese post full of English terms and TeX is still
+    CJK, and an English post quoting a Chinese word is not.
+    """
+    sample = html[:CJK_SAMPLE]
+    if CJK_CHARACTER.search(sample) is None:
+        return False
+    text = TAG_OR_COMMENT.sub(" ", sample)
+    return len(CJK_CHARACTER.findall(text)) >= len(ALPHABETIC_WORD.findall(text))
+
+
+# Text is counted by characters; tags, comments, scripts and styles count nothing;
+# TeX is never cut in half.
+CUT_TOKEN = re.compile(
+    r"(?P<skip><!--.*?-->|<(?P<raw>script|style)\b.*?</(?P=raw)\s*>|<[^>]*>)"
+    r"|(?P<math>\$\$.+?\$\$|\\\[.+?\\\]|\\\(.+?\\\)"
+    r"|\\begin\{(?P<env>[^}]*)\}.*?\\end\{(?P=env)\}|\$[^$<]+\$)"
+    r"|(?P<text>[^<$\\]+|[$\\])",
+    re.S,
+)
+TEXT_UNIT = re.compile(r"&#?\w+;|[A-Za-z0-9_'-]+|\s+|.", re.S)
+
+
+def character_cut(html: str, length: int) -> int | None:
+    """The offset in ``html`` after ``length`` characters of text, or None.
+
+    None when the text is not longer than that. Words of alphabetic scripts,
+    entities and TeX spans are never split.
+    """
+    count = 0
+    for token in CUT_TOKEN.finditer(html):
+        if token.group("skip"):
+            continue
+        if token.group("math"):
+            weight = len("".join(token.group().split()))
+            if count and count + weight > length:
+                return token.start()
+            count += weight
+            if count >= length:
+                return token.end()
+            continue
+        for unit in TEXT_UNIT.finditer(token.group()):
+            if not unit.group().isspace():
+                count += 1 if unit.group().startswith("&") else len(unit.group())
+            if count >= length:
+                return token.start() + unit.end()
+    return None
+
+
+def cut_by_characters(html: str, length: int, ellipsis: str) -> str | None:
+    """A balanced summary of the first ``length`` characters, or None if all fit."""
+    cut = character_cut(html, length)
+    if cut is None or not has_visible_content(html[cut:]):
+        return None
+    return close_open_elements(html[:cut] + ellipsis)
+
+
+# --- has_more for content left to Pelican ------------------------------------------------
+
+PELICAN_WORD = re.compile(
+    r"<!--.*?-->|<[^>]*>|&#?\w+;|(?P<word>%s|\w[\w'-]*)" % CJK_CHARACTER.pattern, re.S
+)
+
+
+def pelican_truncates(
+    html: str, max_words: int | None, max_paragraphs: int | None
+) -> bool:
+    """Whether Pelican's own summary of ``html`` leaves something out.
+
+    Counts words the way Pelican's truncation does (a CJK character is a word),
+    and stops counting as soon as the answer is known.
+    """
+    if max_paragraphs is not None and html.count("<p>") > max_paragraphs:
+        return True
+    if max_words is None:
+        return False
+    words = 0
+    for match in PELICAN_WORD.finditer(html):
+        if match.group("word"):
+            words += 1
+            if words > max_words:
+                return True
+    return False
+
+
+# --- the Pelican glue --------------------------------------------------------------------
+
+
+def join_url(siteurl: str, url: str, relative: bool) -> str:
+    """``url`` below ``siteurl`` the way Pelican joins them (writer and links)."""
+    if relative:
+        return posixpath.join(siteurl, url)
+    return urljoin(siteurl if siteurl.endswith("/") else siteurl + "/", url)
+
+
+def read_more_link(url: str, text: str) -> str:
+    return f'<a class="read-more" href="{url}">{text}</a>'
+
+
+class ReadMoreSummary:
+    """A content object's own ``get_summary(siteurl)``.
+
+    Pelican link-replaces ``metadata["summary"]`` once, with SITEURL; index
+    pages written with ``RELATIVE_URLS`` and feeds ask for other siteurls. This
+    builds the summary for each siteurl a writer asks for: intra-site links
+    through the content's own ``_update_content``, the article's URL (in the
+    read-more link and in fragment links leading below the fold) joined to that
+    siteurl. Set as an instance attribute it shadows Pelican's memoized method.
+    """
+
+    def __init__(self, content: Any, body: str, fragment: str, options: Options):
+        self.content = content
+        self.body = body
+        self.fragment = fragment
+        self.options = options
+        self.memo: dict[str, str] = {}
+
+    def __call__(self, siteurl: str | None) -> str:
+        siteurl = siteurl or ""
+        if siteurl not in self.memo:
+            self.memo[siteurl] = self.render(siteurl)
+        return self.memo[siteurl]
+
+    def render(self, siteurl: str) -> str:
+        url = join_url(siteurl, self.content.url, self.options.relative_urls)
+        html = self.content._update_content(self.body, siteurl)
+        html = html.replace(URL_PLACEHOLDER, url)
+        if self.content.has_more and self.options.link:
+            html += read_more_link(url + self.fragment, self.options.text)
+        return html
+
+
+def forget_memoized_content(content: Any) -> None:
+    """Drop Pelican's memoized ``get_content`` of ``content`` (made from old text)."""
+    cache = content.get_content.cache
+    siteurls = {content.get_siteurl(), content.settings.get("SITEURL", ""), ""}
+    for siteurl in siteurls:
+        cache.pop((content, siteurl), None)
+
+
+def plan_summary(content: Any, options: Options) -> tuple[str, str] | None:
+    """Decide a content object's summary and set ``has_more``.
+
+    Returns (summary body, fragment of the read-more link), or None to keep
+    Pelican's own summary. Rewrites ``_content`` when it holds a marker.
+    """
+    html = content._content or ""
+    author = content.metadata.get("summary")
+    split = split_at_marker(html, options.marker)
+    if split is not None:
+        content._content = split.article
+        forget_memoized_content(content)
+        content.has_more = split.has_more
+        body = split.summary if author is None else author
+        return body, "#more"
+    if options.cjk_length and is_cjk_text(html):
+        cut = cut_by_characters(html, options.cjk_length, options.ellipsis)
+        content.has_more = cut is not None
+        if author is None:
+            return cut if cut is not None else html, ""
+        return (author, "") if content.has_more else None
+    content.has_more = author is None and pelican_truncates(
+        html, options.summary_max_length, options.summary_max_paragraphs
+    )
+    return None
+
+
+def add_read_more(content: Any, options: Options) -> None:
+    """Give one article or page its summary (or leave Pelican's)."""
+    plan = plan_summary(content, options)
+    if plan is None:
+        return
+    body, fragment = plan
+    if body is not content.metadata.get("summary"):
+        body = link_fragments_to(body, URL_PLACEHOLDER)
+    content.get_summary = ReadMoreSummary(content, body, fragment, options)
+
+
+def add_read_more_all(contents: Iterable[Any], settings: Mapping[str, Any]) -> None:
+    options = Options.from_settings(settings)
+    seen: set[int] = set()
+    for content in contents:
+        if id(content) in seen:
+            continue
+        seen.add(id(content))
+        add_read_more(content, options)
+
+
+def finalize_articles(generator: Any) -> None:
+    """Cut every article's summary (drafts, hidden posts, translations too)."""
+    add_read_more_all(
+        chain(
+            generator.articles,
+            generator.translations,
+            generator.drafts,
+            generator.drafts_translations,
+            generator.hidden_articles,
+            generator.hidden_translations,
+        ),
+        generator.settings,
+    )
+
+
+def finalize_pages(generator: Any) -> None:
+    """Cut every page's summary (hidden, draft pages and translations too)."""
+    add_read_more_all(
+        chain(
+            generator.pages,
+            generator.translations,
+            generator.hidden_pages,
+            generator.hidden_translations,
+            generator.draft_pages,
+            generator.draft_translations,
+        ),
+        generator.settings,
+    )
 
 
 def register() -> None:
     """Connect this plugin to Pelican's signals."""
     signals.generator_init.connect(add_template_loader)
+    signals.article_generator_finalized.connect(finalize_articles)
+    signals.page_generator_finalized.connect(finalize_pages)
