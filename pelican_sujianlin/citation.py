@@ -1,13 +1,356 @@
-"""The ``citation`` plugin (work in progress: registered, does nothing yet).
+"""The ``citation`` plugin: a plain citation and a BibTeX entry for every article.
 
-Signals: ``generator_init`` (makes the bundle's partials includable).
+``article.citation`` has ``text``
+(``苏剑林. (Mar. 23, 2021). 《TITLE》[Blog post]. Retrieved from URL``),
+``bibtex`` (an ``@online`` entry whose key is valid BibTeX for any slug), ``url``
+(absolute, percent-encoded), ``key``, ``bib_url`` (when ``.bib`` files are
+written) and the words the ``sujianlin/citation.html`` partial shows. All of it
+is plain text: the partials escape it.
+
+Signals: ``generator_init`` (makes the bundle's partials includable),
+``article_generator_finalized`` (builds each article's citation),
+``article_writer_finalized`` (writes the ``.bib`` files when
+``CITATION_BIB_SAVE_AS`` is set).
 """
 
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from markupsafe import Markup
 from pelican import signals
 
+from pelican_sujianlin.language import is_chinese
 from pelican_sujianlin.theme import add_template_loader
+
+logger = logging.getLogger(__name__)
+
+DEFAULTS: dict[str, Any] = {
+    # Who is cited; None: the article's author(s).
+    "CITATION_AUTHOR": None,
+    # Start of every BibTeX key; None: from SITENAME (or SITEURL's host).
+    "CITATION_KEY_PREFIX": None,
+    # The published address citations point at; None: SITEURL.
+    "CITATION_SITEURL": None,
+    # Where to write one .bib file per article, e.g. "archives/{slug}.bib"; off.
+    "CITATION_BIB_SAVE_AS": "",
+}
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun",
+          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")  # fmt: skip
+
+# BibTeX's special characters, each as text-mode LaTeX.
+BIBTEX_ESCAPES = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "%": r"\%",
+    "&": r"\&",
+    "_": r"\_",
+    "#": r"\#",
+    "$": r"\$",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
+BIBTEX_TABLE = str.maketrans(BIBTEX_ESCAPES)
+# BibTeX counts every brace of a field, escaped or not: when a title's braces
+# do not pair up, they become commands instead.
+UNPAIRED_BRACES_TABLE = str.maketrans(
+    {**BIBTEX_ESCAPES, "{": r"\textbraceleft{}", "}": r"\textbraceright{}"}
+)
+KEY_SAFE = re.compile(r"[A-Za-z0-9_.:-]")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """This plugin's settings, read once per build from Pelican's."""
+
+    author: str | None
+    key_prefix: str
+    siteurl: str
+    bib_save_as: str
+    chinese: bool
+
+    @classmethod
+    def from_pelican(cls, settings: Mapping[str, Any]) -> Settings:
+        value = {key: settings.get(key, default) for key, default in DEFAULTS.items()}
+        siteurl = value["CITATION_SITEURL"] or settings.get("SITEURL") or ""
+        prefix = value["CITATION_KEY_PREFIX"]
+        return cls(
+            author=value["CITATION_AUTHOR"],
+            key_prefix=bibtex_key(prefix)
+            if prefix
+            else default_key_prefix(settings.get("SITENAME", ""), siteurl),
+            siteurl=siteurl.rstrip("/"),
+            bib_save_as=value["CITATION_BIB_SAVE_AS"] or "",
+            chinese=is_chinese(settings),
+        )
+
+
+# --- pure functions -----------------------------------------------------------
+
+
+def default_key_prefix(sitename: str, siteurl: str) -> str:
+    """``"Scientific Spaces"`` -> ``"scientificspaces"``; a Chinese name falls
+    back to SITEURL's host (``kexue.fm`` -> ``"kexuefm"``), then to ``"post"``."""
+    for text in (sitename, urlsplit(siteurl).hostname or ""):
+        prefix = re.sub(r"[^a-z0-9]", "", text.lower().removeprefix("www."))
+        if prefix:
+            return prefix
+    return "post"
+
+
+def bibtex_key(text: str) -> str:
+    """A BibTeX key for any text: ASCII letters, digits and ``_.:-`` only.
+
+    Other characters become ``-``, except non-ASCII ones, which become their
+    code point (``中`` -> ``u4e2d``), so Chinese slugs keep distinct keys.
+    """
+    out = []
+    for char in text:
+        if KEY_SAFE.fullmatch(char):
+            out.append(char)
+        elif ord(char) > 127:
+            out.append(f"u{ord(char):x}")
+        else:
+            out.append("-")
+    return re.sub(r"-{2,}", "-", "".join(out)).strip("-") or "x"
+
+
+def bibtex_escape(text: str) -> str:
+    """Escape BibTeX's special characters ``{}%&_#$\\~^`` in text."""
+    table = BIBTEX_TABLE if braces_pair_up(text) else UNPAIRED_BRACES_TABLE
+    return text.translate(table)
+
+
+def braces_pair_up(text: str) -> bool:
+    depth = 0
+    for char in text:
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def plain_title(title: str) -> str:
+    """A title as plain text: tags dropped, entities decoded (reST titles are HTML)."""
+    return Markup(title).striptags()
+
+
+def absolute_url(siteurl: str, url: str) -> str:
+    """The article's address, percent-encoded (Chinese slugs included)."""
+    safe = ":/?#[]@!$&'()*+,;=%-._~"
+    return quote(f"{siteurl}/{url}", safe=safe)
+
+
+def citation_date(date: datetime) -> str:
+    """``Mar. 23, 2021`` (``May 3, 2021``: May is not abbreviated)."""
+    month = MONTHS[date.month - 1]
+    return f"{month}{'' if month == 'May' else '.'} {date.day}, {date.year}"
+
+
+def citation_text(
+    author: str, date: datetime, title: str, url: str, chinese: bool
+) -> str:
+    """``AUTHOR. (Mar. 23, 2021). 《TITLE》[Blog post]. Retrieved from URL``."""
+    quoted = f"《{title}》" if chinese else f"{title} "
+    start = f"{author}. " if author else ""
+    return f"{start}({citation_date(date)}). {quoted}[Blog post]. Retrieved from {url}"
+
+
+def citation_bibtex(key: str, author: str, date: datetime, title: str, url: str) -> str:
+    """An ``@online`` entry, one field per line, as kexue.fm writes them."""
+    fields = [("title", bibtex_escape(title))]
+    if author:
+        fields.append(("author", bibtex_escape(author)))
+    fields += [
+        ("year", str(date.year)),
+        ("month", MONTHS[date.month - 1]),
+        ("url", "\\url{" + url.replace("{", "%7B").replace("}", "%7D") + "}"),
+    ]
+    lines = [f"@online{{{key},"] + [f"{name}={{{value}}}," for name, value in fields]
+    return "\n".join([*lines, "}"])
+
+
+# --- the article's citation ---------------------------------------------------
+
+
+class BuildNotes:
+    """Per-build memory of what was already warned about."""
+
+    def __init__(self) -> None:
+        self.relative_url_warned = False
+
+
+@dataclass(frozen=True)
+class Labels:
+    """The partial's words in the site's language."""
+
+    cite: str
+    notice: str
+    intro: str
+    or_: str
+    copy: str
+    copied: str
+    selected: str
+    download: str
+
+
+LABELS_ZH = Labels(
+    cite="引用",
+    notice="转载到请包括本文地址：",
+    intro="如果您需要引用本文，请参考：",
+    or_="或",
+    copy="复制 BibTeX",
+    copied="已复制",
+    selected="已选中，请按 Ctrl+C 复制",
+    download="下载 .bib 文件",
+)
+LABELS_EN = Labels(
+    cite="Cite",
+    notice="When reposting, please include this article's address: ",
+    intro="If you need to cite this article:",
+    or_="or",
+    copy="Copy BibTeX",
+    copied="Copied",
+    selected="Selected: press Ctrl+C to copy",
+    download="Download the .bib file",
+)
+
+
+class Citation:
+    """``article.citation``: what to cite and how (plain text, never HTML)."""
+
+    def __init__(
+        self,
+        *,
+        key: str,
+        text: str,
+        bibtex: str,
+        url: str,
+        bib_url: str,
+        labels: Labels,
+        notes: BuildNotes | None,
+    ) -> None:
+        self.key = key
+        self._text = text
+        self._bibtex = bibtex
+        self._url = url
+        self.bib_url = bib_url
+        self.labels = labels
+        self.label = labels.cite
+        self._notes = notes
+
+    def _warn_if_relative(self) -> None:
+        notes = self._notes
+        if notes is None or notes.relative_url_warned or "://" in self._url:
+            return
+        notes.relative_url_warned = True
+        logger.warning(
+            "citation: SITEURL is empty, so citations give site-relative addresses "
+            "such as %s; set SITEURL (or CITATION_SITEURL) to the published address",
+            self._url,
+        )
+
+    @property
+    def text(self) -> str:
+        self._warn_if_relative()
+        return self._text
+
+    @property
+    def bibtex(self) -> str:
+        self._warn_if_relative()
+        return self._bibtex
+
+    @property
+    def url(self) -> str:
+        self._warn_if_relative()
+        return self._url
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_notes": None}
+
+    def __bool__(self) -> bool:
+        return True
+
+
+def article_author(article: Any) -> str:
+    authors = getattr(article, "authors", None) or []
+    return " and ".join(str(a) for a in authors)
+
+
+def make_citation(
+    article: Any, settings: Settings, notes: BuildNotes | None
+) -> Citation:
+    title = plain_title(article.title)
+    author = settings.author or article_author(article)
+    url = absolute_url(settings.siteurl, article.url)
+    key = f"{settings.key_prefix}-{bibtex_key(article.slug or '')}"
+    date = article.date
+    bib_url = ""
+    if settings.bib_save_as:
+        bib_url = absolute_url(settings.siteurl, bib_path(article, settings))
+    return Citation(
+        key=key,
+        text=citation_text(author, date, title, url, settings.chinese),
+        bibtex=citation_bibtex(key, author, date, title, url),
+        url=url,
+        bib_url=bib_url,
+        labels=LABELS_ZH if settings.chinese else LABELS_EN,
+        notes=notes,
+    )
+
+
+def bib_path(article: Any, settings: Settings) -> str:
+    return settings.bib_save_as.format(**article.url_format)
+
+
+# --- Pelican glue -------------------------------------------------------------
+
+ARTICLE_LISTS = (
+    "articles",
+    "translations",
+    "hidden_articles",
+    "hidden_translations",
+    "drafts",
+    "drafts_translations",
+)
+
+
+def add_citations(generator: Any) -> None:
+    """article_generator_finalized: every article gets its ``citation``."""
+    settings = Settings.from_pelican(generator.settings)
+    notes = BuildNotes()
+    for name in ARTICLE_LISTS:
+        for article in getattr(generator, name, ()):
+            article.citation = make_citation(article, settings, notes)
+
+
+def write_bib_files(generator: Any, writer: Any) -> None:
+    """article_writer_finalized: one ``.bib`` file per published article."""
+    settings = Settings.from_pelican(generator.settings)
+    if not settings.bib_save_as:
+        return
+    output = Path(generator.output_path)
+    for name in ("articles", "translations", "hidden_articles", "hidden_translations"):
+        for article in getattr(generator, name, ()):
+            citation = getattr(article, "citation", None)
+            if citation is None:
+                continue
+            path = output / bib_path(article, settings)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(citation._bibtex + "\n", encoding="utf-8")
 
 
 def register() -> None:
     """Connect this plugin to Pelican's signals."""
     signals.generator_init.connect(add_template_loader)
+    signals.article_generator_finalized.connect(add_citations)
+    signals.article_writer_finalized.connect(write_bib_files)

@@ -1,13 +1,547 @@
-"""The ``reader_count`` plugin (work in progress: registered, does nothing yet).
+"""The ``reader_count`` plugin: "73091位读者" on each post and a most-read list.
 
-Signals: ``generator_init`` (makes the bundle's partials includable).
+Counts come from two sources:
+
+* ``Readers:`` metadata in a post (``73091`` or ``73,091``);
+* ``READER_COUNT_FILE``: one or more files of counts per page, read once per
+  build. Recognised by their content: JSON (``{"/archives/8265/": 333513}``),
+  a ``path,count`` CSV, GoatCounter's CSV export (one row per pageview) or
+  Plausible's CSV exports (``pages.csv`` of the dashboard export, or the
+  ``imported_pages_*.csv`` of the site export); ``.gz`` and ``.zip`` files are
+  opened as they come from the service.
+
+The metadata wins over the files; counts from several files are added up.
+Each content object gets ``readers`` (int or None) and ``readers_text`` ("" when
+unknown); the context gets ``popular_articles``, most read first.
+
+Signals: ``generator_init`` (makes the bundle's partials includable),
+``all_generators_finalized`` (reads the files once and sets the counts, when
+every article and page is known), ``finalized`` (warns about counts for paths
+that match no file of the built site).
 """
+
+from __future__ import annotations
+
+import csv
+import gzip
+import html
+import io
+import json
+import logging
+import re
+import string
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
 
 from pelican import signals
 
+from pelican_sujianlin.language import pick
 from pelican_sujianlin.theme import add_template_loader
+
+logger = logging.getLogger(__name__)
+
+DEFAULTS: dict[str, Any] = {
+    # One path or a list of paths, relative to the content folder (PATH).
+    "READER_COUNT_FILE": None,
+    # Python format string with a {count} field; None: by the site's language.
+    "READER_COUNT_FORMAT": None,
+    # Number of posts in popular_articles.
+    "POPULAR_ARTICLES_COUNT": 10,
+    # Heading of the sujianlin/popular.html partial; None: by the language.
+    "POPULAR_ARTICLES_TITLE": None,
+    # A GoatCounter site ("https://NAME.goatcounter.com" or "NAME"): live counts.
+    "READER_COUNT_LIVE": None,
+}
+FORMAT_ZH = "{count}位读者"
+FORMAT_EN = "{count:,} readers"
+
+# Where the finalized receiver finds this build's unmatched paths (see below).
+PENDING_KEY = "_READER_COUNT_UNMATCHED"
+MAX_LISTED = 10
+
+
+# --- settings -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Settings:
+    """This plugin's settings, read once per build from Pelican's."""
+
+    files: tuple[Path, ...]
+    format: str
+    popular_count: int
+    popular_title: str
+    live: str
+    site_path: str
+
+    @classmethod
+    def from_pelican(cls, settings: Mapping[str, Any]) -> Settings:
+        value = {key: settings.get(key, default) for key, default in DEFAULTS.items()}
+        default_format = pick(settings, FORMAT_ZH, FORMAT_EN)
+        count_format = value["READER_COUNT_FORMAT"] or default_format
+        if not format_is_valid(count_format):
+            logger.warning(
+                "reader_count: READER_COUNT_FORMAT %r is not a format string with "
+                "a {count} field; using %r",
+                count_format,
+                default_format,
+            )
+            count_format = default_format
+        return cls(
+            files=stats_files(value["READER_COUNT_FILE"], settings.get("PATH", ".")),
+            format=count_format,
+            popular_count=int(value["POPULAR_ARTICLES_COUNT"]),
+            popular_title=value["POPULAR_ARTICLES_TITLE"]
+            or pick(settings, "热门文章", "Most read"),
+            live=goatcounter_url(value["READER_COUNT_LIVE"]),
+            site_path=urlsplit(settings.get("SITEURL") or "").path.rstrip("/"),
+        )
+
+
+def stats_files(value: str | Iterable[str] | None, content: str) -> tuple[Path, ...]:
+    """The stats files as absolute paths; relative ones are in the content folder."""
+    if not value:
+        return ()
+    names = [value] if isinstance(value, (str, Path)) else list(value)
+    return tuple(Path(content, name).expanduser() for name in names)
+
+
+def goatcounter_url(value: str | None) -> str:
+    """``"kexue"`` -> ``"https://kexue.goatcounter.com"``; URLs lose a final /."""
+    if not value:
+        return ""
+    value = str(value).strip().rstrip("/")
+    if "://" not in value:
+        value = "https://" + (value if "." in value else value + ".goatcounter.com")
+    return value
+
+
+def format_is_valid(count_format: str) -> bool:
+    try:
+        count_format.format(count=1)
+    except (KeyError, IndexError, ValueError):
+        return False
+    return count_spec(count_format) is not None
+
+
+def count_spec(count_format: str) -> str | None:
+    """The format spec of the ``{count}`` field (``","`` for ``{count:,}``)."""
+    for _, name, spec, _ in string.Formatter().parse(count_format):
+        if name == "count":
+            return spec or ""
+    return None
+
+
+# --- counts -------------------------------------------------------------------
+
+
+def parse_count(value: Any) -> int | None:
+    """``73091``, ``"73,091"``, ``"73 091"`` -> 73091; None if not a count >= 0."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    if isinstance(value, float):
+        return int(value) if value.is_integer() and value >= 0 else None
+    text = re.sub(r"[,_\s\u00a0\u202f]", "", str(value))
+    if text.endswith(".0"):
+        text = text[:-2]
+    return int(text) if text.isdigit() else None
+
+
+def format_count(count: int, count_format: str) -> str:
+    return count_format.format(count=count)
+
+
+# --- paths --------------------------------------------------------------------
+
+
+def page_key(path: str, site_path: str = "") -> str:
+    """One key for every way a service may write the path of one page.
+
+    ``https://blog.example/archives/8265/``, ``/archives/8265``,
+    ``archives/8265/index.html`` and ``/archives/8265.html?from=feed`` all give
+    ``archives/8265``; percent-encoding is undone (``%E4%B8%AD`` -> ``中``) and
+    the path of SITEURL (a site in a sub-folder) is left out.
+    """
+    text = path.strip()
+    if "://" in text or text.startswith("//"):
+        text = urlsplit(text if "://" in text else "http:" + text).path
+    text = unquote(re.split(r"[?#]", text, maxsplit=1)[0])
+    text = "/" + text.strip("/")
+    prefix = unquote(site_path).rstrip("/")
+    if prefix and (text == prefix or text.startswith(prefix + "/")):
+        text = text[len(prefix) :] or "/"
+    text = text.strip("/")
+    text = re.sub(r"(^|/)index\.html?$", "", text)
+    return re.sub(r"\.html?$", "", text).strip("/")
+
+
+def output_candidates(key: str) -> tuple[str, ...]:
+    """The output files a page key may stand for."""
+    if not key:
+        return ("index.html", "index.htm")
+    return (key, f"{key}.html", f"{key}.htm", f"{key}/index.html", f"{key}/index.htm")
+
+
+def live_path(url: str, site_path: str) -> str:
+    """The path as a browser's ``location.pathname`` has it (percent-encoded)."""
+    return quote(f"{site_path}/{url}", safe="/%:@!$&'()*+,;=-._~")
+
+
+# --- stats files --------------------------------------------------------------
+
+
+@dataclass
+class StatsFile:
+    """Counts read from one stats file: per page key, with the line of each."""
+
+    path: Path
+    kind: str = ""
+    counts: dict[str, int] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)
+    shown: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    def add(self, raw_path: str, count: int, line: int, site_path: str) -> None:
+        key = page_key(raw_path, site_path)
+        self.counts[key] = self.counts.get(key, 0) + count
+        self.lines.setdefault(key, line)
+        self.shown.setdefault(key, raw_path.strip())
+
+    def problem(self, line: int | None, message: str) -> None:
+        where = f"{self.path}, line {line}" if line else str(self.path)
+        self.problems.append(f"{where}: {message}")
+
+
+def read_stats_file(path: Path, site_path: str = "") -> StatsFile:
+    """Read one stats file; problems are collected, never raised."""
+    stats = StatsFile(path)
+    try:
+        text = decode(path.read_bytes(), path)
+    except (OSError, UnicodeDecodeError, zipfile.BadZipFile, EOFError, ValueError) as e:
+        stats.problem(None, f"cannot read the file ({e})")
+        return stats
+    if text.lstrip().startswith("{"):
+        read_json(text, stats, site_path)
+    else:
+        read_csv(text, stats, site_path)
+    return stats
+
+
+def decode(data: bytes, path: Path) -> str:
+    """The text of a stats file, unpacking .gz and .zip as the services send them."""
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    elif data[:4] == b"PK\x03\x04":
+        data = zip_member(data, path)
+    return data.decode("utf-8-sig")
+
+
+def zip_member(data: bytes, path: Path) -> bytes:
+    """From a Plausible export archive, its pages table."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = archive.namelist()
+        wanted = [n for n in names if Path(n).name == "pages.csv"] or [
+            n for n in names if Path(n).name.startswith("imported_pages")
+        ]
+        if len(wanted) != 1:
+            raise ValueError(f"{path.name} holds no single pages.csv: {names}")
+        return archive.read(wanted[0])
+
+
+def read_json(text: str, stats: StatsFile, site_path: str) -> None:
+    stats.kind = "JSON"
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        stats.problem(e.lineno, f"not valid JSON ({e.msg})")
+        return
+    if not isinstance(data, dict):
+        stats.problem(None, "JSON must be an object of path: count")
+        return
+    for raw_path, value in data.items():
+        line = line_of(text, json.dumps(raw_path, ensure_ascii=False))
+        count = parse_count(value)
+        if count is None:
+            stats.problem(
+                line, f"count {value!r} for {raw_path!r} is not a number >= 0"
+            )
+            continue
+        stats.add(raw_path, count, line, site_path)
+
+
+def line_of(text: str, needle: str) -> int:
+    """The line where ``needle`` first appears (1 if nowhere)."""
+    index = text.find(needle)
+    return text.count("\n", 0, index) + 1 if index >= 0 else 1
+
+
+def read_csv(text: str, stats: StatsFile, site_path: str) -> None:
+    reader = csv.reader(io.StringIO(text))
+    rows: list[tuple[int, list[str]]] = []
+    try:
+        for row in reader:
+            rows.append((reader.line_num, row))
+    except csv.Error as e:
+        stats.problem(reader.line_num, f"not valid CSV ({e})")
+        return
+    rows = [(line, row) for line, row in rows if any(cell.strip() for cell in row)]
+    if not rows:
+        stats.problem(None, "the file is empty")
+        return
+    header = [cell.strip() for cell in rows[0][1]]
+    names = [cell.lower() for cell in header]
+    if re.fullmatch(r"\d+path", names[0]):
+        read_goatcounter(rows[1:], names, stats, site_path)
+        return
+    columns = table_columns(names)
+    if columns:
+        stats.kind = table_kind(names)
+        read_table(rows[1:], *columns, stats, site_path)
+    elif len(header) == 2 and parse_count(header[1]) is not None:
+        stats.kind = "path,count CSV"
+        read_table(rows, 0, 1, stats, site_path)
+    else:
+        stats.problem(
+            rows[0][0],
+            "unrecognised header "
+            f"{','.join(header)!r} (expected path,count, a GoatCounter export "
+            "or a Plausible pages export)",
+        )
+
+
+PATH_COLUMNS = ("path", "page", "name", "url")
+COUNT_COLUMNS = ("count", "pageviews", "readers", "views")
+
+
+def table_columns(names: list[str]) -> tuple[int, int] | None:
+    path = next((names.index(n) for n in PATH_COLUMNS if n in names), None)
+    count = next((names.index(n) for n in COUNT_COLUMNS if n in names), None)
+    return None if path is None or count is None else (path, count)
+
+
+def table_kind(names: list[str]) -> str:
+    if names[:3] == ["name", "visitors", "pageviews"]:
+        return "Plausible pages export"
+    if "hostname" in names and "page" in names and "pageviews" in names:
+        return "Plausible imported_pages export"
+    return "path,count CSV"
+
+
+def read_table(
+    rows: list[tuple[int, list[str]]],
+    path_column: int,
+    count_column: int,
+    stats: StatsFile,
+    site_path: str,
+) -> None:
+    """A table with one count per row (summed when a page has several rows)."""
+    for line, row in rows:
+        if len(row) <= max(path_column, count_column):
+            stats.problem(line, f"too few columns: {','.join(row)!r}")
+            continue
+        count = parse_count(row[count_column])
+        if count is None:
+            stats.problem(
+                line,
+                f"count {row[count_column]!r} for {row[path_column]!r} "
+                "is not a number >= 0",
+            )
+            continue
+        stats.add(row[path_column], count, line, site_path)
+
+
+def read_goatcounter(
+    rows: list[tuple[int, list[str]]],
+    names: list[str],
+    stats: StatsFile,
+    site_path: str,
+) -> None:
+    """GoatCounter's export: one row per pageview; events and bots left out."""
+    stats.kind = f"GoatCounter export (version {names[0][:-4]})"
+    event = names.index("event") if "event" in names else None
+    bot = names.index("bot") if "bot" in names else None
+    for line, row in rows:
+        if event is not None and len(row) > event and is_true(row[event]):
+            continue
+        if bot is not None and len(row) > bot and row[bot].strip() not in ("", "0"):
+            continue
+        if not row[0].strip():
+            stats.problem(line, "a pageview without a path")
+            continue
+        stats.add(row[0], 1, line, site_path)
+
+
+def is_true(value: str) -> bool:
+    return value.strip().lower() in ("true", "1", "t", "yes")
+
+
+# --- applying the counts ------------------------------------------------------
+
+
+def metadata_line(source_path: str | None, key: str) -> int | None:
+    """The line of a metadata field in a source file (for warnings)."""
+    if not source_path:
+        return None
+    try:
+        text = Path(source_path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    match = re.search(rf"^\s*:?{key}\s*:", text, re.IGNORECASE | re.MULTILINE)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+def metadata_count(content: Any) -> int | None:
+    """The ``Readers:`` metadata of a content object, or None (warns if bad)."""
+    raw = content.metadata.get("readers")
+    if raw is None or raw == "":
+        return None
+    count = parse_count(raw)
+    if count is None:
+        line = metadata_line(content.source_path, "readers")
+        where = f"{content.source_path}, line {line}" if line else content.source_path
+        logger.warning(
+            "reader_count: %s: Readers: %r is not a number >= 0; ignored", where, raw
+        )
+    return count
+
+
+def readers_attrs(content: Any, settings: Settings) -> str:
+    """Data attributes for the live script on the count's span ("" when off)."""
+    spec = count_spec(settings.format)
+    if not settings.live or content.readers is None or spec is None:
+        return ""
+    separator = "," if "," in spec else "_" if "_" in spec else ""
+    attrs = {
+        "data-goatcounter": settings.live,
+        "data-path": live_path(content.url, settings.site_path),
+        "data-count": str(content.readers),
+        "data-shown": format(content.readers, spec),
+        "data-sep": separator,
+    }
+    return "".join(f' {name}="{html.escape(value)}"' for name, value in attrs.items())
+
+
+def set_counts(contents: Iterable[Any], files: list[StatsFile], settings: Settings):
+    """Give every content object its count; return the keys nothing used."""
+    from_files: dict[str, int] = {}
+    for stats in files:
+        for key, count in stats.counts.items():
+            from_files[key] = from_files.get(key, 0) + count
+    used: set[str] = set()
+    for content in contents:
+        key = page_key(getattr(content, "url", "") or "")
+        count = metadata_count(content)
+        if key in from_files:
+            used.add(key)
+            if count is None:
+                count = from_files[key]
+        content.readers = count
+        content.readers_text = (
+            "" if count is None else format_count(count, settings.format)
+        )
+        content.readers_attrs = readers_attrs(content, settings)
+    return set(from_files) - used
+
+
+def popular(articles: Iterable[Any], count: int) -> list[Any]:
+    """Most read first; ties: newer first, then by source path."""
+    counted = [a for a in articles if getattr(a, "readers", None) is not None]
+    counted.sort(key=lambda a: (-a.readers, -a.date.timestamp(), a.source_path or ""))
+    return counted[: max(count, 0)]
+
+
+def all_contents(generators: Iterable[Any]) -> Iterator[Any]:
+    lists = (
+        "articles",
+        "translations",
+        "hidden_articles",
+        "hidden_translations",
+        "drafts",
+        "drafts_translations",
+        "pages",
+        "hidden_pages",
+        "draft_pages",
+        "draft_translations",
+    )
+    for generator in generators:
+        for name in lists:
+            yield from getattr(generator, name, ())
+
+
+def unmatched_report(files: list[StatsFile], unused: set[str]) -> list[tuple]:
+    """Per file: the keys no content object took, with their lines."""
+    return [
+        (
+            stats.path,
+            [
+                (key, stats.shown[key], stats.lines[key])
+                for key in sorted(
+                    unused & set(stats.counts), key=lambda k: stats.lines[k]
+                )
+            ],
+        )
+        for stats in files
+    ]
+
+
+# --- Pelican glue -------------------------------------------------------------
+
+
+def apply_counts(generators: list[Any]) -> None:
+    """all_generators_finalized: read the files once, set counts and the list."""
+    articles_generator = next(
+        (g for g in generators if hasattr(g, "articles") and hasattr(g, "drafts")),
+        None,
+    )
+    if articles_generator is None:
+        return
+    pelican_settings = articles_generator.settings
+    settings = Settings.from_pelican(pelican_settings)
+    files = [read_stats_file(path, settings.site_path) for path in settings.files]
+    for stats in files:
+        for problem in stats.problems:
+            logger.warning("reader_count: %s", problem)
+    unused = set_counts(all_contents(generators), files, settings)
+    context = articles_generator.context
+    context["popular_articles"] = popular(
+        articles_generator.articles, settings.popular_count
+    )
+    context["popular_articles_title"] = settings.popular_title
+    pelican_settings[PENDING_KEY] = unmatched_report(files, unused)
+
+
+def warn_unmatched(pelican: Any) -> None:
+    """finalized: counts for paths that are no file of the built site."""
+    report = pelican.settings.pop(PENDING_KEY, None) or []
+    output = Path(pelican.output_path)
+    for path, entries in report:
+        missing = [
+            f"{shown} (line {line})"
+            for key, shown, line in entries
+            if not any((output / name).is_file() for name in output_candidates(key))
+        ]
+        if not missing:
+            continue
+        more = len(missing) - MAX_LISTED
+        listed = ", ".join(missing[:MAX_LISTED]) + (
+            f" and {more} more" if more > 0 else ""
+        )
+        logger.warning(
+            "reader_count: %s: %d counts are for pages this site does not have: %s",
+            path,
+            len(missing),
+            listed,
+        )
 
 
 def register() -> None:
     """Connect this plugin to Pelican's signals."""
     signals.generator_init.connect(add_template_loader)
+    signals.all_generators_finalized.connect(apply_counts)
+    signals.finalized.connect(warn_unmatched)
