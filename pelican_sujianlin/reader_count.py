@@ -226,7 +226,7 @@ def read_stats_file(path: Path, site_path: str = "") -> StatsFile:
     except (OSError, UnicodeDecodeError, zipfile.BadZipFile, EOFError, ValueError) as e:
         stats.problem(None, f"cannot read the file ({e})")
         return stats
-    if text.lstrip().startswith("{"):
+    if text.lstrip()[:1] in ("{", "["):
         read_json(text, stats, site_path)
     else:
         read_csv(text, stats, site_path)
