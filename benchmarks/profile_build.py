@@ -1,0 +1,166 @@
+"""Profile one build of a generated site and show where the bundle spends time.
+
+    python benchmarks/profile_build.py                  # 1,000 articles, bundle
+    python benchmarks/profile_build.py --articles 200 --top 40
+    python benchmarks/profile_build.py --save bundle.prof   # for snakeviz etc.
+    python benchmarks/profile_build.py --plugins ""         # plain Pelican
+
+Runs ``Pelican(settings).run()`` under cProfile in this process (the settings
+of ``run.py``: same theme, caching off) and prints:
+
+1. per module of ``pelican_sujianlin`` (templates included), the time spent
+   in it and below it when entered from outside the package (signal
+   receivers, Markdown extension hooks, template renders), and its own time;
+2. the functions of the package with the largest cumulative time;
+3. the functions of the whole build with the largest own time, for context.
+
+cProfile slows Python code down (about 1.5-2x) unevenly: compare figures
+within one profile, and take wall-clock figures from ``run.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: python benchmarks/profile_build.py
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.run import WORK, prepare_site, site_settings
+
+PACKAGE = "pelican_sujianlin"
+
+Function = tuple[str, int, str]
+
+
+def in_package(function: Function) -> bool:
+    return f"/{PACKAGE}/" in function[0].replace("\\", "/")
+
+
+def module_of(function: Function) -> str:
+    path = function[0].replace("\\", "/")
+    return path.split(f"/{PACKAGE}/", 1)[1]
+
+
+def profile_build(settings: dict) -> tuple[pstats.Stats, float]:
+    """Build once under cProfile; return the statistics and the wall time."""
+    from pelican import Pelican
+    from pelican.settings import read_settings
+
+    profiler = cProfile.Profile()
+    start = time.perf_counter()
+    profiler.enable()
+    Pelican(read_settings(override=settings)).run()
+    profiler.disable()
+    return pstats.Stats(profiler), time.perf_counter() - start
+
+
+def module_totals(stats: pstats.Stats) -> dict[str, tuple[float, float, int]]:
+    """Per module: (time entered from outside, own time, calls from outside)."""
+    entered: dict[str, float] = defaultdict(float)
+    own: dict[str, float] = defaultdict(float)
+    calls: dict[str, int] = defaultdict(int)
+    for function, (_, _, tottime, _, callers) in stats.stats.items():
+        if not in_package(function):
+            continue
+        module = module_of(function)
+        own[module] += tottime
+        for caller, (_, caller_calls, _, cumtime) in callers.items():
+            if not in_package(caller):
+                entered[module] += cumtime
+                calls[module] += caller_calls
+    return {
+        module: (entered[module], own[module], calls[module])
+        for module in sorted(own, key=lambda m: -entered[m])
+    }
+
+
+def top_functions(
+    stats: pstats.Stats, count: int, key: int, package_only: bool
+) -> list[tuple[Function, int, float, float]]:
+    """(function, calls, own time, cumulative time), largest ``key`` first."""
+    rows = [
+        (function, values[1], values[2], values[3])
+        for function, values in stats.stats.items()
+        if in_package(function) or not package_only
+    ]
+    rows.sort(key=lambda row: -row[key])
+    return rows[:count]
+
+
+def describe(function: Function) -> str:
+    filename, line, name = function
+    if in_package(function):
+        return f"{PACKAGE}/{module_of(function)}:{line}({name})"
+    if filename == "~":
+        return name
+    parts = Path(filename).parts
+    return f"{'/'.join(parts[-2:])}:{line}({name})"
+
+
+def report(stats: pstats.Stats, wall: float, top: int) -> str:
+    out = io.StringIO()
+    total = max(stats.total_tt, 1e-9)
+    print(f"profiled build: {wall:.2f} s wall, {total:.2f} s profiled", file=out)
+    print(f"\n{PACKAGE} per module (entered from outside the package):", file=out)
+    print(
+        f"{'module':40s} {'cum s':>8s} {'% build':>8s} {'own s':>7s} {'calls':>8s}",
+        file=out,
+    )
+    for module, (entered, own, calls) in module_totals(stats).items():
+        print(
+            f"{module:40s} {entered:8.3f} {100 * entered / total:7.1f}% "
+            f"{own:7.3f} {calls:8d}",
+            file=out,
+        )
+    print(f"\ntop {top} functions of {PACKAGE} by cumulative time:", file=out)
+    print(f"{'cum s':>8s} {'own s':>7s} {'calls':>8s}  function", file=out)
+    for function, calls, own, cumulative in top_functions(stats, top, 3, True):
+        print(
+            f"{cumulative:8.3f} {own:7.3f} {calls:8d}  {describe(function)}", file=out
+        )
+    print(f"\ntop {top} functions of the whole build by own time:", file=out)
+    for function, calls, own, cumulative in top_functions(stats, top, 2, False):
+        print(
+            f"{cumulative:8.3f} {own:7.3f} {calls:8d}  {describe(function)}", file=out
+        )
+    return out.getvalue()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, default=1000)
+    parser.add_argument("--equations", type=int, default=10)
+    parser.add_argument("--comments", type=int, default=5)
+    parser.add_argument("--top", type=int, default=25)
+    parser.add_argument(
+        "--plugins",
+        default="pelican_sujianlin",
+        help="comma-separated PLUGINS ('' for plain Pelican)",
+    )
+    parser.add_argument("--theme", default="notmyidea")
+    parser.add_argument("--no-partials", action="store_true")
+    parser.add_argument("--work", type=Path, default=WORK)
+    parser.add_argument("--save", type=Path, help="also write the raw profile here")
+    args = parser.parse_args(argv)
+
+    args.work.mkdir(parents=True, exist_ok=True)
+    content = prepare_site(args.articles, args.equations, args.comments, args.work)
+    plugins = [name.strip() for name in args.plugins.split(",") if name.strip()]
+    settings = site_settings(
+        content, args.work / "out-profile", plugins, args.theme, not args.no_partials
+    )
+    stats, wall = profile_build(settings)
+    if args.save:
+        stats.dump_stats(str(args.save))
+    print(report(stats, wall, args.top))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,358 @@
+"""Build a generated kexue-like site with plain Pelican, the bundle and its peers.
+
+    python benchmarks/run.py                       # 1,000 articles, 5 rounds
+    python benchmarks/run.py --articles 200 --rounds 1
+    python benchmarks/run.py --scale-to 4000       # also the 4,000/1,000 ratio
+
+Each build runs in a fresh Python process (so its peak memory is that
+process's maximum resident set size, read with ``os.wait4``), with the content
+cache off and the same theme; the configurations alternate within each round
+(and the order rotates from round to round) so that a slow spell of the
+machine hits them all alike. ``build`` is the time of ``Pelican(settings).run()``
+inside the child, plugin imports included; ``process`` is the child's whole
+wall time, interpreter start-up and imports included. The peer plugins
+(pelican-render-math, pelican-series, pelican-neighbors, pelican-read-more)
+are measured when they are installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: python benchmarks/run.py
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.generate import generate
+
+HERE = Path(__file__).resolve().parent
+WORK = HERE / "work"
+THEME_OVERRIDES = HERE / "theme"
+
+PEER_PLUGINS = [
+    "pelican.plugins.render_math",
+    "pelican.plugins.series",
+    "pelican.plugins.neighbors",
+    "pelican.plugins.read_more",
+]
+CONFIGS: dict[str, list[str]] = {
+    "plain": [],
+    "bundle": ["pelican_sujianlin"],
+    "peers": PEER_PLUGINS,
+}
+DOCUTILS_ZH_WARNING = "Docutils has no localization for '%s'. Using 'en' instead."
+
+
+@dataclass
+class Build:
+    """One build in its own process."""
+
+    config: str
+    seconds: float  # Pelican(settings).run(), inside the child
+    process_seconds: float  # the child's whole life
+    max_rss_kb: int
+    warnings: list[str] = field(default_factory=list)
+    files: int = 0
+
+
+@dataclass
+class Summary:
+    """The median figures of one configuration over its rounds."""
+
+    config: str
+    rounds: int
+    seconds: float
+    process_seconds: float
+    max_rss_mb: float
+    warnings: int
+
+
+def peers_installed() -> bool:
+    return all(importlib.util.find_spec(name) for name in PEER_PLUGINS)
+
+
+def site_settings(
+    content: Path,
+    output: Path,
+    plugins: list[str],
+    theme: str = "notmyidea",
+    partials: bool = True,
+) -> dict[str, Any]:
+    """Pelican settings of one benchmark build (caching off)."""
+    settings: dict[str, Any] = {
+        "PATH": str(content),
+        "OUTPUT_PATH": str(output),
+        "CACHE_PATH": str(output.parent / (output.name + "-cache")),
+        "PLUGINS": plugins,
+        "THEME": theme,
+        "SITEURL": "https://kexue.example.test",
+        "SITENAME": "科学空间",
+        "AUTHOR": "苏剑林",
+        "TIMEZONE": "Asia/Shanghai",
+        "DEFAULT_LANG": "zh",
+        "CACHE_CONTENT": False,
+        "LOAD_CONTENT_CACHE": False,
+        "DELETE_OUTPUT_DIRECTORY": False,
+        # Comment files are not articles, with or without the bundle.
+        "ARTICLE_EXCLUDES": ["comments"],
+        "LOG_FILTER": [(30, DOCUTILS_ZH_WARNING)],
+    }
+    if partials:
+        settings["THEME_TEMPLATES_OVERRIDES"] = [str(THEME_OVERRIDES)]
+    return settings
+
+
+def build_in_this_process(settings: dict[str, Any]) -> dict[str, Any]:
+    """Build once; return the build time and the warnings (the child's job)."""
+    import logging
+
+    from pelican import Pelican
+    from pelican.settings import read_settings
+
+    warnings: list[str] = []
+
+    class Collector(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            warnings.append(record.getMessage())
+
+    logging.getLogger().addHandler(Collector(level=logging.WARNING))
+    # JSON made the (level, message) pairs lists; Pelican hashes them.
+    settings["LOG_FILTER"] = [tuple(pair) for pair in settings.get("LOG_FILTER", [])]
+    start = time.perf_counter()
+    Pelican(read_settings(override=settings)).run()
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "warnings": warnings}
+
+
+def build_in_child(config: str, settings: dict[str, Any], log: Path) -> Build:
+    """Build in a fresh interpreter; measure its time and its peak memory."""
+    output = Path(settings["OUTPUT_PATH"])
+    shutil.rmtree(output, ignore_errors=True)
+    with tempfile.TemporaryDirectory() as folder:
+        request = Path(folder) / "request.json"
+        answer = Path(folder) / "answer.json"
+        request.write_text(json.dumps(settings), encoding="utf-8")
+        command = [sys.executable, __file__, "--build-one", str(request), str(answer)]
+        with log.open("wb") as log_file:
+            start = time.perf_counter()
+            child = subprocess.Popen(command, stdout=log_file, stderr=log_file)
+            _, status, usage = os.wait4(child.pid, 0)
+            process_seconds = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode != 0:
+            tail = log.read_text("utf-8", errors="replace").splitlines()[-15:]
+            raise RuntimeError(
+                f"{config} build failed (exit {child.returncode}); {log} ends:\n"
+                + "\n".join(tail)
+            )
+        result = json.loads(answer.read_text(encoding="utf-8"))
+    files = sum(1 for path in output.rglob("*") if path.is_file())
+    return Build(
+        config,
+        result["seconds"],
+        process_seconds,
+        usage.ru_maxrss,  # kilobytes on Linux
+        result["warnings"],
+        files,
+    )
+
+
+def measure(
+    content: Path,
+    configs: list[str],
+    rounds: int,
+    work: Path,
+    theme: str = "notmyidea",
+    partials: bool = True,
+    progress=None,
+) -> list[Build]:
+    """Build every configuration ``rounds`` times, alternating them."""
+    builds = []
+    for number in range(rounds):
+        shift = number % len(configs)
+        for config in configs[shift:] + configs[:shift]:
+            settings = site_settings(
+                content, work / f"out-{config}", CONFIGS[config], theme, partials
+            )
+            build = build_in_child(config, settings, work / f"{config}.log")
+            builds.append(build)
+            if progress:
+                progress(
+                    f"round {number + 1}/{rounds} {config:7s} "
+                    f"{build.seconds:6.2f} s  {build.max_rss_kb / 1024:6.0f} MB"
+                    f"  {len(build.warnings)} warnings"
+                )
+    return builds
+
+
+def summarize(builds: list[Build]) -> dict[str, Summary]:
+    summaries = {}
+    for config in dict.fromkeys(build.config for build in builds):
+        mine = [build for build in builds if build.config == config]
+        summaries[config] = Summary(
+            config,
+            len(mine),
+            statistics.median(build.seconds for build in mine),
+            statistics.median(build.process_seconds for build in mine),
+            statistics.median(build.max_rss_kb for build in mine) / 1024,
+            max(len(build.warnings) for build in mine),
+        )
+    return summaries
+
+
+def report(summaries: dict[str, Summary], title: str) -> str:
+    plain = summaries.get("plain")
+    lines = [
+        title,
+        f"{'config':8s} {'rounds':>6s} {'build s':>8s} {'process s':>9s} "
+        f"{'peak MB':>8s} {'time/plain':>10s} {'mem/plain':>9s} {'warnings':>8s}",
+    ]
+    for summary in summaries.values():
+        time_ratio = memory_ratio = ""
+        if plain:
+            time_ratio = f"{summary.seconds / plain.seconds:.3f}"
+            memory_ratio = f"{summary.max_rss_mb / plain.max_rss_mb:.3f}"
+        lines.append(
+            f"{summary.config:8s} {summary.rounds:6d} {summary.seconds:8.2f} "
+            f"{summary.process_seconds:9.2f} {summary.max_rss_mb:8.0f} "
+            f"{time_ratio:>10s} {memory_ratio:>9s} {summary.warnings:8d}"
+        )
+    return "\n".join(lines)
+
+
+def prepare_site(articles: int, equations: int, comments: int, work: Path) -> Path:
+    folder = work / f"site-{articles}x{equations}x{comments}"
+    site = generate(folder, articles, equations, comments)
+    return site.content
+
+
+def machine() -> str:
+    import platform
+
+    import pelican
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs "
+        f"({cpu}), Python {platform.python_version()}, Pelican {pelican.__version__}"
+    )
+
+
+def print_warnings(builds: list[Build]) -> None:
+    for config in dict.fromkeys(build.config for build in builds):
+        warnings = next(b.warnings for b in builds if b.config == config)
+        for message in warnings[:5]:
+            print(f"  {config} warned: {message[:200]}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, default=1000)
+    parser.add_argument("--equations", type=int, default=10)
+    parser.add_argument("--comments", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--configs",
+        default="plain,bundle,peers",
+        help="comma-separated, from: " + ", ".join(CONFIGS),
+    )
+    parser.add_argument("--theme", default="notmyidea")
+    parser.add_argument(
+        "--no-partials",
+        action="store_true",
+        help="do not show the bundle's partials (the theme as it is)",
+    )
+    parser.add_argument(
+        "--scale-to",
+        type=int,
+        metavar="N",
+        help="also build N articles (plain and bundle) and print the ratio",
+    )
+    parser.add_argument("--scale-rounds", type=int, default=3)
+    parser.add_argument("--work", type=Path, default=WORK)
+    parser.add_argument("--json", type=Path, help="write every figure to this file")
+    parser.add_argument("--build-one", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.build_one:
+        request, answer = map(Path, args.build_one)
+        result = build_in_this_process(json.loads(request.read_text("utf-8")))
+        answer.write_text(json.dumps(result), encoding="utf-8")
+        return
+
+    configs = [name.strip() for name in args.configs.split(",") if name.strip()]
+    if "peers" in configs and not peers_installed():
+        print("peer plugins not installed: skipping 'peers'", file=sys.stderr)
+        configs.remove("peers")
+    args.work.mkdir(parents=True, exist_ok=True)
+
+    def progress(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    partials = not args.no_partials
+    content = prepare_site(args.articles, args.equations, args.comments, args.work)
+    builds = measure(
+        content, configs, args.rounds, args.work, args.theme, partials, progress
+    )
+    print_warnings(builds)
+    summaries = summarize(builds)
+    print(f"machine: {machine()}")
+    print(
+        report(
+            summaries,
+            f"{args.articles} articles x {args.equations} display equations x "
+            f"{args.comments} comments, theme {args.theme}"
+            f"{' + partials' if partials else ''}, caching off",
+        )
+    )
+    figures: dict[str, Any] = {
+        "machine": machine(),
+        "site": [args.articles, args.equations, args.comments],
+        "summaries": {k: asdict(v) for k, v in summaries.items()},
+    }
+    if args.scale_to:
+        big = prepare_site(args.scale_to, args.equations, args.comments, args.work)
+        scale_configs = [c for c in ("plain", "bundle") if c in configs]
+        big_builds = measure(
+            big,
+            scale_configs,
+            args.scale_rounds,
+            args.work,
+            args.theme,
+            partials,
+            progress,
+        )
+        print_warnings(big_builds)
+        big_summaries = summarize(big_builds)
+        print(report(big_summaries, f"{args.scale_to} articles"))
+        for config, summary in big_summaries.items():
+            ratio = summary.seconds / summaries[config].seconds
+            print(f"{config}: {args.scale_to}/{args.articles} time ratio {ratio:.2f}")
+        figures["scale"] = {
+            "articles": args.scale_to,
+            "summaries": {k: asdict(v) for k, v in big_summaries.items()},
+        }
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
