@@ -76,12 +76,31 @@ class Options:
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> Options:
         value = {key: settings.get(key, default) for key, default in DEFAULTS.items()}
+        marker = str(value["READ_MORE_MARKER"] or "")
+        if not marker_words(marker)[0]:
+            logger.warning(
+                "READ_MORE_MARKER %r has no text; using %r",
+                marker,
+                DEFAULTS["READ_MORE_MARKER"],
+            )
+            marker = DEFAULTS["READ_MORE_MARKER"]
+        cjk_length = value["READ_MORE_CJK_LENGTH"]
+        if cjk_length is not None and (
+            not isinstance(cjk_length, int) or isinstance(cjk_length, bool)
+        ):
+            logger.warning(
+                "READ_MORE_CJK_LENGTH must be a number of characters or None, not"
+                " %r; using %r",
+                cjk_length,
+                DEFAULTS["READ_MORE_CJK_LENGTH"],
+            )
+            cjk_length = DEFAULTS["READ_MORE_CJK_LENGTH"]
         text = value["READ_MORE_TEXT"]
         return cls(
-            marker=marker_pattern(str(value["READ_MORE_MARKER"])),
+            marker=marker_pattern(marker),
             text=pick(settings, TEXT_ZH, TEXT_EN) if text is None else str(text),
             link=bool(value["READ_MORE_LINK"]),
-            cjk_length=value["READ_MORE_CJK_LENGTH"] or None,
+            cjk_length=cjk_length if cjk_length and cjk_length > 0 else None,
             ellipsis=settings.get("SUMMARY_END_SUFFIX") or "…",
             relative_urls=bool(settings.get("RELATIVE_URLS")),
             summary_max_length=settings.get("SUMMARY_MAX_LENGTH"),
@@ -89,7 +108,13 @@ class Options:
         )
 
 
-# --- finding the marker ---------------------------------------------------------
+# --- finding the marker ---------------------------------------------------------------
+
+
+def marker_words(marker: str) -> tuple[list[str], bool]:
+    """The words of ``marker`` and whether it is an HTML comment."""
+    comment = re.fullmatch(r"<!--(.*?)-->", marker.strip(), re.S)
+    return (comment.group(1) if comment else marker).split(), comment is not None
 
 
 def marker_pattern(marker: str) -> re.Pattern[str]:
@@ -97,15 +122,9 @@ def marker_pattern(marker: str) -> re.Pattern[str]:
 
     ``<!--more-->`` also matches ``<!-- more -->`` and ``<!--  MORE-->``.
     """
-    comment = re.fullmatch(r"<!--(.*?)-->", marker.strip(), re.S)
-    if comment:
-        words = comment.group(1).split()
-        body = r"\s+".join(map(re.escape, words))
-        return re.compile(rf"<!--\s*{body}\s*-->", re.I)
-    words = marker.split()
-    if not words:
-        raise ValueError("READ_MORE_MARKER is empty")
-    return re.compile(r"\s+".join(map(re.escape, words)), re.I)
+    words, is_comment = marker_words(marker)
+    body = r"\s+".join(map(re.escape, words))
+    return re.compile(rf"<!--\s*{body}\s*-->" if is_comment else body, re.I)
 
 
 # Stretches of HTML where a marker is text, not a marker: comments (in HTML a
@@ -130,20 +149,23 @@ def find_markers(html: str, marker: re.Pattern[str]) -> list[tuple[int, int]]:
     return [m.span() for m in scanner.finditer(html) if m.group("marker")]
 
 
-# --- repairing a cut -------------------------------------------------------------
+# --- repairing a cut ------------------------------------------------------------------
 
-VOID = frozenset(
-    "area base br col embed hr img input link meta param source track wbr".split()
-)
+
+def names(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+VOID = names("area base br col embed hr img input link meta param source track wbr")
 # Elements that show something even when they hold no text.
-VISIBLE_EMPTY = frozenset(
-    "img hr input embed area video audio iframe svg math canvas object picture".split()
+VISIBLE_EMPTY = names(
+    "img hr input embed area video audio iframe svg math canvas object picture"
 )
 # Start tags that end an open <p> (HTML's "close a p element").
-CLOSES_P = frozenset(
+CLOSES_P = names(
     "address article aside blockquote details dialog div dl fieldset figcaption"
     " figure footer form h1 h2 h3 h4 h5 h6 header hgroup hr main menu nav ol p pre"
-    " section table ul".split()
+    " section table ul"
 )
 # Start tag -> (open elements it ends implicitly, elements that stop the search).
 IMPLIED_END: dict[str, tuple[frozenset[str], frozenset[str]]] = {
@@ -239,15 +261,20 @@ def close_open_elements(html: str) -> str:
     return html.rstrip() + closing
 
 
+COMMENT = re.compile(r"<!--.*?-->", re.S)
+TAG = re.compile(r"<[^>]*>")
+VISIBLE_MEDIA = re.compile(r"<(?:{})\b".format("|".join(sorted(VISIBLE_EMPTY))), re.I)
+
+
 def has_visible_content(html: str) -> bool:
     """True when ``html`` shows any text or embedded media."""
-    html = re.sub(r"<!--.*?-->", "", html, flags=re.S)
-    if re.search(r"<(?:%s)\b" % "|".join(VISIBLE_EMPTY), html, re.I):
+    html = COMMENT.sub("", html)
+    if VISIBLE_MEDIA.search(html):
         return True
-    return bool(re.sub(r"<[^>]*>", "", html).strip())
+    return bool(TAG.sub("", html).strip())
 
 
-# --- links in a summary ------------------------------------------------------------
+# --- links in a summary ---------------------------------------------------------------
 
 ID_ATTRIBUTE = re.compile(r"""\sid\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+))""", re.I)
 FRAGMENT_HREF = re.compile(r"""(\shref\s*=\s*)(["'])#([^"']*)\2""", re.I)
@@ -275,7 +302,7 @@ def link_fragments_to(html: str, url: str) -> str:
     return FRAGMENT_HREF.sub(replace, html)
 
 
-# --- the marker split --------------------------------------------------------------
+# --- the marker split -----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -306,7 +333,7 @@ def split_at_marker(html: str, marker: re.Pattern[str]) -> Split | None:
     )
 
 
-# --- CJK text without a marker -------------------------------------------------------
+# --- CJK text without a marker --------------------------------------------------------
 
 CJK_CHARACTER = re.compile(
     "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
@@ -374,20 +401,20 @@ def cut_by_characters(html: str, length: int, ellipsis: str) -> str | None:
     cut = character_cut(html, length)
     if cut is None or not has_visible_content(html[cut:]):
         return None
-    return close_open_elements(html[:cut] + ellipsis)
+    return close_open_elements(html[:cut].rstrip() + ellipsis)
 
 
-# --- has_more for content left to Pelican ------------------------------------------------
+# --- has_more for content left to Pelican ---------------------------------------------
 
 PELICAN_WORD = re.compile(
-    r"<!--.*?-->|<[^>]*>|&#?\w+;|(?P<word>%s|\w[\w'-]*)" % CJK_CHARACTER.pattern, re.S
+    rf"<!--.*?-->|<[^>]*>|&#?\w+;|(?P<word>{CJK_CHARACTER.pattern}|\w[\w'-]*)", re.S
 )
 
 
 def pelican_truncates(
     html: str, max_words: int | None, max_paragraphs: int | None
 ) -> bool:
-    """Whether Pelican's own summary of ``html`` leaves something out.
+    """Whether ``html`` has more than Pelican's own summary keeps.
 
     Counts words the way Pelican's truncation does (a CJK character is a word),
     and stops counting as soon as the answer is known.
@@ -405,7 +432,7 @@ def pelican_truncates(
     return False
 
 
-# --- the Pelican glue --------------------------------------------------------------------
+# --- the Pelican glue -----------------------------------------------------------------
 
 
 def join_url(siteurl: str, url: str, relative: bool) -> str:
@@ -473,6 +500,11 @@ def plan_summary(content: Any, options: Options) -> tuple[str, str] | None:
         content._content = split.article
         forget_memoized_content(content)
         content.has_more = split.has_more
+        if author is None and not split.summary:
+            logger.warning(
+                "%s: the read-more marker comes before any text: the summary is empty",
+                content.source_path,
+            )
         body = split.summary if author is None else author
         return body, "#more"
     if options.cjk_length and is_cjk_text(html):
