@@ -1,21 +1,559 @@
-"""Tests of the recent_comments plugin."""
+"""Tests of the recent_comments plugin: pure functions, file comments, full builds.
+
+Isso-backed tests (a real Isso server, a real browser) are in test_isso.py.
+"""
 
 from __future__ import annotations
 
-POST = "Title: 第一篇\nDate: 2024-02-01\nSlug: first\n\n正文。\n"
-COMMENT = "author: 读者\ndate: 2024-02-02 10:00\n\n一条评论。\n"
+import re
+import shutil
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from pelican_sujianlin.recent_comments import comment as comment_module
+from pelican_sujianlin.recent_comments import files, isso
+from pelican_sujianlin.recent_comments.comment import (
+    BodyRenderer,
+    Comment,
+    excerpt,
+    plain_text,
+    safe_anchor,
+    safe_website,
+)
+
+DATA = Path(__file__).parent / "data" / "comments"
+PLUGIN = "pelican_sujianlin.recent_comments"
+
+
+def post(slug: str, day: int, title: str | None = None) -> str:
+    head = f"Title: {title or slug}\nDate: 2024-02-{day:02d}\nSlug: {slug}\n"
+    return f"{head}\n正文 {slug}。\n"
+
+
+def comment_file(author: str, date: str, body: str, **meta: str) -> str:
+    extra = "".join(f"{key}: {value}\n" for key, value in meta.items())
+    return f"author: {author}\ndate: {date}\n{extra}\n{body}\n"
+
+
+def write_files(folder: Path, content: dict[str, str]) -> None:
+    for name, text in content.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+
+
+def theme_overrides(folder: Path, partials: bool = True) -> str:
+    """Templates that add the partials to Pelican's ``simple`` theme."""
+    folder.mkdir(parents=True, exist_ok=True)
+    recent = '{% include "sujianlin/recent_comments.html" %}' if partials else ""
+    comments = '{% include "sujianlin/comments.html" %}' if partials else ""
+    (folder / "base.html").write_text(
+        '{% extends "!simple/base.html" %}{% block footer %}'
+        + recent
+        + "{{ super() }}{% endblock %}",
+        encoding="utf-8",
+    )
+    (folder / "article.html").write_text(
+        '{% extends "!simple/article.html" %}{% block content %}{{ super() }}'
+        + comments
+        + "{% endblock %}",
+        encoding="utf-8",
+    )
+    return str(folder)
+
+
+@pytest.fixture
+def theme(tmp_path: Path) -> str:
+    return theme_overrides(tmp_path / "overrides")
+
+
+def soup(text: str) -> BeautifulSoup:
+    return BeautifulSoup(text, "html.parser")
+
+
+# --- pure functions ------------------------------------------------------------
+
+
+def test_split_metadata_reads_keys_continuations_and_body():
+    meta, body = files.split_metadata(
+        "\ufeffAuthor: 小明\nDate: 2024-01-02\nWebsite: https://x.example/\n"
+        "replyto: a\n  continued\n\nbody: not metadata\nsecond line\n"
+    )
+    assert meta == {
+        "author": "小明",
+        "date": "2024-01-02",
+        "website": "https://x.example/",
+        "replyto": "a continued",
+    }
+    assert body == "body: not metadata\nsecond line"
+
+
+def test_split_metadata_with_dashes_and_without_body():
+    assert files.split_metadata("---\nauthor: a\ndate: 2024\n---\ntext") == (
+        {"author": "a", "date": "2024"},
+        "text",
+    )
+    assert files.split_metadata("author: a\ndate: 2024") == (
+        {"author": "a", "date": "2024"},
+        "",
+    )
+
+
+def make(slug: str, replyto: str = "", day: int = 1) -> Comment:
+    return Comment(
+        anchor=f"comment-{slug}",
+        author=slug,
+        date=datetime(2024, 1, day, tzinfo=timezone.utc),
+        slug=slug,
+        replyto=replyto,
+    )
+
+
+def test_thread_nests_replies_and_keeps_orphans_and_cycles_at_top():
+    a, b, c = make("a"), make("b", "a"), make("c", "b")
+    lost = make("lost", "nobody")
+    x, y = make("x", "y"), make("y", "x")
+    me = make("me", "me")
+    top, orphans = files.thread([a, b, c, lost, x, y, me])
+    assert top == [a, lost, x, y, me]
+    assert (a.replies, b.replies, c.replies) == ([b], [c], [])
+    assert orphans == [lost, x, y, me]
+    assert [c.slug for c in files.walk(top)] == ["a", "b", "c", "lost", "x", "y", "me"]
+
+
+def test_excerpt_is_escaped_plain_text_cut_at_length():
+    html_text = (
+        "<p>Hello <em>&lt;world&gt;</em> $E=mc^2$ and $$\\int_0^1 x$$</p>\n<p>next</p>"
+    )
+    assert plain_text(html_text) == "Hello <world> E=mc^2 and \\int_0^1 x next"
+    assert excerpt(html_text, 8) == "Hello &lt;w…"
+    assert excerpt("<p>短评</p>", 35) == "短评"
+    assert excerpt("<p>" + "数" * 40 + "</p>", 35) == "数" * 35 + "…"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://ok.example/a?b=1&c=2", "https://ok.example/a?b=1&amp;c=2"),
+        ("HTTP://OK.example", "HTTP://OK.example"),
+        ("javascript:alert(1)", ""),
+        ("//evil.example/", ""),
+        ("/relative", ""),
+        ('https://ok.example/" onmouseover="x', ""),
+        ('https://ok.example/"x', "https://ok.example/&quot;x"),
+        ("data:text/html,hi", ""),
+        ("", ""),
+    ],
+)
+def test_safe_website(url, expected):
+    assert safe_website(url) == expected
+
+
+def test_safe_anchor_keeps_only_fragment_safe_characters():
+    assert safe_anchor('x" onmouseover="alert(1)') == "x-onmouseover-alert-1"
+    assert safe_anchor("评论-1.2_b") == "评论-1.2_b"
+    assert safe_anchor("<>") == ""
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "/2024/a b/",
+        "/2024/a%20b",
+        "https://blog.example.test/2024/a%20b/",
+        "2024/a b/index.html",
+        "/2024/a%20b/index.html?x=1#isso-3",
+    ],
+)
+def test_uri_key_normalises_every_spelling(uri):
+    assert isso.uri_key(uri) == "/2024/a b"
+
+
+def test_renderer_sanitises_and_keeps_math():
+    render = BodyRenderer()
+    out = render(
+        "Hi $a_1 * b_2 * c$ <script>x()</script> [ok](https://e.example) "
+        "[bad](javascript:x())"
+    )
+    assert "$a_1 * b_2 * c$" in out
+    assert "<script" not in out
+    assert "javascript" not in out
+    assert '<a href="https://e.example" rel="nofollow ugc noopener">ok</a>' in out
+
+
+def test_renderer_is_reused_without_leaking_state():
+    render = BodyRenderer()
+    first = render("Text[^1]\n\n[^1]: note\n\n[ref]: https://e.example/")
+    alone = BodyRenderer()("[x][ref]")
+    assert render("[x][ref]") == alone, first
+
+
+def test_isso_style_rendering_shows_typed_html_as_text():
+    render = BodyRenderer(raw_html=False, math=False)
+    out = render("<b>x</b> &lt;i&gt; *em*")
+    assert plain_text(out) == "<b>x</b> &lt;i&gt; em"
+
+
+# --- full builds -------------------------------------------------------------
 
 
 def test_comment_files_are_not_articles_pages_or_static(build_site):
     site = build_site(
         {
-            "first.md": POST,
-            "comments/first/1.md": COMMENT,
+            "first.md": post("first", 1),
+            "comments/first/1.md": comment_file("读者", "2024-02-02", "一条评论。"),
+            "comments/first/titled.md": "Title: 像文章\nDate: 2024-02-02\n\n正文\n",
             "pages/about.md": "Title: 关于\n\n关于本站。\n",
         },
         STATIC_PATHS=["", "images"],
     )
     names = set(site.files())
     assert "first.html" in names
-    assert not any("comments" in name for name in names), names
+    assert not any("comments" in name or "titled" in name for name in names), names
     assert "一条评论" not in site.read("index.html")
+    assert "像文章" not in site.read("index.html")
+
+
+def site_with_comments(extra=None):
+    content = {
+        "first.md": post("first", 1, "第一篇"),
+        "second.md": post("second", 2, "第二篇"),
+        "comments/first/a.md": comment_file("甲", "2024-02-05 10:00", "第一条 $x^2$"),
+        "comments/first/b.md": comment_file(
+            "乙",
+            "2024-02-06 10:00",
+            "回复甲",
+            replyto="a",
+            website="https://b.example/",
+        ),
+        "comments/first/c.md": comment_file(
+            "丙", "2024-02-07 10:00", "回复乙", replyto="b", email="c@example.com"
+        ),
+        "comments/second/z.md": comment_file(
+            "丁", "2024-02-04 09:00", "**很长很长**的评论" * 10
+        ),
+    }
+    content.update(extra or {})
+    return content
+
+
+def test_file_comments_are_threaded_on_the_article(build_site, theme):
+    site = build_site(site_with_comments(), THEME_TEMPLATES_OVERRIDES=[theme])
+    page = soup(site.read("first.html"))
+    section = page.find("section", id="comments")
+    assert section.h2.get_text() == "评论 (3)"
+    a = section.find("li", id="comment-a")
+    b = a.find("li", id="comment-b")
+    c = b.find("li", id="comment-c")
+    assert c is not None
+    assert a.parent.parent is section
+    assert b.find("a", href="https://b.example/")["rel"] == [
+        "nofollow",
+        "ugc",
+        "noopener",
+    ]
+    assert "c@example.com" not in site.read("first.html")
+    assert "$x^2$" in a.find(class_="comment-body").get_text()
+    assert site.warnings == []
+
+
+def test_recent_comments_widget_lists_newest_first(build_site, theme):
+    site = build_site(
+        site_with_comments(), THEME_TEMPLATES_OVERRIDES=[theme], RECENT_COMMENTS_COUNT=3
+    )
+    for name in ("index.html", "first.html", "second.html"):
+        widget = soup(site.read(name)).find("section", id="recent-comments")
+        assert widget.h2.get_text() == "最近评论"
+        items = widget.find_all("li")
+        assert [li.find(class_="comment-author").get_text() for li in items] == [
+            "丙",
+            "乙",
+            "甲",
+        ]
+        assert items[0].a["href"] == "https://blog.example.test/first.html#comment-c"
+        assert items[0].cite.get_text() == "第一篇"
+        assert items[2].find(class_="comment-excerpt").get_text() == "第一条 x^2"
+
+
+def test_excerpt_length_and_english_labels(build_site, theme):
+    site = build_site(
+        site_with_comments(),
+        THEME_TEMPLATES_OVERRIDES=[theme],
+        DEFAULT_LANG="en",
+        RECENT_COMMENTS_EXCERPT=5,
+    )
+    widget = soup(site.read("index.html")).find("section", id="recent-comments")
+    assert widget.h2.get_text() == "Recent comments"
+    excerpts = [e.get_text() for e in widget.find_all(class_="comment-excerpt")]
+    assert excerpts == ["回复乙", "回复甲", "第一条 x…", "很长很长的…"]
+    assert soup(site.read("first.html")).find(id="comments").h2.get_text() == (
+        "Comments (3)"
+    )
+
+
+def test_bad_comment_files_warn_and_the_rest_builds(build_site, theme):
+    site = build_site(
+        site_with_comments(
+            {
+                "comments/first/nodate.md": "author: x\n\nno date\n",
+                "comments/first/noauthor.md": "date: 2024-02-09\n\nno author\n",
+                "comments/first/baddate.md": comment_file("x", "yesterday-ish", "t"),
+                "comments/first/orphan.md": comment_file(
+                    "孤儿", "2024-02-08", "lost", replyto="ghost"
+                ),
+                "comments/first/notes.txt": "not a comment",
+                "comments/nosuchpost/1.md": comment_file("x", "2024-02-08", "t"),
+                "comments/stray.md": comment_file("x", "2024-02-08", "t"),
+            }
+        ),
+        THEME_TEMPLATES_OVERRIDES=[theme],
+    )
+    text = "\n".join(site.warnings)
+    for expected in (
+        r"nodate\.md has no date",
+        r"noauthor\.md has no author",
+        r"baddate\.md has a date that does not parse",
+        r"orphan\.md replies to 'ghost'",
+        r"1 orphan comment\(s\)",
+        r"notes\.txt is not a Markdown file",
+        r"nosuchpost names no article .*1 comment",
+        r"stray\.md is not inside an article's folder",
+    ):
+        assert re.search(expected, text), (expected, text)
+    section = soup(site.read("first.html")).find("section", id="comments")
+    top = [li["id"] for li in section.ol.find_all("li", recursive=False)]
+    assert top == ["comment-a", "comment-orphan"]
+    assert section.h2.get_text() == "评论 (4)"
+
+
+def test_duplicate_identifiers_are_renamed_with_a_warning(build_site, theme):
+    site = build_site(
+        {
+            "first.md": post("first", 1),
+            "comments/first/1.md": comment_file("a", "2024-02-02", "one", slug="same"),
+            "comments/first/2.md": comment_file("b", "2024-02-03", "two", slug="same"),
+        },
+        THEME_TEMPLATES_OVERRIDES=[theme],
+    )
+    assert any("repeats the identifier 'same'" in w for w in site.warnings)
+    page = soup(site.read("first.html"))
+    assert page.find(id="comment-same")
+    assert page.find(id="comment-same-2")
+
+
+def test_inert_without_comments(build_site, theme, tmp_path):
+    content = {
+        "first.md": post("first", 1),
+        "pages/about.md": "Title: 关于\n\n关于。\n",
+    }
+    bare = theme_overrides(tmp_path / "bare", partials=False)
+    plain = build_site(content, PLUGINS=[], THEME_TEMPLATES_OVERRIDES=[bare])
+    bundled = build_site(content, PLUGINS=[PLUGIN], THEME_TEMPLATES_OVERRIDES=[theme])
+    assert plain.files() == bundled.files()
+
+
+def test_content_cache_gives_the_same_output_and_sees_new_comments(
+    build_site, theme, tmp_path
+):
+    content = tmp_path / "cached"
+    write_files(content, site_with_comments())
+    settings = {
+        "THEME_TEMPLATES_OVERRIDES": [theme],
+        "CACHE_CONTENT": True,
+        "LOAD_CONTENT_CACHE": True,
+        "CACHE_PATH": str(tmp_path / "shared-cache"),
+    }
+    first = build_site(content, **settings)
+    second = build_site(content, **settings)
+    assert first.files() == second.files()
+    write_files(
+        content, {"comments/second/new.md": comment_file("新", "2024-03-01", "新评论")}
+    )
+    third = build_site(content, **settings)
+    widget = soup(third.read("index.html")).find("section", id="recent-comments")
+    assert widget.li.find(class_="comment-author").get_text() == "新"
+    assert soup(third.read("second.html")).find(id="comment-new")
+
+
+def test_one_markdown_instance_per_build(build_site, theme, monkeypatch):
+    created = []
+    real = comment_module.markdown.Markdown
+
+    class Counting(real):
+        def __init__(self, *args, **kwargs):
+            created.append(1)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(comment_module.markdown, "Markdown", Counting)
+    extra = {
+        f"comments/second/n{i}.md": comment_file("x", f"2024-02-10 10:{i:02d}", "t")
+        for i in range(30)
+    }
+    build_site(site_with_comments(extra), THEME_TEMPLATES_OVERRIDES=[theme])
+    assert len(created) == 1
+
+
+# --- an Isso database written directly (the server is exercised in test_isso.py)
+
+
+ISSO_SCHEMA = """
+CREATE TABLE threads (id INTEGER PRIMARY KEY, uri VARCHAR(256) UNIQUE,
+                      title VARCHAR(256));
+CREATE TABLE comments (tid REFERENCES threads(id), id INTEGER PRIMARY KEY,
+    parent INTEGER, created FLOAT NOT NULL, modified FLOAT, mode INTEGER,
+    remote_addr VARCHAR, text VARCHAR NOT NULL, author VARCHAR, email VARCHAR,
+    website VARCHAR, likes INTEGER DEFAULT 0, dislikes INTEGER DEFAULT 0,
+    voters BLOB NOT NULL, notification INTEGER DEFAULT 0);
+"""
+
+
+def isso_db(path: Path, threads: dict[int, str], comments: list[tuple]) -> Path:
+    """``comments``: (tid, created, mode, text, author, website, email, ip)."""
+    connection = sqlite3.connect(path)
+    connection.executescript(ISSO_SCHEMA)
+    connection.executemany(
+        "INSERT INTO threads (id, uri, title) VALUES (?, ?, 't')", threads.items()
+    )
+    connection.executemany(
+        "INSERT INTO comments (tid, created, mode, text, author, website, email,"
+        " remote_addr, voters) VALUES (?, ?, ?, ?, ?, ?, ?, ?, x'')",
+        comments,
+    )
+    connection.commit()
+    connection.close()
+    return path
+
+
+def ts(day: int, hour: int = 12) -> float:
+    return datetime(2024, 3, day, hour, tzinfo=timezone.utc).timestamp()
+
+
+def test_isso_database_rows_reach_the_widget_safely(build_site, theme, tmp_path):
+    db = isso_db(
+        tmp_path / "isso.db",
+        {
+            1: "/first.html",
+            2: "https://blog.example.test/second.html/",
+            3: "/gone.html",
+            4: "/sec%6Fnd.html",
+        },
+        [
+            (1, ts(1), 1, "old *one*", "甲", None, "a@example.com", "10.1.2.3"),
+            (2, ts(2), 1, "<b>two</b>", "&lt;b&gt;乙&amp;amp;", None, None, "10.1.2.4"),
+            (1, ts(3), 2, "PENDING text", "pending-author", None, None, "10.0.0.9"),
+            (1, ts(4), 4, "", "", None, None, "10.0.0.8"),
+            (3, ts(5), 1, "on a deleted post", "x", None, None, "10.0.0.7"),
+            (4, ts(6), 1, "percent-encoded thread", "丙", None, None, "10.0.0.6"),
+        ],
+    )
+    site = build_site(
+        site_with_comments(), THEME_TEMPLATES_OVERRIDES=[theme], ISSO_DB=str(db)
+    )
+    html_text = site.read("index.html")
+    widget = soup(html_text).find("section", id="recent-comments")
+    items = widget.find_all("li")
+    authors = [li.find(class_="comment-author").get_text() for li in items]
+    assert authors[:4] == ["丙", "<b>乙&amp;", "甲", "丙"]
+    assert items[0].a["href"] == "https://blog.example.test/second.html#isso-6"
+    assert items[1].find(class_="comment-excerpt").get_text() == "<b>two</b>"
+    assert items[2].a["href"] == "https://blog.example.test/first.html#isso-1"
+    for secret in ("PENDING", "pending-author", "10.", "a@example.com", "deleted post"):
+        assert secret not in html_text
+    assert any(
+        "1 published comment(s) in 1 thread(s) match no article" in w
+        and "/gone.html" in w
+        for w in site.warnings
+    ), site.warnings
+    assert widget.get("data-isso") is None  # no ISSO_URL: no client, no script
+    assert "<script" not in html_text
+
+
+@pytest.mark.parametrize("kind", ["missing", "corrupt", "wrong-schema"])
+def test_unreadable_isso_database_warns_and_builds(build_site, theme, tmp_path, kind):
+    db = tmp_path / "isso.db"
+    if kind == "corrupt":
+        db.write_bytes(b"this is not an SQLite database" * 100)
+    elif kind == "wrong-schema":
+        sqlite3.connect(db).execute("CREATE TABLE other (x)").connection.commit()
+    before = db.read_bytes() if db.exists() else None
+    site = build_site(
+        site_with_comments(), THEME_TEMPLATES_OVERRIDES=[theme], ISSO_DB=str(db)
+    )
+    assert any(str(db) in w and "Isso database" in w for w in site.warnings)
+    assert soup(site.read("index.html")).find("section", id="recent-comments").li
+    assert (db.read_bytes() if db.exists() else None) == before
+
+
+# --- XSS corpus -----------------------------------------------------------------
+
+FORBIDDEN_TAGS = {
+    "script", "iframe", "object", "embed", "svg", "math", "form", "input", "button",
+    "base", "style", "img", "details", "frame", "frameset", "applet", "link", "meta",
+    "textarea", "select", "video", "audio", "source",
+}  # fmt: skip
+SECTION_ATTRIBUTES = {
+    "id", "class", "href", "rel", "title", "datetime", "data-source", "data-time",
+    "data-thread",
+}  # fmt: skip
+URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "background", "poster"}
+
+
+def assert_inert(name: str, html_text: str) -> None:
+    """No comment-borne element, attribute or link is live in this page."""
+    page = soup(html_text)
+    for tag in page.find_all(True):
+        for attribute, value in tag.attrs.items():
+            assert not attribute.lower().startswith("on"), (name, str(tag)[:200])
+            assert attribute.lower() != "style", (name, str(tag)[:200])
+            if attribute.lower() in URL_ATTRIBUTES:
+                scheme = re.match(r"\s*([a-zA-Z][\w+.-]*):", str(value))
+                assert scheme is None or scheme[1].lower() in {"http", "https"}, (
+                    name,
+                    str(tag)[:200],
+                )
+    assert not page.find_all("script"), name
+    assert not page.find_all("base"), name
+    for section in page.select("#comments, #recent-comments"):
+        for tag in section.find_all(True):
+            assert tag.name not in FORBIDDEN_TAGS, (name, str(tag)[:200])
+            assert set(tag.attrs) <= SECTION_ATTRIBUTES, (name, str(tag)[:200])
+            if tag.name == "a" and tag.find_parent(class_="comment-main"):
+                href = tag.get("href")
+                assert href is None or re.match(r"https?://[^/]", href), str(tag)
+                assert tag["rel"] == ["nofollow", "ugc", "noopener"], str(tag)
+        for li in section.select("li.comment"):
+            assert re.fullmatch(r"comment-[\w.-]+", li["id"]), li["id"]
+        for item in section.select(".comment-excerpt, .comment-author"):
+            assert item.find(True) is None or item.find_parent(class_="comment-main")
+
+
+def test_xss_corpus_stays_inert_in_every_page(build_site, theme, tmp_path):
+    content = tmp_path / "xss-site"
+    content.mkdir()
+    (content / "first.md").write_text(post("first", 1, "第一篇"), encoding="utf-8")
+    (content / "second.md").write_text(post("second", 2), encoding="utf-8")
+    corpus = sorted((DATA / "xss").glob("*.md"))
+    shutil.copytree(DATA / "xss", content / "comments" / "first")
+    site = build_site(
+        content, THEME_TEMPLATES_OVERRIDES=[theme], RECENT_COMMENTS_COUNT=50
+    )
+    pages = {n: b.decode() for n, b in site.files().items() if n.endswith(".html")}
+    assert len(pages) >= 4
+    for name, html_text in pages.items():
+        assert_inert(name, html_text)
+    article = soup(pages["first.html"])
+    assert len(article.select("#comments li.comment")) == len(corpus)
+    assert article.find(id="comments").h2.get_text() == f"评论 ({len(corpus)})"
+    widget_items = soup(pages["index.html"]).select("#recent-comments li")
+    assert len(widget_items) == len(corpus)
+    text = article.find(id="comments").get_text()
+    for number in range(1, len(corpus) + 1):
+        assert f"xss-{number:02d}" in text, number
+    # hostile text is shown as text, not dropped and not interpreted
+    assert '"><script>alert(7)</script>' in text
+    assert "<script>alert(12)</script>" in text
+    assert "{{ 7*7 }}" in text
+    assert "https://ok.example/" in pages["first.html"]

@@ -122,16 +122,25 @@ def make_cleaner() -> nh3.Cleaner:
     )
 
 
+# Python-Markdown keeps "&lt;" as an entity; Isso shows it as typed. Hiding
+# every "&" behind a private-use character keeps Markdown from seeing entities.
+AMPERSAND_MARK = "\ue000"
+
+
 class BodyRenderer:
     """Markdown to sanitised HTML with one Markdown instance and one cleaner."""
 
     def __init__(self, *, raw_html: bool = True, math: bool = True) -> None:
+        self.raw_html = raw_html
         self.md = make_markdown(raw_html=raw_html, math=math)
         self.cleaner = make_cleaner()
 
     def __call__(self, text: str) -> str:
         self.md.reset()
-        return self.cleaner.clean(self.md.convert(text))
+        if self.raw_html:
+            return self.cleaner.clean(self.md.convert(text))
+        rendered = self.md.convert(text.replace("&", AMPERSAND_MARK))
+        return self.cleaner.clean(rendered.replace(AMPERSAND_MARK, "&amp;"))
 
 
 def plain_text(html_text: str) -> str:
