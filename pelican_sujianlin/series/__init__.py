@@ -1,13 +1,280 @@
-"""The ``series`` plugin (work in progress: registered, does nothing yet).
+"""The ``series`` plugin: multi-part posts, found in metadata or in titles.
 
-Signals: ``generator_init`` (makes the bundle's partials includable).
+A post joins a series through ``Series:`` (and ``Series_index:``) metadata or,
+with ``SERIES_FROM_TITLE``, through a kexue.fm-style title such as
+``生成扩散模型漫谈（十五）：副标题`` (see :mod:`.titles`). Each part gets
+``article.series``, a mapping with the keys of the pelican-series plugin plus
+this plugin's own; the context gets ``article_series`` (as pelican-series
+names it), ``series_list`` and ``series_index``; a page is written per series
+and one lists them all (:mod:`.pages`).
+
+Signals: ``generator_init`` (makes the bundle's templates includable),
+``article_generator_finalized`` (builds every series from pristine titles and
+metadata, every build), ``get_generators`` (the generator writing the pages).
 """
 
-from pelican import signals
+from __future__ import annotations
 
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pelican import signals
+from pelican.utils import slugify
+
+from pelican_sujianlin.language import is_chinese
+from pelican_sujianlin.series.build import (
+    Series,
+    attach,
+    attach_alone,
+    attach_preview,
+    escape_text,
+    find_member,
+    group_series,
+)
+from pelican_sujianlin.series.titles import series_key
 from pelican_sujianlin.theme import add_template_loader
+
+logger = logging.getLogger(__name__)
+
+# Every setting of this plugin, with its default (documented in the README).
+DEFAULTS: Mapping[str, Any] = {
+    "SERIES_FROM_TITLE": True,
+    "SERIES_TITLE_PATTERNS": (),
+    "SERIES_TITLE_MIN_PARTS": 2,
+    "SERIES_URL": "series/{slug}.html",
+    "SERIES_SAVE_AS": "series/{slug}.html",
+    "SERIES_LANG_URL": "series/{slug}-{lang}.html",
+    "SERIES_LANG_SAVE_AS": "series/{slug}-{lang}.html",
+    "SERIES_INDEX_URL": "series/index.html",
+    "SERIES_INDEX_SAVE_AS": "series/index.html",
+    "SERIES_SLUGS": {},
+    "SERIES_TEXT": {},
+}
+
+# Words shown to readers; SERIES_TEXT overrides any of them. {name}, {index},
+# {count} and {title} are replaced where they make sense.
+TEXT_ZH = {
+    "nav": "本文是「{name}」系列的第 {index} 篇，共 {count} 篇。",
+    "previous": "上一篇：{title}",
+    "next": "下一篇：{title}",
+    "all": "本系列全部文章",
+    "page_title": "「{name}」系列",
+    "index_title": "系列文章",
+    "count": "共 {count} 篇",
+}
+TEXT_EN = {
+    "nav": "This is part {index} of {count} in the series “{name}”.",
+    "previous": "Previous: {title}",
+    "next": "Next: {title}",
+    "all": "All parts of this series",
+    "page_title": "Series: {name}",
+    "index_title": "Series",
+    "count": "{count} parts",
+}
+
+
+@dataclass(frozen=True)
+class SeriesSettings:
+    """This plugin's settings, read once per build."""
+
+    from_title: bool
+    title_patterns: tuple[re.Pattern[str], ...]
+    title_min_parts: int
+    url: str
+    save_as: str
+    lang_url: str
+    lang_save_as: str
+    index_url: str
+    index_save_as: str
+    slugs: Mapping[str, str]
+    text: Mapping[str, str]
+    default_lang: str
+    slug_subs: tuple
+    slug_unicode: bool
+    slug_case: bool
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> SeriesSettings:
+        value = {
+            name: settings.get(name, default) for name, default in DEFAULTS.items()
+        }
+        text = dict(TEXT_ZH if is_chinese(settings) else TEXT_EN)
+        text.update(value["SERIES_TEXT"] or {})
+        return cls(
+            from_title=bool(value["SERIES_FROM_TITLE"]),
+            title_patterns=compile_patterns(value["SERIES_TITLE_PATTERNS"]),
+            title_min_parts=max(1, int(value["SERIES_TITLE_MIN_PARTS"])),
+            url=value["SERIES_URL"],
+            save_as=value["SERIES_SAVE_AS"],
+            lang_url=value["SERIES_LANG_URL"],
+            lang_save_as=value["SERIES_LANG_SAVE_AS"],
+            index_url=value["SERIES_INDEX_URL"],
+            index_save_as=value["SERIES_INDEX_SAVE_AS"],
+            slugs=dict(value["SERIES_SLUGS"] or {}),
+            text=text,
+            default_lang=str(settings.get("DEFAULT_LANG", "")),
+            slug_subs=tuple(settings.get("SLUG_REGEX_SUBSTITUTIONS", ())),
+            slug_unicode=bool(settings.get("SLUGIFY_USE_UNICODE", False)),
+            slug_case=bool(settings.get("SLUGIFY_PRESERVE_CASE", False)),
+        )
+
+
+def compile_patterns(patterns: Any) -> tuple[re.Pattern[str], ...]:
+    """Compile SERIES_TITLE_PATTERNS, warning about (and skipping) bad ones."""
+    if isinstance(patterns, (str, re.Pattern)):
+        patterns = [patterns]
+    compiled = []
+    for pattern in patterns or ():
+        try:
+            regex = pattern if isinstance(pattern, re.Pattern) else re.compile(pattern)
+        except (re.error, TypeError) as error:
+            logger.warning(
+                "SERIES_TITLE_PATTERNS: %r is not a regex (%s)", pattern, error
+            )
+            continue
+        if "name" not in regex.groupindex:
+            logger.warning(
+                "SERIES_TITLE_PATTERNS: %r has no (?P<name>...) group; ignored",
+                regex.pattern,
+            )
+            continue
+        compiled.append(regex)
+    return tuple(compiled)
+
+
+def fill(template: str, **values: Any) -> str:
+    """Replace {name}-style fields, leaving any other brace alone."""
+    for field_name, value in values.items():
+        template = template.replace("{" + field_name + "}", str(value))
+    return template
+
+
+def build_series(generator) -> None:
+    """article_generator_finalized: every series, from scratch, every build."""
+    config = SeriesSettings.from_settings(generator.settings)
+
+    def find(article):
+        return find_member(
+            article, from_title=config.from_title, patterns=config.title_patterns
+        )
+
+    published = [*generator.articles, *generator.translations]
+    found = group_series(
+        published,
+        find=find,
+        min_title_parts=config.title_min_parts,
+        listed_ids={id(article) for article in generator.articles},
+    )
+    ordered = sorted(found.values(), key=lambda s: (s.first.date, s.lang, s.key))
+    used_paths: set[str] = set()
+    for series in ordered:
+        place(series, config, used_paths)
+        attach(series)
+    for article in (
+        *generator.drafts,
+        *generator.drafts_translations,
+        *generator.hidden_articles,
+        *generator.hidden_translations,
+    ):
+        member = find(article)
+        if member is None:
+            continue
+        series = found.get((str(article.lang), series_key(member.name)))
+        if series is not None:
+            attach_preview(series, member)
+        elif member.declared:
+            attach_alone(member, config.text)
+    newest_first = sorted(ordered, key=lambda s: s.date, reverse=True)
+    listed = [series for series in newest_first if series.listed]
+    article_series = {}
+    for series in sorted(listed, key=lambda s: s.lang != config.default_lang):
+        article_series.setdefault(series.name, series.articles)
+    generator.context["article_series"] = dict(
+        sorted(article_series.items(), key=lambda item: -_timestamp(item[1]))
+    )
+    generator.context["series_list"] = newest_first
+    generator.context["series_index"] = SeriesIndex(
+        title=escape_text(config.text["index_title"]),
+        url=config.index_url,
+        save_as=config.index_save_as if listed else "",
+        series=listed,
+    )
+
+
+def _timestamp(articles) -> float:
+    return max(article.date for article in articles).timestamp()
+
+
+def place(series: Series, config: SeriesSettings, used_paths: set[str]) -> None:
+    """Give a series its slug, URL, page path and words; warn on a clash."""
+    slug = config.slugs.get(series.raw_name) or slugify(
+        spaced(series.raw_name),
+        regex_subs=config.slug_subs,
+        preserve_case=config.slug_case,
+        use_unicode=config.slug_unicode,
+    )
+    slug = slug or "series"
+    default = series.lang == config.default_lang
+    url_pattern = config.url if default else config.lang_url
+    save_pattern = config.save_as if default else config.lang_save_as
+    base, number = slug, 1
+    while (
+        save_pattern and save_pattern.format(slug=slug, lang=series.lang) in used_paths
+    ):
+        number += 1
+        slug = f"{base}-{number}"
+    if number > 1:
+        logger.warning(
+            "Series %r has the slug %r of another series; its page is %r",
+            series.raw_name,
+            base,
+            save_pattern.format(slug=slug, lang=series.lang),
+        )
+    series.slug = slug
+    series.url = (
+        url_pattern.format(slug=slug, lang=series.lang) if url_pattern else None
+    )
+    series.save_as = save_pattern.format(slug=slug, lang=series.lang) or None
+    if series.save_as:
+        used_paths.add(series.save_as)
+    series.labels = config.text
+    series.title = fill(escape_text(config.text["page_title"]), name=series.name)
+    series.count_text = fill(escape_text(config.text["count"]), count=series.count)
+
+
+_LATIN_CJK = re.compile(
+    r"(?<=[A-Za-z0-9])(?=[^\x00-\x7f])|(?<=[^\x00-\x7f])(?=[A-Za-z0-9])"
+)
+
+
+def spaced(name: str) -> str:
+    """Space Latin from CJK so that pinyin slugs keep words apart:
+    ``Transformer升级之路`` -> ``transformer-sheng-ji-zhi-lu``."""
+    return _LATIN_CJK.sub(" ", name)
+
+
+@dataclass(frozen=True)
+class SeriesIndex:
+    """The page listing every series (``series_index`` in templates)."""
+
+    title: str
+    url: str
+    save_as: str
+    series: list
+
+
+def get_generators(pelican):
+    """get_generators: the generator that writes the series pages."""
+    from pelican_sujianlin.series.pages import SeriesGenerator
+
+    return SeriesGenerator
 
 
 def register() -> None:
     """Connect this plugin to Pelican's signals."""
     signals.generator_init.connect(add_template_loader)
+    signals.article_generator_finalized.connect(build_series)
+    signals.get_generators.connect(get_generators)
