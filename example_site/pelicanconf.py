@@ -79,3 +79,9 @@ LINKS = (
     ("MathJax", "https://www.mathjax.org/"),
     ("arXiv", "https://arxiv.org/"),
 )
+
+# A page per series and one listing them all (series plugin), as folders too.
+SERIES_URL = "series/{slug}/"
+SERIES_SAVE_AS = "series/{slug}/index.html"
+SERIES_INDEX_URL = "series/"
+SERIES_INDEX_SAVE_AS = "series/index.html"
