@@ -1,0 +1,276 @@
+"""The benchmark's tools work: the generated site builds cleanly with the whole
+bundle and shows every feature, and run.py / profile_build.py measure a tiny
+site. Nothing here is timed: no test fails because a machine is slow."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from benchmarks import generate, profile_build, run  # noqa: E402
+
+THEME = {"THEME": "notmyidea", "THEME_TEMPLATES_OVERRIDES": [str(run.THEME_OVERRIDES)]}
+
+
+@pytest.fixture(scope="module")
+def small_site(tmp_path_factory) -> generate.GeneratedSite:
+    folder = tmp_path_factory.mktemp("generated")
+    return generate.generate(folder, articles=12, equations=4, comments=3)
+
+
+@pytest.fixture(scope="module")
+def built(small_site, tmp_path_factory):
+    """The small site built once with the whole bundle (module-scoped)."""
+    from conftest import BASE_SETTINGS, run_pelican
+
+    output = tmp_path_factory.mktemp("output")
+    settings = {
+        **BASE_SETTINGS,
+        **THEME,
+        "PATH": str(small_site.content),
+        "OUTPUT_PATH": str(output),
+        "CACHE_PATH": str(output.parent / "cache"),
+        "PLUGINS": ["pelican_sujianlin"],
+    }
+    warnings = run_pelican(settings)
+    return output, warnings
+
+
+def read(output: Path, name: str) -> str:
+    return (output / name).read_text(encoding="utf-8")
+
+
+def pick(site: generate.GeneratedSite, **wanted) -> generate.ArticlePlan:
+    """The first planned article with every attribute truthy/equal as asked."""
+    for article in site.articles:
+        if all(
+            bool(getattr(article, key))
+            if value is True
+            else getattr(article, key) == value
+            for key, value in wanted.items()
+        ):
+            return article
+    raise AssertionError(f"the generator planned no article with {wanted}")
+
+
+# --- the generator ----------------------------------------------------------------
+
+
+def test_generator_is_deterministic(tmp_path):
+    generate.generate(tmp_path / "a", articles=6, equations=3, comments=2)
+    generate.generate(tmp_path / "b", articles=6, equations=3, comments=2)
+    files_a = {
+        p.relative_to(tmp_path / "a").as_posix(): p.read_bytes()
+        for p in sorted((tmp_path / "a").rglob("*"))
+        if p.is_file()
+    }
+    files_b = {
+        p.relative_to(tmp_path / "b").as_posix(): p.read_bytes()
+        for p in sorted((tmp_path / "b").rglob("*"))
+        if p.is_file()
+    }
+    assert files_a == files_b
+    other = generate.generate(tmp_path / "c", articles=6, equations=3, seed=7)
+    assert (other.content / "1000.md").read_bytes() != files_a["content/1000.md"]
+
+
+def test_generator_writes_kexue_like_articles(small_site):
+    articles = sorted(small_site.content.glob("*.md"))
+    assert len(articles) == 12
+    comments = list((small_site.content / "comments").rglob("*.md"))
+    assert len(comments) == 12 * 3 == small_site.comment_count
+    texts = [path.read_text(encoding="utf-8") for path in articles]
+    assert all(5000 < len(text.encode()) < 12000 for text in texts)
+    everything = "\n".join(texts)
+    for needle in (
+        r"\begin{equation}",
+        r"\begin{align}",
+        r"\notag",
+        r"\eqref{",
+        r"\ref{",
+        "<!--more-->",
+        "Readers: ",
+        "Tags: ",
+        "Category: ",
+    ):
+        assert needle in everything, needle
+    assert re.search(r"\$[^$\n]+\$", everything)  # inline math
+    titles = re.findall(r"^Title: (.+)$", everything, re.MULTILINE)
+    assert any(re.search(r"（[一二三四五六七八九十]+）：", t) for t in titles)
+    series_plans = [a for a in small_site.articles if a.series]
+    assert len({a.series for a in series_plans}) >= 1
+    assert len(series_plans) >= 2
+    # a forward reference: some \eqref precedes the \label it names
+    assert any(
+        text.find(f"\\eqref{{{label}}}") < text.find(f"\\label{{{label}}}")
+        for text in texts
+        for label in re.findall(r"\\eqref\{([^}]+)\}", text)
+    )
+    reply = next(c for c in comments if "replyto:" in c.read_text("utf-8"))
+    meta = reply.read_text(encoding="utf-8").split("\n\n", 1)[0]
+    assert {line.split(":")[0] for line in meta.splitlines()} >= {
+        "author",
+        "date",
+        "replyto",
+    }
+
+
+def test_series_titles_take_the_kexue_forms():
+    assert generate.chinese_numeral(15) == "十五"
+    assert generate.chinese_numeral(21) == "二十一"
+    assert generate.chinese_numeral(105) == "一百零五"
+    assert generate.series_title(0, "生成扩散模型漫谈", 15, 20, "副") == (
+        "生成扩散模型漫谈（十五）：副"
+    )
+    assert generate.series_title(1, "Transformer升级之路", 2, 9, "副") == (
+        "Transformer升级之路：2、副"
+    )
+    assert generate.series_title(2, "名称", 2, 2, "副") == "名称（下）"
+
+
+# --- the generated site built with the bundle ----------------------------------
+
+
+def test_generated_site_builds_with_the_bundle_without_warnings(built):
+    _, warnings = built
+    assert warnings == []
+
+
+def test_equations_are_numbered_and_referenced(built, small_site):
+    output, _ = built
+    article = pick(small_site, labels=True)
+    page = read(output, f"{article.slug}.html")
+    assert r"\tag{1}" in page
+    assert re.search(r'<a class="eqref" href="[^"]*#[^"]+">\(\d+\)</a>', page)
+    assert r"\label{" not in page
+    assert r"\eqref{" not in page
+
+
+def test_summaries_are_cut_at_the_marker(built, small_site):
+    output, _ = built
+    article = pick(small_site, has_more=True)
+    index = read(output, "index.html")
+    assert 'class="read-more"' in index
+    assert "<!--more-->" not in read(output, f"{article.slug}.html")
+    assert 'id="more"' in read(output, f"{article.slug}.html")
+
+
+def test_series_navigation_and_series_page(built, small_site):
+    output, _ = built
+    first = pick(small_site, series_index=1)
+    page = read(output, f"{first.slug}.html")
+    assert re.search(r'<nav class="series"[ >]', page)
+    assert 'rel="next"' in page
+    assert list((output / "series").glob("*.html"))
+
+
+def test_reader_counts_and_popular_list(built, small_site):
+    output, _ = built
+    article = small_site.articles[0]
+    page = read(output, f"{article.slug}.html")
+    assert f"{article.readers}位读者" in page
+    assert '<span class="readers"' in page
+    assert re.search(r'<section id="popular"[ >]', read(output, "index.html"))
+
+
+def test_comments_and_recent_comments_widget(built, small_site):
+    output, _ = built
+    article = small_site.articles[0]
+    page = read(output, f"{article.slug}.html")
+    for name in article.comments:
+        assert f'id="comment-{name}"' in page
+    index = read(output, "index.html")
+    assert re.search(r'<section id="recent-comments"[ >]', index)
+    assert re.search(r'href="[^"]*\.html#comment-c\d+"', index)
+
+
+def test_citation_block_and_mathjax(built, small_site):
+    output, _ = built
+    article = pick(small_site, labels=True)
+    page = read(output, f"{article.slug}.html")
+    assert re.search(r'<section id="cite"[ >]', page)
+    assert "@online{" in page
+    assert "mathjax" in page.lower()
+
+
+# --- run.py and profile_build.py on a tiny site ------------------------------------
+
+
+def test_run_measures_each_configuration_in_its_own_process(tmp_path):
+    content = run.prepare_site(4, 2, 1, tmp_path)
+    configs = ["plain", "bundle"] + (["peers"] if run.peers_installed() else [])
+    lines: list[str] = []
+    builds = run.measure(content, configs, 1, tmp_path, progress=lines.append)
+    assert [build.config for build in builds] == configs
+    assert len(lines) == len(configs)
+    for build in builds:
+        assert build.seconds > 0
+        assert build.process_seconds > build.seconds
+        assert build.max_rss_kb > 10_000  # a Python process holding Pelican
+        assert build.files > 4
+        assert (tmp_path / f"out-{build.config}" / "1000.html").is_file()
+    summaries = run.summarize(builds)
+    text = run.report(summaries, "tiny")
+    assert text.splitlines()[2].split()[:2] == ["plain", "1"]
+    assert "1.000" in text  # plain / plain
+    bundle_page = (tmp_path / "out-bundle" / "1000.html").read_text("utf-8")
+    plain_page = (tmp_path / "out-plain" / "1000.html").read_text("utf-8")
+    assert "recent-comments" in bundle_page
+    assert "recent-comments" not in plain_page
+
+
+def test_run_main_writes_figures(tmp_path, capsys):
+    figures = tmp_path / "figures.json"
+    run.main(
+        [
+            "--articles",
+            "3",
+            "--equations",
+            "1",
+            "--comments",
+            "1",
+            "--rounds",
+            "1",
+            "--configs",
+            "plain,bundle",
+            "--work",
+            str(tmp_path),
+            "--json",
+            str(figures),
+        ]
+    )
+    printed = capsys.readouterr().out
+    assert "time/plain" in printed
+    data = json.loads(figures.read_text(encoding="utf-8"))
+    assert set(data["summaries"]) == {"plain", "bundle"}
+    assert data["summaries"]["bundle"]["max_rss_mb"] > 10
+
+
+def test_a_failing_child_build_is_reported(tmp_path):
+    content = run.prepare_site(2, 1, 1, tmp_path)
+    settings = run.site_settings(content, tmp_path / "out", [], theme="no-such-theme")
+    with pytest.raises(RuntimeError, match="bundle build failed"):
+        run.build_in_child("bundle", settings, tmp_path / "bundle.log")
+
+
+def test_profile_reports_the_bundle_modules(tmp_path):
+    from conftest import isolated_signals
+
+    content = run.prepare_site(4, 2, 2, tmp_path)
+    settings = run.site_settings(content, tmp_path / "out", ["pelican_sujianlin"])
+    with isolated_signals():
+        stats, wall = profile_build.profile_build(settings)
+    text = profile_build.report(stats, wall, 10)
+    assert wall > 0
+    modules = profile_build.module_totals(stats)
+    assert any(name.startswith("recent_comments") for name in modules)
+    assert "pelican_sujianlin/" in text
+    assert "by cumulative time" in text
