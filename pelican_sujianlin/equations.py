@@ -1,13 +1,664 @@
-"""The ``equations`` plugin (work in progress: registered, does nothing yet).
+"""The ``equations`` plugin: equations numbered per article at build time.
 
-Signals: ``generator_init`` (makes the bundle's partials includable).
+Each article's HTML is scanned for its math spans (no HTML parser): numbered
+equations get ``\\tag{N}`` written into their TeX and an element with an id
+derived from the article's slug; ``\\label`` is removed; ``\\eqref{label}`` and
+``\\ref{label}`` (in running text or inside math) become
+``<a class="eqref" href="#ID">(N)</a>`` / ``N``; ``\\eqref{slug/label}`` links
+to an equation of another article. MathJax then only draws what it is given
+(``sujianlin/mathjax.html``, ``tags: 'none'``).
+
+Signals:
+
+- ``initialized``: setting defaults; the Markdown extension of
+  :mod:`pelican_sujianlin.math_markdown` into ``MARKDOWN`` and reST math as
+  TeX (``math_output``) into ``DOCUTILS_SETTINGS``, once;
+- ``generator_init``: the bundle's partials become includable;
+- ``content_object_init``: number one article's (or page's) own equations;
+- ``article_generator_pretaxonomy``: references to other articles' equations,
+  resolved every build from a pristine copy kept on the article (pages: at
+  ``content_object_init``, or ``page_generator_finalized`` when cached);
+- ``all_generators_finalized``: ``EQUATIONS_STRICT`` fails the build;
+- ``feed_generated``: equation links in feeds become absolute.
 """
 
-from pelican import signals
+from __future__ import annotations
 
+import html
+import logging
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, NamedTuple
+
+from pelican import signals
+from pelican.contents import Article, Page
+
+from pelican_sujianlin.math_markdown import math_span_end
 from pelican_sujianlin.theme import add_template_loader
+
+logger = logging.getLogger(__name__)
+
+MATHJAX_CDN = "https://cdn.jsdelivr.net/npm/mathjax@4/tex-mml-chtml.js"
+
+#: Every setting of the plugin, with its default.
+DEFAULTS: dict[str, Any] = {
+    # Unknown and duplicate labels fail the build instead of warning.
+    "EQUATIONS_STRICT": False,
+    # The MathJax component sujianlin/mathjax.html loads.
+    "MATHJAX_URL": MATHJAX_CDN,
+    # Where MathJax 4 finds its font packages ("@mathjax" folder URL); None:
+    # derived from a local MATHJAX_URL (".../mathjax/x.js" -> ".../@mathjax"),
+    # MathJax's own default (jsdelivr) otherwise.
+    "MATHJAX_FONT_URL": None,
+}
+
+MARKDOWN_EXTENSION = "pelican_sujianlin.math_markdown"
+
+ROW_ENVIRONMENTS = frozenset(
+    {"align", "gather", "eqnarray", "flalign", "alignat", "xalignat", "xxalignat"}
+)
+SINGLE_ENVIRONMENTS = frozenset({"equation", "multline"})
+NUMBERED_ENVIRONMENTS = ROW_ENVIRONMENTS | SINGLE_ENVIRONMENTS
+
+MISSING_HTML = '<span class="eqref eqref-missing">(??)</span>'
+
+_HTML_TOKEN = re.compile(
+    r"""
+    (?P<raw><(?P<raw_name>pre|code|script|style|textarea)\b[^>]*>.*?</(?P=raw_name)\s*>)
+    | (?P<skip><!--.*?-->|<[^>]*>|\\[\\$])
+    | (?P<ref>\\(?:eq)?ref\{[^{}\s<]+\})
+    | (?P<math>\\[(\[]|\\begin\{|\$)
+    """,
+    re.S | re.X | re.I,
+)
+_TEX_TOKEN = re.compile(r"\\begin\{[^{}]*\}|\\end\{[^{}]*\}|\\\\|\\[A-Za-z]+|\\.|[{}]")
+_BEGIN_ENV = re.compile(r"\\begin\{([A-Za-z]+)(\*?)\}")
+_COLUMNS = re.compile(r"\s*\{[^{}]*\}")  # alignat's argument
+_LABEL = re.compile(r"\\label\{([^{}]*)\}")
+_TAG = re.compile(r"\\tag\*?\{")
+_NOTAG = re.compile(r"\\no(?:tag|number)(?![A-Za-z])")
+_REF = re.compile(r"\\(eq)?ref\{([^{}\s<]+)\}")
+_ROW_FILLER = re.compile(
+    r"\s+|\\label\{[^{}]*\}|\\no(?:tag|number)(?![A-Za-z])|^\[[^\]]*\]"
+)
+_XREF_MARK = re.compile("\ue000(\\d+)\ue001")
+_ID_UNSAFE = re.compile(r"[^\w.:-]+")
+
+
+# --- the pure part: HTML in, numbered HTML out ---------------------------------
+
+
+class Problem(NamedTuple):
+    """Something wrong in an article's equations, and the text to locate it by."""
+
+    message: str
+    needle: str
+    occurrence: int = 0
+
+
+class XRef(NamedTuple):
+    """A reference to another article's equation, resolved later."""
+
+    kind: str  # "eqref" or "ref"
+    target: str  # the other article's slug
+    label: str
+    in_tex: bool  # inside a larger formula (a TeX \href), else an HTML link
+
+
+class Numbered(NamedTuple):
+    html: str
+    labels: dict[str, tuple[str, str]]  # label -> (number text, element id)
+    problems: list[Problem]
+    xrefs: list[XRef]
+    has_math: bool
+
+
+class _Display(NamedTuple):
+    """A display span with its numbering done (references not yet)."""
+
+    tex: str
+    ids: list[str]
+
+
+def number_equations(text: str, prefix: str) -> Numbered:
+    """Number the display math of one article's HTML; resolve its references.
+
+    ``prefix`` starts every element id (``eq-SLUG``); ids are ``PREFIX-N`` for
+    numbered equations and ``PREFIX-tK`` for the K-th author's ``\\tag``.
+    """
+    if "$" not in text and "\\" not in text:
+        return Numbered(text, {}, [], [], False)
+    items = scan_html(text)
+    labels: dict[str, tuple[str, str]] = {}
+    problems: list[Problem] = []
+    counter = _Counter(prefix)
+    displays: dict[int, _Display] = {}
+    for kind, start, end in items:
+        if kind == "display":
+            displays[start] = _number_display(
+                text[start:end], counter, labels, problems
+            )
+    xrefs: list[XRef] = []
+    refs = _RefWriter(labels, problems, xrefs)
+    parts: list[str] = []
+    last = 0
+    has_math = False
+    for kind, start, end in items:
+        parts.append(text[last:start])
+        last = end
+        if kind == "ref":
+            parts.append(refs.html(_REF.fullmatch(text, start, end)))
+            continue
+        if kind == "inline":
+            width = 2 if text[start] == "\\" else 1
+            whole = _REF.fullmatch(text[start + width : end - width].strip())
+            if whole:
+                parts.append(refs.html(whole))
+                continue
+            parts.append(refs.tex(text[start:end]))
+            has_math = True
+            continue
+        has_math = True
+        display = displays[start]
+        tex = refs.tex(display.tex)
+        if display.ids:
+            anchors = "".join(f'<span id="{i}"></span>' for i in display.ids[1:])
+            tex = f'<span class="equation" id="{display.ids[0]}">{anchors}{tex}</span>'
+        parts.append(tex)
+    parts.append(text[last:])
+    return Numbered("".join(parts), labels, problems, xrefs, has_math)
+
+
+def scan_html(text: str) -> list[tuple[str, int, int]]:
+    """The math spans and references of HTML, as ``(kind, start, end)``.
+
+    ``kind`` is ``"display"``, ``"inline"`` or ``"ref"`` (a reference in
+    running text). Tags, comments and ``pre``/``code``/``script``/``style``
+    elements are skipped; a math span never contains a tag (MathJax's rule).
+    """
+    items: list[tuple[str, int, int]] = []
+    position = 0
+    while True:
+        match = _HTML_TOKEN.search(text, position)
+        if not match:
+            return items
+        position = match.end()
+        kind = match.lastgroup
+        if kind == "ref":
+            items.append(("ref", match.start(), match.end()))
+        elif kind == "math":
+            start = match.start()
+            end = math_span_end(text, start)
+            if end is None or "<" in text[start:end]:
+                continue
+            inline = text[start] == "$" and text[start + 1] != "$"
+            inline = inline or text.startswith("\\(", start)
+            items.append(("inline" if inline else "display", start, end))
+            position = end
+
+
+class _Counter:
+    """Hands out equation numbers and element ids in document order."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.number = 0
+        self.tags = 0
+
+    def next_number(self) -> tuple[str, str]:
+        self.number += 1
+        return str(self.number), f"{self.prefix}-{self.number}"
+
+    def next_tag(self, tag: str) -> tuple[str, str]:
+        self.tags += 1
+        return tag, f"{self.prefix}-t{self.tags}"
+
+
+def split_display(tex: str) -> tuple[str, str, str, str, bool]:
+    """``(head, body, tail, environment, numbered)`` of a display span.
+
+    ``$$\\begin{align}..\\end{align}$$`` counts as its environment; plain
+    ``$$``/``\\[`` spans are environment ``""``, not numbered by themselves.
+    """
+    if tex.startswith("\\begin"):
+        begin = _BEGIN_ENV.match(tex)
+        name, star = begin.group(1), begin.group(2)
+        head_end = begin.end()
+        if name.endswith("alignat") and (columns := _COLUMNS.match(tex, head_end)):
+            head_end = columns.end()
+        close = f"\\end{{{name}{star}}}"
+        body = tex[head_end : len(tex) - len(close)]
+        return tex[:head_end], body, close, name, not star
+    head, body, tail = tex[:2], tex[2:-2], tex[-2:]
+    inner = body.strip()
+    begin = _BEGIN_ENV.match(inner)
+    whole = begin and math_span_end(inner, 0) == len(inner)
+    if whole and begin.group(1) in NUMBERED_ENVIRONMENTS:
+        lead = body[: len(body) - len(body.lstrip())]
+        trail = body[len(body.rstrip()) :]
+        h, b, t, name, numbered = split_display(inner)
+        return head + lead + h, b, t + trail + tail, name, numbered
+    return head, body, tail, "", False
+
+
+def split_rows(body: str) -> list[str]:
+    """The rows of an environment's body, split at top-level ``\\\\``."""
+    rows: list[str] = []
+    depth = 0
+    start = 0
+    for token in _TEX_TOKEN.finditer(body):
+        value = token.group()
+        if value in ("{",) or value.startswith("\\begin{"):
+            depth += 1
+        elif value in ("}",) or value.startswith("\\end{"):
+            depth -= 1
+        elif value == "\\\\" and depth == 0:
+            rows.append(body[start : token.start()])
+            start = token.start()
+    rows.append(body[start:])
+    return rows
+
+
+def _author_tag(row: str) -> str | None:
+    match = _TAG.search(row)
+    if not match:
+        return None
+    depth = 1
+    for index in range(match.end(), len(row)):
+        if row[index] == "{":
+            depth += 1
+        elif row[index] == "}":
+            depth -= 1
+            if depth == 0:
+                return row[match.end() : index]
+    return None
+
+
+def _number_display(
+    tex: str,
+    counter: _Counter,
+    labels: dict[str, tuple[str, str]],
+    problems: list[Problem],
+) -> _Display:
+    if "\\label" not in tex and "\\tag" not in tex and "\\begin" not in tex:
+        return _Display(tex, [])
+    head, body, tail, env, numbered = split_display(tex)
+    rows = split_rows(body) if env in ROW_ENVIRONMENTS else [body]
+    ids: list[str] = []
+    new_rows: list[str] = []
+    for index, row in enumerate(rows):
+        row_labels = _LABEL.findall(row)
+        tag = _author_tag(row)
+        empty_last = index > 0 and index == len(rows) - 1 and not row_labels
+        empty_last = empty_last and not _ROW_FILLER.sub("", row.removeprefix("\\\\"))
+        entry = None
+        if tag is not None:
+            entry = counter.next_tag(tag)
+        elif not _NOTAG.search(row) and (numbered or row_labels) and not empty_last:
+            entry = counter.next_number()
+        for label in row_labels:
+            _add_label(label, entry, labels, problems)
+        if row_labels:
+            row = _LABEL.sub("", row)
+        if entry:
+            ids.append(entry[1])
+            if tag is None:
+                stripped = row.rstrip()
+                row = f"{stripped} \\tag{{{entry[0]}}}{row[len(stripped) :]}"
+        new_rows.append(row)
+    return _Display(head + "".join(new_rows) + tail, ids)
+
+
+def _add_label(
+    label: str,
+    entry: tuple[str, str] | None,
+    labels: dict[str, tuple[str, str]],
+    problems: list[Problem],
+) -> None:
+    needle = f"\\label{{{label}}}"
+    if entry is None:
+        problems.append(
+            Problem(f"label '{label}' is on an unnumbered equation", needle)
+        )
+    elif label in labels:
+        problems.append(Problem(f"label '{label}' is defined twice", needle, 1))
+    else:
+        labels[label] = entry
+
+
+class _RefWriter:
+    """Writes the references of one article (HTML links or TeX ``\\href``)."""
+
+    def __init__(self, labels, problems, xrefs) -> None:
+        self.labels = labels
+        self.problems = problems
+        self.xrefs = xrefs
+        self.seen_missing: set[str] = set()
+
+    def html(self, match: re.Match[str]) -> str:
+        kind, label = match.group(1), match.group(2)
+        if "/" in label:
+            return self._xref(kind, label, in_tex=False)
+        found = self._lookup(label, match.group())
+        if found is None:
+            return MISSING_HTML
+        return eqref_link(f"#{found[1]}", found[0], bool(kind))
+
+    def tex(self, tex: str) -> str:
+        if "ref{" not in tex:
+            return tex
+        return _REF.sub(self._tex_ref, tex)
+
+    def _tex_ref(self, match: re.Match[str]) -> str:
+        kind, label = match.group(1), match.group(2)
+        if "/" in label:
+            return self._xref(kind, label, in_tex=True)
+        found = self._lookup(label, match.group())
+        if found is None:
+            return "\\text{(??)}" if kind else "\\text{??}"
+        return tex_link(f"#{found[1]}", found[0], bool(kind))
+
+    def _lookup(self, label: str, needle: str) -> tuple[str, str] | None:
+        found = self.labels.get(label)
+        if found is None and label not in self.seen_missing:
+            self.seen_missing.add(label)
+            self.problems.append(Problem(f"unknown label '{label}'", needle))
+        return found
+
+    def _xref(self, kind: str | None, label: str, in_tex: bool) -> str:
+        target, _, name = label.partition("/")
+        self.xrefs.append(XRef("eqref" if kind else "ref", target, name, in_tex))
+        return f"\ue000{len(self.xrefs) - 1}\ue001"
+
+
+def eqref_link(href: str, number: str, parentheses: bool) -> str:
+    """The HTML of a reference: ``<a class="eqref" href="#ID">(N)</a>``."""
+    text = f"({number})" if parentheses else number
+    return f'<a class="eqref" href="{html.escape(href)}">{text}</a>'
+
+
+def tex_link(href: str, number: str, parentheses: bool) -> str:
+    """A reference inside a formula: ``\\href{#ID}{(N)}``."""
+    text = f"({number})" if parentheses else number
+    return f"\\href{{{href}}}{{{text}}}"
+
+
+class Target(NamedTuple):
+    """Where a cross-article reference points: hrefs and the number text."""
+
+    html_href: str
+    tex_href: str
+    number: str
+
+
+def resolve_xrefs(
+    text: str,
+    xrefs: list[XRef],
+    lookup: Callable[[XRef], Target | str],
+) -> tuple[str, list[Problem]]:
+    """Replace the cross-article reference marks of ``text``.
+
+    ``lookup`` returns a :class:`Target`, or the problem as a message.
+    """
+    problems: list[Problem] = []
+
+    def replace(match: re.Match[str]) -> str:
+        xref = xrefs[int(match.group(1))]
+        found = lookup(xref)
+        parentheses = xref.kind == "eqref"
+        if isinstance(found, str):
+            needle = f"\\{xref.kind}{{{xref.target}/{xref.label}}}"
+            problems.append(Problem(found, needle))
+            if xref.in_tex:
+                return "\\text{(??)}" if parentheses else "\\text{??}"
+            return MISSING_HTML
+        if xref.in_tex:
+            return tex_link(found.tex_href, found.number, parentheses)
+        return eqref_link(found.html_href, found.number, parentheses)
+
+    return _XREF_MARK.sub(replace, text), problems
+
+
+def absolute_eqrefs(text: str, url: str) -> str:
+    """Fragment-only equation links of ``text`` made to point into ``url``."""
+    text = text.replace('class="eqref" href="#', f'class="eqref" href="{url}#')
+    return text.replace("\\href{#", f"\\href{{{url}#")
+
+
+def locate(source: str, needle: str, occurrence: int = 0) -> int | None:
+    """The line number of the ``occurrence``-th ``needle`` in ``source``."""
+    index = -1
+    for _ in range(occurrence + 1):
+        index = source.find(needle, index + 1)
+        if index < 0:
+            return None
+    return source.count("\n", 0, index) + 1
+
+
+def font_url(mathjax_url: str) -> str:
+    """The ``@mathjax`` folder beside a local MathJax (``""`` when unknown)."""
+    path, _, _ = mathjax_url.partition("?")
+    folder, sep, _ = path.rpartition("/mathjax/")
+    return folder + "/@mathjax" if sep else ""
+
+
+# --- the Pelican glue -----------------------------------------------------------
+
+
+class EquationError(Exception):
+    """Raised with ``EQUATIONS_STRICT = True`` when an equation problem was found."""
+
+
+def configure(pelican) -> None:
+    """Setting defaults; Markdown and reST keep TeX as TeX (idempotent)."""
+    settings = pelican.settings
+    for name, value in DEFAULTS.items():
+        settings.setdefault(name, value)
+    if settings["MATHJAX_FONT_URL"] is None:
+        settings["MATHJAX_FONT_URL"] = font_url(settings["MATHJAX_URL"])
+    markdown = dict(settings.get("MARKDOWN") or {})
+    extensions = list(markdown.get("extensions") or [])
+    if not any(_is_math_extension(e) for e in extensions):
+        extensions.append(MARKDOWN_EXTENSION)
+    markdown["extensions"] = extensions
+    settings["MARKDOWN"] = markdown
+    docutils = dict(settings.get("DOCUTILS_SETTINGS") or {})
+    docutils.setdefault("math_output", f"MathJax {settings['MATHJAX_URL']}")
+    settings["DOCUTILS_SETTINGS"] = docutils
+
+
+def _is_math_extension(extension: object) -> bool:
+    if isinstance(extension, str):
+        return extension.split(":")[0] == MARKDOWN_EXTENSION
+    return type(extension).__module__ == MARKDOWN_EXTENSION
+
+
+def id_prefix(content) -> str:
+    """``eq-SLUG`` (plus ``-LANG`` for a translation): unique on any page."""
+    slug = str(getattr(content, "slug", "") or "post")
+    if not getattr(content, "in_default_lang", True):
+        slug = f"{slug}-{content.lang}"
+    return "eq-" + _ID_UNSAFE.sub("-", slug)
+
+
+def number_content(content) -> None:
+    """``content_object_init``: number one article's or page's own equations."""
+    if not isinstance(content, (Article, Page)):
+        return
+    if not isinstance(content._content, str):
+        return
+    result = number_equations(content._content, id_prefix(content))
+    content.has_math = result.has_math
+    content.equation_labels = result.labels
+    content._equation_problems = _messages(content, result.problems)
+    content._equation_xrefs = result.xrefs
+    content._equation_xref_problems = []
+    content._equations_pristine = result.html if result.xrefs else None
+    if result.html != content._content:
+        content._content = result.html
+    if isinstance(content, Page):
+        if result.xrefs:
+            resolve_content(content, _registry(content._context))
+        content._context.setdefault("_equations_resolved", set()).add(id(content))
+        _report(content)
+
+
+def _messages(content, problems: list[Problem]) -> list[str]:
+    """Problems as messages naming the file (and line, found in the source)."""
+    if not problems:
+        return []
+    path = content.source_path or "?"
+    try:
+        with open(path, encoding="utf-8") as source_file:
+            source = source_file.read()
+    except OSError:
+        source = ""
+    messages = []
+    for problem in problems:
+        line = locate(source, problem.needle, problem.occurrence)
+        where = f"{path}:{line}" if line else path
+        messages.append(f"equations: {where}: {problem.message}")
+    return messages
+
+
+def _report(content) -> None:
+    """Warn about every problem of ``content`` (its own and cross-article)."""
+    for message in _problems(content):
+        logger.warning(message)
+
+
+def _problems(content) -> list[str]:
+    return [
+        *(getattr(content, "_equation_problems", None) or ()),
+        *(getattr(content, "_equation_xref_problems", None) or ()),
+    ]
+
+
+def _contents(generator, names: Iterable[str]) -> list:
+    items = []
+    for name in names:
+        items.extend(getattr(generator, name, None) or [])
+    return items
+
+
+ARTICLE_LISTS = (
+    "articles",
+    "translations",
+    "drafts",
+    "drafts_translations",
+    "hidden_articles",
+    "hidden_translations",
+)
+PAGE_LISTS = (
+    "pages",
+    "translations",
+    "hidden_pages",
+    "hidden_translations",
+    "draft_pages",
+    "draft_translations",
+)
+
+
+def _registry(context: dict) -> dict[str, list]:
+    return context.get("_equations_registry") or {}
+
+
+def resolve_articles(generator) -> None:
+    """``article_generator_pretaxonomy``: links to other articles' equations."""
+    articles = _contents(generator, ARTICLE_LISTS)
+    registry: dict[str, list] = {}
+    for article in articles:
+        registry.setdefault(str(article.slug), []).append(article)
+    generator.context["_equations_registry"] = registry
+    for article in articles:
+        if getattr(article, "_equations_pristine", None):
+            resolve_content(article, registry)
+        _report(article)
+
+
+def resolve_cached_pages(generator) -> None:
+    """``page_generator_finalized``: cached pages with cross references."""
+    done = generator.context.get("_equations_resolved", set())
+    for page in _contents(generator, PAGE_LISTS):
+        if id(page) in done:
+            continue
+        if getattr(page, "_equations_pristine", None):
+            resolve_content(page, _registry(generator.context))
+        _report(page)
+
+
+def resolve_content(content, registry: Mapping[str, list]) -> None:
+    """Rewrite ``_content`` from the pristine copy with current numbers."""
+    siteurl = content.settings.get("SITEURL", "")
+
+    def lookup(xref: XRef) -> Target | str:
+        candidates = registry.get(xref.target)
+        if not candidates:
+            return f"reference to unknown article '{xref.target}'"
+        target = _pick(candidates, content)
+        found = (getattr(target, "equation_labels", None) or {}).get(xref.label)
+        if found is None:
+            return f"unknown label '{xref.label}' in article '{xref.target}'"
+        if target is content:
+            return Target(f"#{found[1]}", f"#{found[1]}", found[0])
+        html_href = f"{{filename}}/{target.get_relative_source_path()}#{found[1]}"
+        tex_href = f"{siteurl}/{target.url}#{found[1]}"
+        return Target(html_href, tex_href, found[0])
+
+    text, problems = resolve_xrefs(
+        content._equations_pristine, content._equation_xrefs, lookup
+    )
+    content._content = text
+    _forget_memo(content)
+    content._equation_xref_problems = _messages(content, problems)
+
+
+def _pick(candidates: list, content):
+    lang = getattr(content, "lang", None)
+    for candidate in candidates:
+        if getattr(candidate, "lang", None) == lang:
+            return candidate
+    for candidate in candidates:
+        if getattr(candidate, "in_default_lang", False):
+            return candidate
+    return candidates[0]
+
+
+def _forget_memo(content) -> None:
+    """Drop Pelican's memoized ``get_content`` results for ``content``."""
+    cache = content.get_content.cache
+    for key in [key for key in cache if key and key[0] is content]:
+        del cache[key]
+
+
+def check_strict(generators) -> None:
+    """``all_generators_finalized``: with ``EQUATIONS_STRICT``, fail on problems."""
+    if not generators or not generators[0].settings.get("EQUATIONS_STRICT"):
+        return
+    problems = []
+    for generator in generators:
+        for content in _contents(generator, {*ARTICLE_LISTS, *PAGE_LISTS}):
+            problems.extend(_problems(content))
+    if problems:
+        raise EquationError("\n".join(dict.fromkeys(problems)))
+
+
+def absolute_feed_links(context, feed) -> None:
+    """``feed_generated``: ``href="#ID"`` of equation links -> article URL."""
+    for item in feed.items:
+        url = str(item.get("link", "")).split("?", 1)[0]
+        for key in ("description", "content"):
+            value = item.get(key)
+            if value and ('class="eqref" href="#' in value or "\\href{#" in value):
+                item[key] = absolute_eqrefs(value, url)
 
 
 def register() -> None:
     """Connect this plugin to Pelican's signals."""
+    signals.initialized.connect(configure)
     signals.generator_init.connect(add_template_loader)
+    signals.content_object_init.connect(number_content)
+    signals.article_generator_pretaxonomy.connect(resolve_articles)
+    signals.page_generator_finalized.connect(resolve_cached_pages)
+    signals.all_generators_finalized.connect(check_strict)
+    signals.feed_generated.connect(absolute_feed_links)
