@@ -69,7 +69,11 @@ PAGE = """{% extends "base.html" %}{% block content %}{{ page.content }}
 @pytest.fixture
 def minimal_theme(tmp_path: Path) -> Path:
     """A theme of a few lines whose templates include the bundle's partials."""
-    templates = tmp_path / "minimal_theme" / "templates"
+    return make_minimal_theme(tmp_path / "minimal_theme")
+
+
+def make_minimal_theme(folder: Path) -> Path:
+    templates = folder / "templates"
     templates.mkdir(parents=True)
     files = {"base.html": BASE, "article.html": ARTICLE, "page.html": PAGE}
     for name in ("index", "tag", "category", "author", "archives", "period_archives",
