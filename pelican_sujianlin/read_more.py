@@ -247,7 +247,7 @@ def close_open_elements(html: str) -> str:
     """``html`` cut short, made balanced: open elements closed, empty ones dropped.
 
     Elements the cut left open and empty (``<ul><li>`` right before the cut)
-    are removed rather than closed; trailing whitespace goes too.
+    are removed rather than closed; surrounding whitespace goes too.
     """
     walker = _OpenElements(html)
     stack = walker.stack
@@ -258,7 +258,7 @@ def close_open_elements(html: str) -> str:
     if kept < len(stack):
         html = html[: stack[kept][1]]
     closing = "".join(f"</{entry[0]}>" for entry in reversed(stack[:kept]))
-    return html.rstrip() + closing
+    return html.strip() + closing
 
 
 COMMENT = re.compile(r"<!--.*?-->", re.S)
