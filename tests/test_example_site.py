@@ -21,7 +21,10 @@ from bs4 import BeautifulSoup
 from conftest import EXAMPLE_SITE, Site, run_pelican
 from pelican.settings import read_settings
 
-MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+MONTHS = [
+    *("Jan", "Feb", "Mar", "Apr", "May", "Jun"),
+    *("Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+]
 REDIRECTED = ("PATH", "OUTPUT_PATH", "CACHE_PATH")
 
 
@@ -80,8 +83,7 @@ def list_pages(site: Site) -> list[str]:
         p
         for p in html_pages(site)
         if p == "index.html"
-        or (re.match(r"(page|tag|category|author)/", p)
-        and p.endswith("index.html"))
+        or (re.match(r"(page|tag|category|author)/", p) and p.endswith("index.html"))
     ]
 
 
@@ -394,6 +396,35 @@ def test_equations_are_numbered_and_references_link(site):
     html = site.read("archives/diffusion-models-1/index.html")
     fragment = first["href"].split("#", 1)[1]
     assert html.find('class="eqref"') < html.find(f'id="{fragment}"')
+
+
+def test_a_series_part_cites_an_equation_of_an_earlier_part(site):
+    """Needs equations: ``\\eqref{diffusion-models-1/eq:loss}`` in part two."""
+    page = "archives/diffusion-models-2/index.html"
+    cross = [
+        a
+        for a in soup(site, page).select("main .post-content a.eqref")
+        if "diffusion-models-1" in a["href"]
+    ]
+    assert [a.get_text() for a in cross] == ["(7)"]
+    path, fragment = target(page, cross[0]["href"]), cross[0]["href"].split("#")[1]
+    assert path == "archives/diffusion-models-1/index.html"
+    assert soup(site, path).find(id=fragment) is not None
+
+
+def test_summary_references_below_the_fold_link_into_the_article(site):
+    """Needs equations and read_more: the intro of part one cites (7)."""
+    checked = 0
+    for page in list_pages(site):
+        for item in soup(site, page).select("main article"):
+            post = target(page, item.select_one(".post-title a")["href"])
+            for ref in item.select(".summary a.eqref"):
+                fragment = ref["href"].split("#")[1]
+                if item.find(id=fragment) is None:
+                    assert target(page, ref["href"]) == post
+                    assert soup(site, post).find(id=fragment) is not None
+                    checked += 1
+    assert checked >= 2
 
 
 def test_mathjax_is_loaded_on_pages_with_math_only(site):
