@@ -488,10 +488,12 @@ def forget_memoized_content(content: Any) -> None:
 
 
 def plan_summary(content: Any, options: Options) -> tuple[str, str] | None:
-    """Decide a content object's summary and set ``has_more``.
+    """Decide a content object's summary and set its ``has_more``.
 
     Returns (summary body, fragment of the read-more link), or None to keep
-    Pelican's own summary. Rewrites ``_content`` when it holds a marker.
+    Pelican's own summary. Rewrites ``_content`` when it holds a marker. In a
+    body cut from the article, fragment links to ids left out lead to the
+    article (:data:`URL_PLACEHOLDER`); an author's summary is used as written.
     """
     html = content._content or ""
     author = content.metadata.get("summary")
@@ -500,18 +502,19 @@ def plan_summary(content: Any, options: Options) -> tuple[str, str] | None:
         content._content = split.article
         forget_memoized_content(content)
         content.has_more = split.has_more
-        if author is None and not split.summary:
+        if author is not None:
+            return author, "#more"
+        if not split.summary:
             logger.warning(
                 "%s: the read-more marker comes before any text: the summary is empty",
                 content.source_path,
             )
-        body = split.summary if author is None else author
-        return body, "#more"
+        return link_fragments_to(split.summary, URL_PLACEHOLDER), "#more"
     if options.cjk_length and is_cjk_text(html):
         cut = cut_by_characters(html, options.cjk_length, options.ellipsis)
         content.has_more = cut is not None
         if author is None:
-            return cut if cut is not None else html, ""
+            return link_fragments_to(cut or html, URL_PLACEHOLDER), ""
         return (author, "") if content.has_more else None
     content.has_more = author is None and pelican_truncates(
         html, options.summary_max_length, options.summary_max_paragraphs
@@ -522,12 +525,9 @@ def plan_summary(content: Any, options: Options) -> tuple[str, str] | None:
 def add_read_more(content: Any, options: Options) -> None:
     """Give one article or page its summary (or leave Pelican's)."""
     plan = plan_summary(content, options)
-    if plan is None:
-        return
-    body, fragment = plan
-    if body is not content.metadata.get("summary"):
-        body = link_fragments_to(body, URL_PLACEHOLDER)
-    content.get_summary = ReadMoreSummary(content, body, fragment, options)
+    if plan is not None:
+        body, fragment = plan
+        content.get_summary = ReadMoreSummary(content, body, fragment, options)
 
 
 def add_read_more_all(contents: Iterable[Any], settings: Mapping[str, Any]) -> None:

@@ -622,3 +622,30 @@ def test_speed_of_marker_split_and_summary():
     per_article_ms = (time.perf_counter() - start) / runs * 1000
     # About 0.2 ms on the development machine; a full BeautifulSoup parse is ~2 ms.
     assert per_article_ms < 1.5, per_article_ms
+
+
+def read_early(generator):
+    """Another plugin reading content and summaries before read_more runs."""
+    for article in generator.articles:
+        assert article.content
+        assert article.summary
+
+
+def test_content_read_before_the_cut_is_not_stale(build_site):
+    from pelican import signals
+
+    signals.article_generator_pretaxonomy.connect(read_early)
+    try:
+        site = build_site(site_content(), **BUILD)
+    finally:
+        signals.article_generator_pretaxonomy.disconnect(read_early)
+    page = site.read("first-post.html")
+    assert "<!--more-->" not in page
+    assert '<span id="more"></span>' in page
+    assert summaries(site.read("index.html"))[0].endswith("点击阅读全文...</a>")
+
+
+def test_no_placeholder_leaks(site):
+    for name, data in site.files().items():
+        assert b"\x00" not in data, name
+        assert b"read-more-url" not in data, name
