@@ -102,7 +102,7 @@ def parse_title(
 
     ``extra_patterns`` (a site's own, tried first) must match the whole title
     and name their groups ``name`` and optionally ``index``, ``part``,
-    ``subtitle``.
+    ``subtitle``; a title they match without a number is placed by its date.
     """
     title = " ".join(title.split())
     for pattern in extra_patterns:
@@ -139,8 +139,8 @@ def _accept(groups: dict[str, str | None], *, strict: bool) -> TitleParts | None
     part = part_text.strip()[0] if part_text and part_text.strip() else None
     if part not in PARTS:
         part = None
-    if index is None and part is None:
-        return None
+    if strict and index is None and part is None:
+        return None  # a site's own pattern may name a series without a number
     return TitleParts(name, index, part, subtitle)
 
 
