@@ -11,12 +11,15 @@ widget in the browser from Isso's ``/latest``.
 
 Signals: ``initialized`` (keeps ``COMMENTS_PATH`` out of articles, pages and
 static files), ``generator_init`` (makes the partials includable),
-``article_generator_finalized`` (reads the comments, fills the context).
+``article_generator_finalized`` (reads the comments, fills the context),
+``article_writer_finalized`` (with ``ISSO_URL``: writes ``recent-comments.json``,
+the article URLs and titles the widget's script needs for new comments).
 """
 
 from __future__ import annotations
 
 import heapq
+import json
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -25,6 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from markupsafe import Markup
 from pelican import signals
 
 from pelican_sujianlin.language import pick
@@ -39,6 +43,8 @@ from pelican_sujianlin.recent_comments.comment import (
 from pelican_sujianlin.theme import add_template_loader
 
 logger = logging.getLogger(__name__)
+
+THREADS_FILE = "recent-comments.json"  # written only when ISSO_URL is set
 
 DEFAULTS: dict[str, Any] = {
     "COMMENTS_PATH": "comments",  # inside the content folder
@@ -253,19 +259,37 @@ def collect(generator) -> None:
     if options.isso_url:
         for article in articles:
             article.isso_uri = f"{options.site_path}/{article.url}"
+        generator.context["recent_comments_threads"] = thread_map(
+            articles, generator.settings
+        )
     generator.context["recent_comments"] = recent
     generator.context["recent_comments_labels"] = words
     generator.context["recent_comments_isso"] = {
         "url": options.isso_url,
         "count": options.count,
         "excerpt": options.excerpt,
-        "base": site_origin(generator.settings),
+        "threads": f"{options.site_path}/{THREADS_FILE}",
     }
 
 
-def site_origin(settings: Mapping[str, Any]) -> str:
-    parts = urlsplit(str(settings.get("SITEURL") or ""))
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+def thread_map(articles: list[Any], settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Isso thread key -> the article's URL and plain title, for the browser."""
+    siteurl = str(settings.get("SITEURL") or "")
+    threads: dict[str, Any] = {}
+    for article in articles:
+        key = isso.uri_key(article.isso_uri)
+        title = Markup(article.title).striptags()
+        threads.setdefault(key, {"url": f"{siteurl}/{article.url}", "title": title})
+    return threads
+
+
+def write_thread_map(generator, writer=None) -> None:
+    """``article_writer_finalized``: write the map the widget's script reads."""
+    threads = generator.context.get("recent_comments_threads")
+    if threads is None:
+        return
+    path = Path(generator.output_path) / THREADS_FILE
+    path.write_text(json.dumps(threads, ensure_ascii=False), encoding="utf-8")
 
 
 def register() -> None:
@@ -273,3 +297,4 @@ def register() -> None:
     signals.initialized.connect(exclude_comments_path)
     signals.generator_init.connect(add_template_loader)
     signals.article_generator_finalized.connect(collect)
+    signals.article_writer_finalized.connect(write_thread_map)
