@@ -9,6 +9,7 @@ per article for its mapping (see :mod:`.views`).
 from __future__ import annotations
 
 import bisect
+import html
 import itertools
 import logging
 import re
@@ -123,7 +124,10 @@ def find_member(
     declared = metadata.get("series")
     parsed = None
     if from_title or declared:
-        parsed = parse_title(str(getattr(article, "title", "")), patterns)
+        # reST titles arrive HTML-escaped, Markdown ones do not: parse the text
+        parsed = parse_title(
+            html.unescape(str(getattr(article, "title", ""))), patterns
+        )
     if isinstance(declared, str) and declared.strip():
         index = parsed.index if parsed else None
         raw_index = metadata.get("series_index")
