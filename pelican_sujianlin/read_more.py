@@ -19,8 +19,9 @@ intra-site links and the read-more link for each ``siteurl`` a writer asks for:
 relative URLs on pages at any depth, absolute URLs in feeds. Content the plugin
 has nothing to do for is left exactly as Pelican made it.
 
-Signals: ``article_generator_finalized``, ``page_generator_finalized``,
-``generator_init`` (makes the bundle's partials includable).
+Signals: ``article_generator_finalized``, ``page_generator_finalized`` (the
+cut), ``all_generators_finalized`` (cut again what another plugin rewrote after
+the cut), ``generator_init`` (makes the bundle's partials includable).
 """
 
 from __future__ import annotations
@@ -528,46 +529,67 @@ def add_read_more(content: Any, options: Options) -> None:
     if plan is not None:
         body, fragment = plan
         content.get_summary = ReadMoreSummary(content, body, fragment, options)
+    content._read_more_cut_from = content._content
 
 
-def add_read_more_all(contents: Iterable[Any], settings: Mapping[str, Any]) -> None:
-    options = Options.from_settings(settings)
-    seen: set[int] = set()
-    for content in contents:
-        if id(content) in seen:
-            continue
-        seen.add(id(content))
-        add_read_more(content, options)
+ARTICLE_LISTS = (
+    "articles",
+    "translations",
+    "drafts",
+    "drafts_translations",
+    "hidden_articles",
+    "hidden_translations",
+)
+PAGE_LISTS = (
+    "pages",
+    "translations",
+    "hidden_pages",
+    "hidden_translations",
+    "draft_pages",
+    "draft_translations",
+)
+
+
+def contents_of(generator: Any, names: Iterable[str]) -> list[Any]:
+    """Every content object in the generator's lists ``names``, once each."""
+    unique = {}
+    for item in chain.from_iterable(getattr(generator, name, ()) for name in names):
+        unique.setdefault(id(item), item)
+    return list(unique.values())
 
 
 def finalize_articles(generator: Any) -> None:
     """Cut every article's summary (drafts, hidden posts, translations too)."""
-    add_read_more_all(
-        chain(
-            generator.articles,
-            generator.translations,
-            generator.drafts,
-            generator.drafts_translations,
-            generator.hidden_articles,
-            generator.hidden_translations,
-        ),
-        generator.settings,
-    )
+    options = Options.from_settings(generator.settings)
+    for article in contents_of(generator, ARTICLE_LISTS):
+        add_read_more(article, options)
 
 
 def finalize_pages(generator: Any) -> None:
     """Cut every page's summary (hidden, draft pages and translations too)."""
-    add_read_more_all(
-        chain(
-            generator.pages,
-            generator.translations,
-            generator.hidden_pages,
-            generator.hidden_translations,
-            generator.draft_pages,
-            generator.draft_translations,
-        ),
-        generator.settings,
-    )
+    options = Options.from_settings(generator.settings)
+    for page in contents_of(generator, PAGE_LISTS):
+        add_read_more(page, options)
+
+
+def cut_rewritten_again(generators: Iterable[Any]) -> None:
+    """Cut again any content whose ``_content`` was rewritten with a marker after
+    the cut.
+
+    Receivers of one signal run in no fixed order: another plugin's
+    ``page_generator_finalized`` receiver may rewrite ``_content`` after this
+    one (``equations`` re-resolves the references of cached pages there, from
+    a copy that still holds the marker).
+    """
+    options = None
+    for generator in generators:
+        for content in contents_of(generator, {*ARTICLE_LISTS, *PAGE_LISTS}):
+            html = getattr(content, "_content", None)
+            if getattr(content, "_read_more_cut_from", html) is html or not html:
+                continue
+            options = options or Options.from_settings(generator.settings)
+            if find_markers(html, options.marker):
+                add_read_more(content, options)
 
 
 def register() -> None:
@@ -575,3 +597,4 @@ def register() -> None:
     signals.generator_init.connect(add_template_loader)
     signals.article_generator_finalized.connect(finalize_articles)
     signals.page_generator_finalized.connect(finalize_pages)
+    signals.all_generators_finalized.connect(cut_rewritten_again)

@@ -649,3 +649,120 @@ def test_no_placeholder_leaks(site):
     for name, data in site.files().items():
         assert b"\x00" not in data, name
         assert b"read-more-url" not in data, name
+
+
+# --- another plugin rewriting _content after the cut ---------------------------------
+
+
+def test_content_rewritten_after_the_cut_is_cut_again():
+    """Receivers of one signal run in no fixed order: when another plugin
+    rewrites a page from a copy that still holds the marker after read_more's
+    ``page_generator_finalized`` (equations does, for cached pages), read_more
+    cuts it again at ``all_generators_finalized``."""
+    from types import SimpleNamespace
+
+    from pelican.contents import Page
+    from pelican.settings import DEFAULT_CONFIG
+
+    settings = {**DEFAULT_CONFIG, "SITEURL": SITEURL, "DEFAULT_LANG": "en"}
+    context = {"localsiteurl": SITEURL, "generated_content": {}, "static_content": {}}
+    pristine = "<p>Old (1).</p>\n<!--more-->\n<p>Rest.</p>"
+    page = Page(pristine, {"title": "P", "slug": "p"}, settings, "p.md", context)
+    generator = SimpleNamespace(settings=settings, pages=[page])
+    read_more.finalize_pages(generator)
+    assert page.summary.startswith("<p>Old (1).</p>")
+    page._content = pristine.replace("(1)", "(2)")  # the other plugin, later
+    read_more.cut_rewritten_again([generator])
+    assert page._content == '<p>Old (2).</p>\n<span id="more"></span>\n<p>Rest.</p>'
+    assert page.content == page._content
+    assert page.summary == (
+        f'<p>Old (2).</p><a class="read-more" href="{SITEURL}/pages/p.html#more">'
+        "Read more…</a>"
+    )
+    untouched = page.get_summary
+    read_more.cut_rewritten_again([generator])  # nothing changed: nothing done
+    assert page.get_summary is untouched
+
+
+# --- with the equations plugin -----------------------------------------------------
+
+EQ_POST = """Title: Eq post
+Date: 2024-01-02
+Slug: eqpost
+
+First $x$ and
+\\begin{equation}a=b\\label{eq:one}\\end{equation}
+See \\eqref{eq:one} and \\eqref{eq:two}.
+
+<!--more-->
+
+\\begin{equation}c=d\\label{eq:two}\\end{equation}
+Again \\eqref{eq:one}.
+"""
+
+EQ_EARLIER = """Title: Earlier
+Date: 2024-01-01
+Slug: earlier
+
+\\begin{equation}e=f\\label{eq:e}\\end{equation}
+\\begin{equation}g=h\\label{eq:g}\\end{equation}
+"""
+
+EQ_PAGE = """Title: A page
+Slug: apage
+
+Page intro cites \\eqref{eqpost/eq:two} and \\eqref{eq:p}.
+
+<!--more-->
+
+\\begin{equation}p\\label{eq:p}\\end{equation}
+"""
+
+EQUATIONS = ["pelican_sujianlin.equations", "pelican_sujianlin.read_more"]
+
+
+def test_equation_numbers_in_summary_equal_the_article(build_site):
+    site = build_site(
+        {"eqpost.md": EQ_POST, "earlier.md": EQ_EARLIER},
+        **{**BUILD, "PLUGINS": EQUATIONS},
+    )
+    page = site.read("eqpost.html")
+    summary = summaries(site.read("index.html"))[0]
+    assert "\\tag{1}" in page
+    assert "\\tag{2}" in page
+    assert "\\tag{1}" in summary
+    assert "\\tag{2}" not in summary
+    # the reference above the fold to equation (1) stays on the index page,
+    # the one to (2), below the fold, leads into the article
+    assert '<a class="eqref" href="#eq-eqpost-1">(1)</a>' in summary
+    assert (
+        f'<a class="eqref" href="{SITEURL}/eqpost.html#eq-eqpost-2">(2)</a>' in summary
+    )
+    assert 'id="eq-eqpost-2"' in page
+    assert site.warnings == []
+
+
+def test_equations_with_cache_and_pages(build_site, tmp_path):
+    content = {
+        "eqpost.md": EQ_POST,
+        "earlier.md": EQ_EARLIER,
+        "pages/apage.md": EQ_PAGE,
+    }
+    settings = {
+        **BUILD,
+        "PLUGINS": EQUATIONS,
+        "CACHE_CONTENT": True,
+        "LOAD_CONTENT_CACHE": True,
+        "CACHE_PATH": str(tmp_path / "eq-cache"),
+        "FEED_ALL_ATOM": "feeds/all.atom.xml",
+    }
+    first = build_site(content, **settings)
+    second = build_site(first.content, **settings)
+    assert second.files() == first.files()
+    for site in (first, second):
+        page = site.read("pages/apage.html")
+        assert "<!--more-->" not in page
+        assert '<span id="more"></span>' in page
+        assert f'href="{SITEURL}/eqpost.html#eq-eqpost-2">(2)</a>' in page
+    atom = second.read("feeds/all.atom.xml")
+    assert f'href="{SITEURL}/eqpost.html#eq-eqpost-2"&gt;(2)&lt;/a&gt;' in atom
