@@ -392,7 +392,8 @@ def metadata_line(source_path: str | None, key: str) -> int | None:
         text = Path(source_path).read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
-    match = re.search(rf"^\s*:?{key}\s*:", text, re.IGNORECASE | re.MULTILINE)
+    pattern = rf"^\s*(:?{key}\s*:|<meta\s+name=[\"']{key}[\"'])"
+    match = re.search(pattern, text, re.IGNORECASE | re.MULTILINE)
     return text.count("\n", 0, match.start()) + 1 if match else None
 
 
@@ -427,11 +428,48 @@ def readers_attrs(content: Any, settings: Settings) -> str:
     return "".join(f' {name}="{html.escape(value)}"' for name, value in attrs.items())
 
 
+def folder_prefix(file_keys: Iterable[str], page_keys: set[str]) -> str:
+    """The sub-folder the stats file's paths carry and the site's URLs do not.
+
+    A site published at ``https://example.org/blog/`` but built with an empty
+    SITEURL (a local preview) has ``archives/x`` where the service wrote
+    ``blog/archives/x``. The prefix that makes the most unmatched paths name a
+    post or page is taken (the shortest on a tie), and only that one, so that
+    ``tag/x`` never turns into a page ``x``.
+    """
+    votes: dict[str, int] = {}
+    for key in file_keys:
+        if key in page_keys:
+            continue
+        parts = key.split("/")
+        for cut in range(1, len(parts)):
+            if "/".join(parts[cut:]) in page_keys:
+                prefix = "/".join(parts[:cut])
+                votes[prefix] = votes.get(prefix, 0) + 1
+                break
+    if not votes:
+        return ""
+    return min(votes, key=lambda prefix: (-votes[prefix], len(prefix), prefix))
+
+
+def without_prefix(key: str, prefix: str) -> str:
+    if prefix and (key == prefix or key.startswith(prefix + "/")):
+        return key[len(prefix) + 1 :]
+    return key
+
+
 def set_counts(contents: Iterable[Any], files: list[StatsFile], settings: Settings):
-    """Give every content object its count; return the keys nothing used."""
+    """Give every content object its count; return the file keys nothing used
+    and the sub-folder prefix taken off the paths."""
+    contents = list(contents)
+    page_keys = {page_key(getattr(c, "url", "") or "") for c in contents}
+    file_keys = {key for stats in files for key in stats.counts}
+    prefix = folder_prefix(file_keys, page_keys)
     from_files: dict[str, int] = {}
     for stats in files:
         for key, count in stats.counts.items():
+            if key not in page_keys:
+                key = without_prefix(key, prefix)
             from_files[key] = from_files.get(key, 0) + count
     used: set[str] = set()
     for content in contents:
@@ -446,7 +484,12 @@ def set_counts(contents: Iterable[Any], files: list[StatsFile], settings: Settin
             "" if count is None else format_count(count, settings.format)
         )
         content.readers_attrs = readers_attrs(content, settings)
-    return set(from_files) - used
+    unused = {
+        key
+        for key in file_keys
+        if (key if key in page_keys else without_prefix(key, prefix)) not in used
+    }
+    return unused, prefix
 
 
 def popular(articles: Iterable[Any], count: int) -> list[Any]:
@@ -507,24 +550,27 @@ def apply_counts(generators: list[Any]) -> None:
     for stats in files:
         for problem in stats.problems:
             logger.warning("reader_count: %s", problem)
-    unused = set_counts(all_contents(generators), files, settings)
+    unused, prefix = set_counts(all_contents(generators), files, settings)
     context = articles_generator.context
     context["popular_articles"] = popular(
         articles_generator.articles, settings.popular_count
     )
     context["popular_articles_title"] = settings.popular_title
-    pelican_settings[PENDING_KEY] = unmatched_report(files, unused)
+    pelican_settings[PENDING_KEY] = (prefix, unmatched_report(files, unused))
 
 
 def warn_unmatched(pelican: Any) -> None:
     """finalized: counts for paths that are no file of the built site."""
-    report = pelican.settings.pop(PENDING_KEY, None) or []
+    prefix, report = pelican.settings.pop(PENDING_KEY, None) or ("", [])
     output = Path(pelican.output_path)
     for path, entries in report:
         missing = [
             f"{shown} (line {line})"
             for key, shown, line in entries
-            if not any((output / name).is_file() for name in output_candidates(key))
+            if not any(
+                (output / name).is_file()
+                for name in output_candidates(without_prefix(key, prefix))
+            )
         ]
         if not missing:
             continue

@@ -11,6 +11,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from conftest import run_pelican
+from pelican.settings import read_settings
 
 from pelican_sujianlin import reader_count
 from pelican_sujianlin.reader_count import (
@@ -715,3 +717,97 @@ def test_live_attributes_only_when_enabled(build_site, minimal_theme):
     plain = build_with(build_site, minimal_theme, content)
     assert "data-goatcounter" not in plain.read("archives/中文/index.html")
     assert plain.read("archives/中文/index.html").count("<script>") == 1
+
+
+@pytest.mark.parametrize(
+    ("file_keys", "prefix"),
+    [
+        ({"archives/a", "archives/b"}, ""),
+        ({"blog/archives/a", "blog/archives/b", "blog/tag/x"}, "blog"),
+        ({"blog/archives/a", "blog/tag/x"}, "blog"),  # tie: the shorter prefix
+        ({"tag/x"}, "tag"),
+        ({"nothing/here"}, ""),
+        ({"a/b/archives/a", "a/b/archives/b"}, "a/b"),
+    ],
+)
+def test_folder_prefix(file_keys, prefix):
+    pages = {"archives/a", "archives/b", "x"}
+    assert reader_count.folder_prefix(file_keys, pages) == prefix
+
+
+def test_local_preview_of_a_site_in_a_subfolder_matches(build_site, minimal_theme):
+    """Published at /blog/, previewed with SITEURL = "": the counts still match."""
+    stats = {"/blog/archives/8265/": 9, "/blog/": 3, "/blog/tag/misc.html": 1}
+    content = {**POSTS, "s.json": json.dumps(stats)}
+    content["quiet.md"] = content["quiet.md"].replace("Date:", "Tags: misc\nDate:")
+    site = build_with(
+        build_site,
+        minimal_theme,
+        content,
+        READER_COUNT_FILE="s.json",
+        SITEURL="",
+        RELATIVE_URLS=True,
+    )
+    assert "9位读者" in site.read("archives/8265/index.html")
+    assert not [w for w in site.warnings if w.startswith("reader_count")]
+
+
+def test_bad_readers_in_html_and_rest_posts_name_their_line(build_site, minimal_theme):
+    content = {
+        "a.html": '<html><head><title>A</title>\n<meta name="date" '
+        'content="2021-01-01">\n<meta name="slug" content="a">\n'
+        '<meta name="readers" content="many">\n</head><body>a</body></html>',
+        "b.rst": "B\n#\n\n:date: 2021-01-01\n:slug: b\n:readers: -1\n\nb\n",
+    }
+    site = build_with(build_site, minimal_theme, content)
+    assert sorted(site.warnings) == [
+        f"reader_count: {site.content / 'a.html'}, line 4: Readers: 'many' is not "
+        "a number >= 0; ignored",
+        f"reader_count: {site.content / 'b.rst'}, line 6: Readers: '-1' is not "
+        "a number >= 0; ignored",
+    ]
+
+
+def test_the_example_site_shows_counts_from_a_stats_file(example_site_copy, tmp_path):
+    """The example theme with a Plausible export of the published site."""
+    stats = example_site_copy / "content" / "stats" / "pages.csv"
+    stats.parent.mkdir()
+    stats.write_text(
+        "name,visitors,pageviews,bounce_rate,time_on_page\n"
+        "/blog/archives/attention-scale/,4000,52000,40,300\n"
+        "/blog/archives/momentum-to-adam/,1,1,0,\n"
+        "/blog/,900,1200,30,20\n",
+        encoding="utf-8",
+    )
+    settings = example_settings(example_site_copy, tmp_path / "out")
+    settings["READER_COUNT_FILE"] = "stats/pages.csv"
+    warnings = run_pelican(settings)
+    assert warnings == []
+    output = tmp_path / "out"
+    article = (output / "archives/attention-scale/index.html").read_text("utf-8")
+    assert '<span class="readers">52000位读者</span>' in article
+    assert '<a href="#cite">引用</a>' in article
+    # The metadata wins over the file.
+    momentum = (output / "archives/momentum-to-adam/index.html").read_text("utf-8")
+    assert '<span class="readers">39820位读者</span>' in momentum
+    # The most-read list, on every page, most read first.
+    index = (output / "index.html").read_text("utf-8")
+    popular = index[index.index('<section id="popular">') :]
+    popular = popular[: popular.index("</section>")]
+    assert popular.index("52000位读者") < popular.index("47615位读者")
+    assert popular.index("47615位读者") < popular.index("39820位读者")
+    assert popular.count("<li>") == 10
+    # List pages link to each post's own citation block.
+    assert 'archives/attention-scale/#cite">引用</a>' in index
+
+
+def example_settings(folder: Path, output: Path) -> dict:
+    settings = dict(read_settings(str(folder / "pelicanconf.py")))
+    return {
+        **settings,
+        "PATH": str(folder / "content"),
+        "OUTPUT_PATH": str(output),
+        "CACHE_PATH": str(output.parent / "cache"),
+        "CACHE_CONTENT": False,
+        "LOAD_CONTENT_CACHE": False,
+    }
