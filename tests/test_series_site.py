@@ -106,6 +106,34 @@ def test_series_page_lists_parts_in_order_with_dates_and_summaries(build_site):
     assert "共 3 篇" in entries[0].get_text()
 
 
+def test_series_pages_can_be_paginated(build_site):
+    site = build_site(
+        DIFFUSION,
+        PLUGINS=SERIES_ONLY,
+        THEME="notmyidea",
+        PAGINATED_TEMPLATES={
+            "index": None,
+            "tag": None,
+            "category": None,
+            "author": None,
+            "series": 2,
+        },
+    )
+    first = soup(site, "series/sheng-cheng-kuo-san-mo-xing-man-tan.html")
+    second = soup(site, "series/sheng-cheng-kuo-san-mo-xing-man-tan2.html")
+    titles = [a.h2.get_text() for a in first.select("section.series-page article")]
+    assert titles == [
+        "生成扩散模型漫谈（一）：拆楼",
+        "生成扩散模型漫谈（二）：<b>DDIM</b> & co",
+    ]
+    assert [a.h2.get_text() for a in second.select("section.series-page article")] == [
+        "生成扩散模型漫谈（三）：建楼"
+    ]
+    assert first.select_one("nav.pagination a[rel=next]")["href"].endswith(
+        "sheng-cheng-kuo-san-mo-xing-man-tan2.html"
+    )
+
+
 def test_no_series_writes_no_pages_and_changes_nothing(build_site):
     content = {
         "a.md": post("普通文章（续）", "2024-01-01"),

@@ -36,6 +36,7 @@ class SeriesGenerator(Generator):
                     url=series.url,
                     series=series,
                     articles=series.articles,
+                    parts=series.parts,
                     dates=by_date,
                     page_name=series.save_as.rsplit(".", 1)[0],
                 )
