@@ -401,3 +401,20 @@ def test_example_site(build_site, example_site_copy):
     assert site.exists("series/sheng-cheng-kuo-san-mo-xing-man-tan.html")
     assert site.exists("series/transformer-sheng-ji-zhi-lu.html")
     assert site.exists("series/index.html")
+
+
+def test_author_text_is_escaped_everywhere(build_site, nav_theme):
+    evil = '<script>alert("x")</script> & co'
+    content = {
+        "a.md": post("One <i>", "2024-01-01", slug="a", series=evil),
+        "b.md": post('Two "q"', "2024-01-02", slug="b", series=evil),
+    }
+    site = build_site(content, **nav_theme)
+    series_files = sorted(p.name for p in (site.output / "series").iterdir())
+    assert series_files == ["alertx-co.html", "index.html"]
+    pages = [site.read("b.html"), *(site.read(f"series/{f}") for f in series_files)]
+    for html in pages:
+        assert "<script>" not in html
+        assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co" in html
+    nav = soup(site, "b.html").select_one("nav.series")
+    assert [li.get_text() for li in nav.select("li")] == ["One <i>", 'Two "q"']
