@@ -30,7 +30,6 @@ from pelican_sujianlin.series.build import (
     attach,
     attach_alone,
     attach_preview,
-    escape_text,
     find_member,
     group_series,
 )
@@ -54,8 +53,9 @@ DEFAULTS: Mapping[str, Any] = {
     "SERIES_TEXT": {},
 }
 
-# Words shown to readers; SERIES_TEXT overrides any of them. {name}, {index},
-# {count} and {title} are replaced where they make sense.
+# Words shown to readers; SERIES_TEXT overrides any of them. They are HTML
+# (settings are trusted); {name}, {index}, {count} and {title} are filled in
+# with escaped values where they make sense.
 TEXT_ZH = {
     "nav": "本文是「{name}」系列的第 {index} 篇，共 {count} 篇。",
     "previous": "上一篇：{title}",
@@ -189,23 +189,18 @@ def build_series(generator) -> None:
             attach_alone(member, config.text)
     newest_first = sorted(ordered, key=lambda s: s.date, reverse=True)
     listed = [series for series in newest_first if series.listed]
-    article_series = {}
-    for series in sorted(listed, key=lambda s: s.lang != config.default_lang):
-        article_series.setdefault(series.name, series.articles)
-    generator.context["article_series"] = dict(
-        sorted(article_series.items(), key=lambda item: -_timestamp(item[1]))
-    )
+    article_series = {}  # as pelican-series: name -> parts, newest series first
+    for series in listed:
+        if series.name not in article_series or series.lang == config.default_lang:
+            article_series[series.name] = series.articles
+    generator.context["article_series"] = article_series
     generator.context["series_list"] = newest_first
     generator.context["series_index"] = SeriesIndex(
-        title=escape_text(config.text["index_title"]),
+        title=config.text["index_title"],
         url=config.index_url,
         save_as=config.index_save_as if listed else "",
         series=listed,
     )
-
-
-def _timestamp(articles) -> float:
-    return max(article.date for article in articles).timestamp()
 
 
 def place(series: Series, config: SeriesSettings, used_paths: set[str]) -> None:
@@ -241,8 +236,8 @@ def place(series: Series, config: SeriesSettings, used_paths: set[str]) -> None:
     if series.save_as:
         used_paths.add(series.save_as)
     series.labels = config.text
-    series.title = fill(escape_text(config.text["page_title"]), name=series.name)
-    series.count_text = fill(escape_text(config.text["count"]), count=series.count)
+    series.title = fill(config.text["page_title"], name=series.name)
+    series.count_text = fill(config.text["count"], count=series.count)
 
 
 _LATIN_CJK = re.compile(
