@@ -20,6 +20,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -65,6 +66,7 @@ BIBTEX_TABLE = str.maketrans(BIBTEX_ESCAPES)
 UNPAIRED_BRACES_TABLE = str.maketrans(
     {**BIBTEX_ESCAPES, "{": r"\textbraceleft{}", "}": r"\textbraceright{}"}
 )
+SPECIAL = re.compile(r"[\\{}%&_#$~^]")
 KEY_SAFE = re.compile(r"[A-Za-z0-9_.:-]")
 
 
@@ -126,6 +128,8 @@ def bibtex_key(text: str) -> str:
 
 def bibtex_escape(text: str) -> str:
     """Escape BibTeX's special characters ``{}%&_#$\\~^`` in text."""
+    if not SPECIAL.search(text):
+        return text
     table = BIBTEX_TABLE if braces_pair_up(text) else UNPAIRED_BRACES_TABLE
     return text.translate(table)
 
@@ -141,6 +145,8 @@ def braces_pair_up(text: str) -> bool:
 
 def plain_title(title: str) -> str:
     """A title as plain text: tags dropped, entities decoded (reST titles are HTML)."""
+    if "<" not in title and "&" not in title:
+        return " ".join(title.split())
     return Markup(title).striptags()
 
 
@@ -225,57 +231,73 @@ LABELS_EN = Labels(
 )
 
 
+@dataclass(frozen=True)
+class CitationData:
+    """What one article's citation says."""
+
+    key: str
+    text: str
+    bibtex: str
+    url: str
+    bib_url: str
+
+
 class Citation:
-    """``article.citation``: what to cite and how (plain text, never HTML)."""
+    """``article.citation``: what to cite and how (plain text, never HTML).
+
+    Built on first use, so a site whose theme shows no citation pays nothing
+    for it; the first site-relative address a build shows warns once.
+    """
 
     def __init__(
-        self,
-        *,
-        key: str,
-        text: str,
-        bibtex: str,
-        url: str,
-        bib_url: str,
-        labels: Labels,
-        notes: BuildNotes | None,
+        self, article: Any, settings: Settings, notes: BuildNotes | None = None
     ) -> None:
-        self.key = key
-        self._text = text
-        self._bibtex = bibtex
-        self._url = url
-        self.bib_url = bib_url
-        self.labels = labels
-        self.label = labels.cite
+        self._article = article
+        self._settings = settings
         self._notes = notes
+        self.labels = LABELS_ZH if settings.chinese else LABELS_EN
+        self.label = self.labels.cite
 
-    def _warn_if_relative(self) -> None:
+    @cached_property
+    def _data(self) -> CitationData:
+        data = citation_data(self._article, self._settings)
         notes = self._notes
-        if notes is None or notes.relative_url_warned or "://" in self._url:
-            return
-        notes.relative_url_warned = True
-        logger.warning(
-            "citation: SITEURL is empty, so citations give site-relative addresses "
-            "such as %s; set SITEURL (or CITATION_SITEURL) to the published address",
-            self._url,
-        )
+        if (
+            notes is not None
+            and not notes.relative_url_warned
+            and "://" not in data.url
+        ):
+            notes.relative_url_warned = True
+            logger.warning(
+                "citation: SITEURL is empty, so citations give site-relative "
+                "addresses such as %s; set SITEURL (or CITATION_SITEURL) to the "
+                "published address",
+                data.url,
+            )
+        return data
+
+    @property
+    def key(self) -> str:
+        return self._data.key
 
     @property
     def text(self) -> str:
-        self._warn_if_relative()
-        return self._text
+        return self._data.text
 
     @property
     def bibtex(self) -> str:
-        self._warn_if_relative()
-        return self._bibtex
+        return self._data.bibtex
 
     @property
     def url(self) -> str:
-        self._warn_if_relative()
-        return self._url
+        return self._data.url
+
+    @property
+    def bib_url(self) -> str:
+        return self._data.bib_url
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_notes": None}
+        return {"_data": self._data, "labels": self.labels, "label": self.label}
 
     def __bool__(self) -> bool:
         return True
@@ -286,9 +308,7 @@ def article_author(article: Any) -> str:
     return " and ".join(str(a) for a in authors)
 
 
-def make_citation(
-    article: Any, settings: Settings, notes: BuildNotes | None
-) -> Citation:
+def citation_data(article: Any, settings: Settings) -> CitationData:
     title = plain_title(article.title)
     author = settings.author or article_author(article)
     url = absolute_url(settings.siteurl, article.url)
@@ -297,14 +317,12 @@ def make_citation(
     bib_url = ""
     if settings.bib_save_as:
         bib_url = absolute_url(settings.siteurl, bib_path(article, settings))
-    return Citation(
+    return CitationData(
         key=key,
         text=citation_text(author, date, title, url, settings.chinese),
         bibtex=citation_bibtex(key, author, date, title, url),
         url=url,
         bib_url=bib_url,
-        labels=LABELS_ZH if settings.chinese else LABELS_EN,
-        notes=notes,
     )
 
 
@@ -330,7 +348,7 @@ def add_citations(generator: Any) -> None:
     notes = BuildNotes()
     for name in ARTICLE_LISTS:
         for article in getattr(generator, name, ()):
-            article.citation = make_citation(article, settings, notes)
+            article.citation = Citation(article, settings, notes)
 
 
 def write_bib_files(generator: Any, writer: Any) -> None:
@@ -346,7 +364,7 @@ def write_bib_files(generator: Any, writer: Any) -> None:
                 continue
             path = output / bib_path(article, settings)
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(citation._bibtex + "\n", encoding="utf-8")
+            path.write_text(citation.bibtex + "\n", encoding="utf-8")
 
 
 def register() -> None:

@@ -206,9 +206,13 @@ class StatsFile:
     lines: dict[str, int] = field(default_factory=dict)
     shown: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    # An export repeats each path once per pageview: normalise each path once.
+    keys: dict[str, str] = field(default_factory=dict, repr=False)
 
-    def add(self, raw_path: str, count: int, line: int, site_path: str) -> None:
-        key = page_key(raw_path, site_path)
+    def add(self, raw_path: str, count: int, line: int | None, site_path: str) -> None:
+        key = self.keys.get(raw_path)
+        if key is None:
+            key = self.keys[raw_path] = page_key(raw_path, site_path)
         self.counts[key] = self.counts.get(key, 0) + count
         self.lines.setdefault(key, line)
         self.shown.setdefault(key, raw_path.strip())
@@ -264,8 +268,11 @@ def read_json(text: str, stats: StatsFile, site_path: str) -> None:
     if not isinstance(data, dict):
         stats.problem(None, "JSON must be an object of path: count")
         return
+    lines = LineFinder(text)
     for raw_path, value in data.items():
-        line = line_of(text, json.dumps(raw_path, ensure_ascii=False))
+        line = lines.find(
+            json.dumps(raw_path, ensure_ascii=False), json.dumps(raw_path)
+        )
         count = parse_count(value)
         if count is None:
             stats.problem(
@@ -275,10 +282,26 @@ def read_json(text: str, stats: StatsFile, site_path: str) -> None:
         stats.add(raw_path, count, line, site_path)
 
 
-def line_of(text: str, needle: str) -> int:
-    """The line where ``needle`` first appears (1 if nowhere)."""
-    index = text.find(needle)
-    return text.count("\n", 0, index) + 1 if index >= 0 else 1
+class LineFinder:
+    """Lines of needles in a text; one pass when they come in the text's order."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.position = 0
+        self.line = 1
+
+    def find(self, *needles: str) -> int | None:
+        for needle in needles:
+            index = self.text.find(needle, self.position)
+            if index >= 0:
+                self.line += self.text.count("\n", self.position, index)
+                self.position = index
+                return self.line
+        for needle in needles:  # out of order: search from the start
+            index = self.text.find(needle)
+            if index >= 0:
+                return self.text.count("\n", 0, index) + 1
+        return None
 
 
 def read_csv(text: str, stats: StatsFile, site_path: str) -> None:
@@ -462,7 +485,8 @@ def set_counts(contents: Iterable[Any], files: list[StatsFile], settings: Settin
     """Give every content object its count; return the file keys nothing used
     and the sub-folder prefix taken off the paths."""
     contents = list(contents)
-    page_keys = {page_key(getattr(c, "url", "") or "") for c in contents}
+    content_keys = [page_key(getattr(c, "url", "") or "") for c in contents]
+    page_keys = set(content_keys)
     file_keys = {key for stats in files for key in stats.counts}
     prefix = folder_prefix(file_keys, page_keys)
     from_files: dict[str, int] = {}
@@ -472,8 +496,7 @@ def set_counts(contents: Iterable[Any], files: list[StatsFile], settings: Settin
                 key = without_prefix(key, prefix)
             from_files[key] = from_files.get(key, 0) + count
     used: set[str] = set()
-    for content in contents:
-        key = page_key(getattr(content, "url", "") or "")
+    for content, key in zip(contents, content_keys, strict=True):
         count = metadata_count(content)
         if key in from_files:
             used.add(key)
@@ -525,7 +548,7 @@ def unmatched_report(files: list[StatsFile], unused: set[str]) -> list[tuple]:
             [
                 (key, stats.shown[key], stats.lines[key])
                 for key in sorted(
-                    unused & set(stats.counts), key=lambda k: stats.lines[k]
+                    unused & set(stats.counts), key=lambda k: (stats.lines[k] or 0, k)
                 )
             ],
         )
@@ -565,7 +588,7 @@ def warn_unmatched(pelican: Any) -> None:
     output = Path(pelican.output_path)
     for path, entries in report:
         missing = [
-            f"{shown} (line {line})"
+            f"{shown} (line {line})" if line else shown
             for key, shown, line in entries
             if not any(
                 (output / name).is_file()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import bibtexparser
 import bibtexparser.middlewares
@@ -220,18 +221,48 @@ def test_plain_title_drops_tags_and_decodes_entities():
     assert plain_title("x &lt; y") == "x < y"
 
 
-def test_citation_pickles_without_its_build_notes():
-    made = citation.Citation(
-        key="k",
-        text="t",
-        bibtex="b",
-        url="/x",
-        bib_url="",
-        labels=citation.LABELS_ZH,
-        notes=citation.BuildNotes(),
-    )
+def fake_article(**fields):
+    defaults = {
+        "title": "博采众长",
+        "url": "archives/8265",
+        "slug": "8265",
+        "date": datetime(2021, 3, 23),
+        "authors": ["苏剑林"],
+    }
+    return SimpleNamespace(**{**defaults, **fields})
+
+
+def site_settings(**settings):
+    return citation.Settings.from_pelican(
+        {"SITEURL": "https://kexue.fm", "SITENAME": "科学空间", "DEFAULT_LANG": "zh",
+         **settings}
+    )  # fmt: skip
+
+
+def test_citation_is_built_on_first_use_and_pickles():
+    article = fake_article()
+    made = citation.Citation(article, site_settings(), citation.BuildNotes())
+    article.title = "changed before first use"
+    assert made.key == "kexuefm-8265"
+    assert "《changed before first use》" in made.text
     copy = pickle.loads(pickle.dumps(made))
-    assert (copy.text, copy.bibtex, copy.label) == ("t", "b", "引用")
+    assert (copy.text, copy.bibtex, copy.label) == (made.text, made.bibtex, "引用")
+    assert not hasattr(copy, "_article")
+
+
+def test_relative_url_warns_once_per_build(caplog):
+    notes = citation.BuildNotes()
+    settings = site_settings(SITEURL="")
+    first = citation.Citation(fake_article(), settings, notes)
+    second = citation.Citation(
+        fake_article(url="archives/b", slug="b"), settings, notes
+    )
+    assert (first.url, second.url) == ("/archives/8265", "/archives/b")
+    assert [r.getMessage() for r in caplog.records] == [
+        "citation: SITEURL is empty, so citations give site-relative addresses such "
+        "as /archives/8265; set SITEURL (or CITATION_SITEURL) to the published "
+        "address"
+    ]
 
 
 # --- full-site builds ---------------------------------------------------------
