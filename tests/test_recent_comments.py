@@ -5,6 +5,8 @@ Isso-backed tests (a real Isso server, a real browser) are in test_isso.py.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import shutil
 import sqlite3
@@ -557,3 +559,70 @@ def test_xss_corpus_stays_inert_in_every_page(build_site, theme, tmp_path):
     assert "<script>alert(12)</script>" in text
     assert "{{ 7*7 }}" in text
     assert "https://ok.example/" in pages["first.html"]
+
+
+def test_avatars_only_when_asked_and_never_the_email(build_site, theme):
+    content = site_with_comments()
+    plain = build_site(content, THEME_TEMPLATES_OVERRIDES=[theme])
+    assert "<img" not in plain.read("first.html")
+    site = build_site(
+        content,
+        THEME_TEMPLATES_OVERRIDES=[theme],
+        COMMENTS_AVATAR_URL="https://avatars.example/{hash}?d=identicon",
+    )
+    html_text = site.read("first.html")
+    image = soup(html_text).find(id="comment-c").find("img", class_="comment-avatar")
+    digest = hashlib.md5(b"c@example.com").hexdigest()
+    assert image["src"] == f"https://avatars.example/{digest}?d=identicon"
+    assert re.fullmatch(
+        r"https://avatars\.example/[0-9a-f]{32}\?d=identicon", image["src"]
+    )
+    assert "c@example.com" not in html_text
+    meta_a = soup(html_text).find(id="comment-a").find(class_="comment-meta")
+    assert meta_a.find("img") is None  # no email, no avatar
+
+
+def test_custom_comments_path(build_site, theme):
+    content = {
+        "first.md": post("first", 1),
+        "talk/first/1.md": comment_file("甲", "2024-02-02", "放在别处"),
+    }
+    site = build_site(content, THEME_TEMPLATES_OVERRIDES=[theme], COMMENTS_PATH="talk")
+    assert soup(site.read("first.html")).find(id="comment-1")
+    assert not any(name.startswith("talk") for name in site.files())
+
+
+def test_isso_url_embeds_the_client_and_writes_the_thread_map(
+    build_site, theme, tmp_path
+):
+    db = isso_db(
+        tmp_path / "isso.db",
+        {1: "/first.html"},
+        [(1, ts(1), 1, "hi", "甲", None, None, "10.0.0.1")],
+    )
+    site = build_site(
+        site_with_comments(),
+        THEME_TEMPLATES_OVERRIDES=[theme],
+        SITEURL="https://blog.example.test/sub",
+        ISSO_DB=str(db),
+        ISSO_URL="https://comments.example.test/",
+    )
+    page = soup(site.read("second.html"))
+    thread = page.find("section", id="isso-thread")
+    assert thread["data-isso-id"] == "/sub/second.html"
+    assert thread["data-title"] == "第二篇"
+    script = page.find("script", src="https://comments.example.test/js/embed.min.js")
+    assert script["data-isso"] == "https://comments.example.test/"
+    widget = page.find("section", id="recent-comments")
+    assert widget["data-isso"] == "https://comments.example.test"
+    assert widget["data-threads"] == "/sub/recent-comments.json"
+    assert widget.find("a", href="https://blog.example.test/sub/first.html#isso-1")
+    threads = json.loads(site.read("recent-comments.json"))
+    assert threads["/sub/first.html"] == {
+        "url": "https://blog.example.test/sub/first.html",
+        "title": "第一篇",
+    }
+    # without ISSO_URL there is no client, no script and no thread map
+    quiet = build_site(site_with_comments(), THEME_TEMPLATES_OVERRIDES=[theme])
+    assert not quiet.exists("recent-comments.json")
+    assert "isso" not in quiet.read("second.html")

@@ -19,10 +19,7 @@ from urllib.parse import urlsplit
 import markdown
 import nh3
 
-try:  # owned by the equations plugin (cross-plugin agreement 3)
-    from pelican_sujianlin.math_markdown import MathExtension
-except ImportError:  # pragma: no cover - only while that module is being written
-    MathExtension = None
+from pelican_sujianlin.math_markdown import MathExtension
 
 ALLOWED_TAGS = {
     "a",
@@ -100,7 +97,7 @@ def make_markdown(*, raw_html: bool, math: bool) -> markdown.Markdown:
     comment are shown as text, not interpreted.
     """
     extensions: list[Any] = ["fenced_code", "sane_lists"]
-    if math and MathExtension is not None:
+    if math:
         extensions.insert(0, MathExtension())
     md = markdown.Markdown(extensions=extensions)
     if not raw_html:

@@ -55,8 +55,13 @@ def split_metadata(text: str) -> tuple[dict[str, str], str]:
 
 
 def parse_date(value: str, timezone: str) -> datetime:
-    """A comment date as an aware datetime; ValueError when it does not parse."""
-    date = get_date(value)
+    """A comment date as an aware datetime; ValueError when it does not parse.
+
+    ISO dates take the fast path; anything else goes to Pelican's parser."""
+    try:
+        date = datetime.fromisoformat(value)
+    except ValueError:
+        date = get_date(value)
     return set_date_tzinfo(date, timezone)
 
 
