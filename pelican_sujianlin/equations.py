@@ -65,16 +65,18 @@ MISSING_HTML = '<span class="eqref eqref-missing">(??)</span>'
 _HTML_TOKEN = re.compile(
     r"""
     (?P<raw><(?P<raw_name>pre|code|script|style|textarea)\b[^>]*>.*?</(?P=raw_name)\s*>)
-    | (?P<skip><!--.*?-->|<[^>]*>|\\[\\$])
+    | (?P<skip><!--.*?-->|<[A-Za-z/!?][^>]*>|\\[\\$])
     | (?P<ref>\\(?:eq)?ref\{[^{}\s<]+\})
     | (?P<math>\\[(\[]|\\begin\{|\$)
     """,
     re.S | re.X | re.I,
 )
+_TAG_START = re.compile(r"<[A-Za-z/!?]")
 _TEX_TOKEN = re.compile(r"\\begin\{[^{}]*\}|\\end\{[^{}]*\}|\\\\|\\[A-Za-z]+|\\.|[{}]")
 _BEGIN_ENV = re.compile(r"\\begin\{([A-Za-z]+)(\*?)\}")
 _COLUMNS = re.compile(r"\s*\{[^{}]*\}")  # alignat's argument
 _LABEL = re.compile(r"\\label\{([^{}]*)\}")
+_LABEL_AND_SPACE = re.compile(r"[ \t]*\\label\{[^{}]*\}")
 _TAG = re.compile(r"\\tag\*?\{")
 _NOTAG = re.compile(r"\\no(?:tag|number)(?![A-Za-z])")
 _REF = re.compile(r"\\(eq)?ref\{([^{}\s<]+)\}")
@@ -174,7 +176,8 @@ def scan_html(text: str) -> list[tuple[str, int, int]]:
 
     ``kind`` is ``"display"``, ``"inline"`` or ``"ref"`` (a reference in
     running text). Tags, comments and ``pre``/``code``/``script``/``style``
-    elements are skipped; a math span never contains a tag (MathJax's rule).
+    elements are skipped; a math span never contains a tag (MathJax's rule),
+    though a ``<`` that starts no tag (``a < b`` in an HTML article) is text.
     """
     items: list[tuple[str, int, int]] = []
     position = 0
@@ -189,7 +192,7 @@ def scan_html(text: str) -> list[tuple[str, int, int]]:
         elif kind == "math":
             start = match.start()
             end = math_span_end(text, start)
-            if end is None or "<" in text[start:end]:
+            if end is None or _TAG_START.search(text, start, end):
                 continue
             inline = text[start] == "$" and text[start + 1] != "$"
             inline = inline or text.startswith("\\(", start)
@@ -299,7 +302,7 @@ def _number_display(
         for label in row_labels:
             _add_label(label, entry, labels, problems)
         if row_labels:
-            row = _LABEL.sub("", row)
+            row = _LABEL_AND_SPACE.sub("", row)
         if entry:
             ids.append(entry[1])
             if tag is None:

@@ -13,7 +13,9 @@ Rules (those of pandoc's ``tex_math_dollars``):
 - ``$`` opens inline math only when a non-space character follows it; the
   first unescaped ``$`` after it closes it, and must have a non-space
   character before it and no digit after it (else there is no math there);
-  inline math never spans a blank line. "$5 和 $10" is therefore not math.
+  inline math never spans a blank line, nor contains a backtick (so that a
+  code span after a price, "$10 用 `$x$`", stays code). "$5 和 $10" is
+  therefore not math.
 - ``\\$`` is a literal dollar. It, and every ``$`` that is not math in a
   document that has math, becomes ``<span class="tex-dollar">$</span>`` so
   that MathJax (which does not know pandoc's rule) cannot pair it.
@@ -243,6 +245,12 @@ def find_markdown_math(text: str) -> tuple[list[tuple[int, int, str]], bool]:
             spans.append((match.start(), match.end(), DOLLAR_HTML))
         elif kind == "math":
             end = math_span_end(text, match.start())
+            if (
+                end is not None
+                and match.group() == "$"
+                and text[match.start() + 1] != "$"
+            ):
+                end = None if "`" in text[match.start() : end] else end
             if end is None:
                 if match.group() == "$":
                     lone_dollars.append(match.start())
