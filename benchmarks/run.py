@@ -10,7 +10,9 @@ cache off and the same theme; the configurations alternate within each round
 (and the order rotates from round to round) so that a slow spell of the
 machine hits them all alike. ``build`` is the time of ``Pelican(settings).run()``
 inside the child, plugin imports included; ``process`` is the child's whole
-wall time, interpreter start-up and imports included. The peer plugins
+wall time, interpreter start-up and imports included; ``cpu`` is the CPU time
+of the build inside the child, the steadier figure when other work shares the
+machine (wall time counts the waits for a core, CPU time does not). The peer plugins
 (pelican-render-math, pelican-series, pelican-neighbors, pelican-read-more)
 are measured when they are installed.
 """
@@ -61,6 +63,7 @@ class Build:
     config: str
     seconds: float  # Pelican(settings).run(), inside the child
     process_seconds: float  # the child's whole life
+    cpu_seconds: float  # CPU time of Pelican(settings).run(), inside the child
     max_rss_kb: int
     warnings: list[str] = field(default_factory=list)
     files: int = 0
@@ -74,8 +77,27 @@ class Summary:
     rounds: int
     seconds: float
     process_seconds: float
+    cpu_seconds: float
     max_rss_mb: float
     warnings: int
+
+
+def plugins_of(config: str) -> list[str]:
+    """PLUGINS of a configuration: plain, bundle, peers, or one plugin's name
+    (e.g. ``equations``: that plugin of the bundle alone)."""
+    if config in CONFIGS:
+        return CONFIGS[config]
+    module = f"pelican_sujianlin.{config}"
+    if importlib.util.find_spec(module) is None:
+        raise ValueError(f"unknown configuration {config!r}")
+    return [module]
+
+
+def bundle_plugins() -> list[str]:
+    """The short names of the bundle's plugins (``equations``, ...)."""
+    import pelican_sujianlin
+
+    return [m.__name__.rsplit(".", 1)[1] for m in pelican_sujianlin.PLUGIN_MODULES]
 
 
 def peers_installed() -> bool:
@@ -129,10 +151,11 @@ def build_in_this_process(settings: dict[str, Any]) -> dict[str, Any]:
     logging.getLogger().addHandler(Collector(level=logging.WARNING))
     # JSON made the (level, message) pairs lists; Pelican hashes them.
     settings["LOG_FILTER"] = [tuple(pair) for pair in settings.get("LOG_FILTER", [])]
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     Pelican(read_settings(override=settings)).run()
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "warnings": warnings}
+    cpu_seconds = time.process_time() - cpu_start
+    return {"seconds": seconds, "cpu_seconds": cpu_seconds, "warnings": warnings}
 
 
 def build_in_child(config: str, settings: dict[str, Any], log: Path) -> Build:
@@ -162,6 +185,7 @@ def build_in_child(config: str, settings: dict[str, Any], log: Path) -> Build:
         config,
         result["seconds"],
         process_seconds,
+        result["cpu_seconds"],
         usage.ru_maxrss,  # kilobytes on Linux
         result["warnings"],
         files,
@@ -183,14 +207,15 @@ def measure(
         shift = number % len(configs)
         for config in configs[shift:] + configs[:shift]:
             settings = site_settings(
-                content, work / f"out-{config}", CONFIGS[config], theme, partials
+                content, work / f"out-{config}", plugins_of(config), theme, partials
             )
             build = build_in_child(config, settings, work / f"{config}.log")
             builds.append(build)
             if progress:
                 progress(
-                    f"round {number + 1}/{rounds} {config:7s} "
-                    f"{build.seconds:6.2f} s  {build.max_rss_kb / 1024:6.0f} MB"
+                    f"round {number + 1}/{rounds} {config:15s} "
+                    f"{build.seconds:6.2f} s  {build.cpu_seconds:6.2f} s cpu  "
+                    f"{build.max_rss_kb / 1024:6.0f} MB"
                     f"  {len(build.warnings)} warnings"
                 )
     return builds
@@ -205,6 +230,7 @@ def summarize(builds: list[Build]) -> dict[str, Summary]:
             len(mine),
             statistics.median(build.seconds for build in mine),
             statistics.median(build.process_seconds for build in mine),
+            statistics.median(build.cpu_seconds for build in mine),
             statistics.median(build.max_rss_kb for build in mine) / 1024,
             max(len(build.warnings) for build in mine),
         )
@@ -215,18 +241,21 @@ def report(summaries: dict[str, Summary], title: str) -> str:
     plain = summaries.get("plain")
     lines = [
         title,
-        f"{'config':8s} {'rounds':>6s} {'build s':>8s} {'process s':>9s} "
-        f"{'peak MB':>8s} {'time/plain':>10s} {'mem/plain':>9s} {'warnings':>8s}",
+        f"{'config':15s} {'rounds':>6s} {'build s':>8s} {'cpu s':>7s} "
+        f"{'process s':>9s} {'peak MB':>8s} {'time/plain':>10s} {'cpu/plain':>9s} "
+        f"{'mem/plain':>9s} {'warnings':>8s}",
     ]
     for summary in summaries.values():
-        time_ratio = memory_ratio = ""
+        time_ratio = cpu_ratio = memory_ratio = ""
         if plain:
             time_ratio = f"{summary.seconds / plain.seconds:.3f}"
+            cpu_ratio = f"{summary.cpu_seconds / plain.cpu_seconds:.3f}"
             memory_ratio = f"{summary.max_rss_mb / plain.max_rss_mb:.3f}"
         lines.append(
-            f"{summary.config:8s} {summary.rounds:6d} {summary.seconds:8.2f} "
-            f"{summary.process_seconds:9.2f} {summary.max_rss_mb:8.0f} "
-            f"{time_ratio:>10s} {memory_ratio:>9s} {summary.warnings:8d}"
+            f"{summary.config:15s} {summary.rounds:6d} {summary.seconds:8.2f} "
+            f"{summary.cpu_seconds:7.2f} {summary.process_seconds:9.2f} "
+            f"{summary.max_rss_mb:8.0f} {time_ratio:>10s} {cpu_ratio:>9s} "
+            f"{memory_ratio:>9s} {summary.warnings:8d}"
         )
     return "\n".join(lines)
 
@@ -272,7 +301,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--configs",
         default="plain,bundle,peers",
-        help="comma-separated, from: " + ", ".join(CONFIGS),
+        help="comma-separated: " + ", ".join(CONFIGS) + ", or a plugin's name "
+        "(that plugin alone)",
+    )
+    parser.add_argument(
+        "--per-plugin",
+        action="store_true",
+        help="also build with each plugin of the bundle alone",
     )
     parser.add_argument("--theme", default="notmyidea")
     parser.add_argument(
@@ -299,6 +334,10 @@ def main(argv: list[str] | None = None) -> None:
         return
 
     configs = [name.strip() for name in args.configs.split(",") if name.strip()]
+    if args.per_plugin:
+        configs += [name for name in bundle_plugins() if name not in configs]
+    for config in configs:
+        plugins_of(config)  # fail early on a typo
     if "peers" in configs and not peers_installed():
         print("peer plugins not installed: skipping 'peers'", file=sys.stderr)
         configs.remove("peers")

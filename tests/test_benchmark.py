@@ -214,6 +214,7 @@ def test_run_measures_each_configuration_in_its_own_process(tmp_path):
     for build in builds:
         assert build.seconds > 0
         assert build.process_seconds > build.seconds
+        assert 0 < build.cpu_seconds < build.process_seconds * 2
         assert build.max_rss_kb > 10_000  # a Python process holding Pelican
         assert build.files > 4
         assert (tmp_path / f"out-{build.config}" / "1000.html").is_file()
