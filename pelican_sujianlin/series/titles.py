@@ -65,6 +65,12 @@ FORMS = [
         rf"\s*{_SEP}?\s*(?:之|第)?\s*(?P<index>{_NUM})\s*{_UNIT}?"
         rf"\s*(?P<dot>[、．.:：]|\s)(?P<gap>\s*)(?P<subtitle>.+?){_TAIL_PART}$"
     ),
+    # 【搜出来的文本】⋅（一）副标题
+    re.compile(
+        rf"^[{_HEAD_OPEN}](?P<name>[^{_HEAD_CLOSE}]+)[{_HEAD_CLOSE}]\s*[⋅·・]?\s*"
+        rf"{_OPEN}\s*{_NTH}(?P<index>{_NUM})\s*{_UNIT}?\s*{_CLOSE}"
+        rf"\s*{_SEP}?\s*(?P<subtitle>.*?){_TAIL_PART}$"
+    ),
     # 《新理解矩阵1》：副标题, 《虚拟的实在（1）》——副标题
     re.compile(
         rf"^《(?P<name>[^》]+?)\s*(?:{_OPEN}\s*(?P<index>{_NUM})\s*{_CLOSE}"
