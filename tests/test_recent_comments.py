@@ -626,3 +626,27 @@ def test_isso_url_embeds_the_client_and_writes_the_thread_map(
     quiet = build_site(site_with_comments(), THEME_TEMPLATES_OVERRIDES=[theme])
     assert not quiet.exists("recent-comments.json")
     assert "isso" not in quiet.read("second.html")
+
+
+def test_hidden_and_draft_posts_get_threads_but_stay_out_of_the_widget(
+    build_site, theme
+):
+    content = site_with_comments(
+        {
+            "hidden.md": post("hidden", 3) + "",
+            "draft.md": post("draft", 4),
+            "comments/hidden/h.md": comment_file("隐", "2024-03-01", "on hidden"),
+            "comments/draft/d.md": comment_file("草", "2024-03-02", "on draft"),
+        }
+    )
+    content["hidden.md"] = content["hidden.md"].replace(
+        "Slug:", "Status: hidden\nSlug:"
+    )
+    content["draft.md"] = content["draft.md"].replace("Slug:", "Status: draft\nSlug:")
+    site = build_site(content, THEME_TEMPLATES_OVERRIDES=[theme])
+    assert soup(site.read("hidden.html")).find(id="comment-h")
+    assert soup(site.read("drafts/draft.html")).find(id="comment-d")
+    index = site.read("index.html")
+    assert "on hidden" not in index
+    assert "on draft" not in index
+    assert not [w for w in site.warnings if "names no article" in w]

@@ -135,9 +135,16 @@ def exclude_comments_path(pelican) -> None:
             settings[key] = [*excludes, folder]
 
 
-def all_articles(generator) -> list[Any]:
-    """Published articles first, then hidden ones and translations."""
-    lists = ("articles", "hidden_articles", "translations", "hidden_translations")
+LISTED = ("articles", "translations")
+UNLISTED = ("hidden_articles", "hidden_translations", "drafts", "drafts_translations")
+
+
+def all_articles(generator, lists: tuple[str, ...] = LISTED + UNLISTED) -> list[Any]:
+    """Published articles first, then translations, hidden articles, drafts.
+
+    Threads go on all of them; the widget and the browser's thread map list
+    only comments on published articles and translations (``LISTED``), so a
+    hidden post or a draft is never linked from other pages."""
     return [a for name in lists for a in getattr(generator, name, [])]
 
 
@@ -246,7 +253,11 @@ def collect(generator) -> None:
         file_comments = attach_file_comments(
             options, generator, index_by_slug(articles)
         )
+    listed = all_articles(generator, LISTED)
+    listed_ids = {id(article) for article in listed}
+    file_comments = [c for c in file_comments if id(c.article) in listed_ids]
     isso_rows = isso_comments(options, articles) if options.isso_db else []
+    isso_rows = [(row, a) for row, a in isso_rows if id(a) in listed_ids]
     recent: list[Comment] = []
     isso_render = None
     for item in newest(file_comments, isso_rows, options.count):
@@ -260,7 +271,7 @@ def collect(generator) -> None:
         for article in articles:
             article.isso_uri = f"{options.site_path}/{article.url}"
         generator.context["recent_comments_threads"] = thread_map(
-            articles, generator.settings
+            listed, generator.settings
         )
     generator.context["recent_comments"] = recent
     generator.context["recent_comments_labels"] = words
