@@ -31,7 +31,6 @@ import posixpath
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from itertools import chain
 from typing import Any
 from urllib.parse import urljoin
@@ -142,12 +141,20 @@ def find_markers(html: str, marker: re.Pattern[str]) -> list[tuple[int, int]]:
     """The (start, end) of every real marker in ``html``, in order.
 
     A scan with one regular expression, not a parse: markers inside code,
-    ``<pre>``, other comments or attribute values are skipped.
+    ``<pre>``, other comments or attribute values are skipped. The scan stops
+    at the last place the marker's text occurs.
     """
-    if marker.search(html) is None:
+    ends = [match.end() for match in marker.finditer(html)]
+    if not ends:
         return []
     scanner = re.compile(f"(?P<marker>{marker.pattern})|{SKIPPED}", re.S | re.I)
-    return [m.span() for m in scanner.finditer(html) if m.group("marker")]
+    found = []
+    for match in scanner.finditer(html):
+        if match.group("marker"):
+            found.append(match.span())
+        if match.end() >= ends[-1]:
+            break
+    return found
 
 
 # --- repairing a cut ------------------------------------------------------------------
@@ -185,63 +192,72 @@ for _section in ("thead", "tbody", "tfoot"):
     )
 
 
-class _OpenElements(HTMLParser):
-    """Walks a cut piece of HTML and remembers which elements are still open."""
+# Raw-text elements: their content is text up to their own end tag.
+RAW_TEXT_END = {
+    name: re.compile(rf"</{name}\s*>", re.I)
+    for name in ("script", "style", "textarea", "title")
+}
+# One piece of markup: a comment (perhaps cut short), a declaration or
+# processing instruction, or a start or end tag (attribute values may hold ">").
+MARKUP = re.compile(
+    r"<!--.*?(?:-->|\Z)|<[!?][^>]*>"
+    r"|<(?P<end>/)?(?P<name>[a-zA-Z][^\s/>]*)(?P<attrs>(?:[^>\"']|\"[^\"]*\"|'[^']*')*)>",
+    re.S,
+)
 
-    def __init__(self, html: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.line_starts = [0] + [m.end() for m in re.finditer("\n", html)]
-        # Each open element: [tag, offset of its start tag, shows something].
-        self.stack: list[list[Any]] = []
-        self.feed(html)
-        self.close()
 
-    def start_offset(self) -> int:
-        line, column = self.getpos()
-        return self.line_starts[line - 1] + column
+def open_elements(html: str) -> list[tuple[str, int]]:
+    """The elements left open at the end of ``html``: (name, start tag offset).
 
-    def mark_shown(self) -> None:
-        if self.stack:
-            self.stack[-1][2] = True
+    A regular-expression scan, tag by tag, not an HTML parser: it needs only
+    tag names and offsets, and is several times faster than ``html.parser``.
+    End tags HTML lets authors leave out (``</p>``, ``</li>``, ``</td>``...)
+    are implied the way browsers imply them, for the common cases.
+    """
+    stack: list[tuple[str, int]] = []
+    resume = 0
+    for match in MARKUP.finditer(html):
+        if match.start() < resume:
+            continue
+        name = match.group("name")
+        if name is None:
+            continue
+        name = name.lower()
+        if match.group("end"):
+            _end_tag(stack, name)
+            continue
+        _start_tag(stack, name, match.start(), match.group("attrs").endswith("/"))
+        if name in RAW_TEXT_END:
+            end = RAW_TEXT_END[name].search(html, match.end())
+            if end is None:
+                break
+            _end_tag(stack, name)
+            resume = end.end()
+    return stack
 
-    def close_until(self, index: int) -> None:
-        """Close the element at ``index`` and everything opened inside it."""
-        shown = any(entry[2] for entry in self.stack[index:])
-        del self.stack[index:]
-        if shown:
-            self.mark_shown()
 
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        if tag in CLOSES_P and self.stack and self.stack[-1][0] == "p":
-            self.close_until(len(self.stack) - 1)
-        if tag in IMPLIED_END:
-            ends, stops = IMPLIED_END[tag]
-            for index in range(len(self.stack) - 1, -1, -1):
-                name = self.stack[index][0]
-                if name in ends:
-                    self.close_until(index)
-                    break
-                if name in stops:
-                    break
-        if tag in VOID:
-            if tag in VISIBLE_EMPTY:
-                self.mark_shown()
+def _start_tag(
+    stack: list[tuple[str, int]], name: str, offset: int, self_closing: bool
+) -> None:
+    if name in CLOSES_P and stack and stack[-1][0] == "p":
+        stack.pop()
+    if name in IMPLIED_END:
+        ends, stops = IMPLIED_END[name]
+        for index in range(len(stack) - 1, -1, -1):
+            if stack[index][0] in ends:
+                del stack[index:]
+                break
+            if stack[index][0] in stops:
+                break
+    if name not in VOID and not self_closing:
+        stack.append((name, offset))
+
+
+def _end_tag(stack: list[tuple[str, int]], name: str) -> None:
+    for index in range(len(stack) - 1, -1, -1):
+        if stack[index][0] == name:
+            del stack[index:]
             return
-        self.stack.append([tag, self.start_offset(), tag in VISIBLE_EMPTY])
-
-    def handle_startendtag(self, tag: str, attrs: list) -> None:
-        if tag in VISIBLE_EMPTY:
-            self.mark_shown()
-
-    def handle_endtag(self, tag: str) -> None:
-        for index in range(len(self.stack) - 1, -1, -1):
-            if self.stack[index][0] == tag:
-                self.close_until(index)
-                return
-
-    def handle_data(self, data: str) -> None:
-        if not data.isspace():
-            self.mark_shown()
 
 
 def close_open_elements(html: str) -> str:
@@ -250,29 +266,28 @@ def close_open_elements(html: str) -> str:
     Elements the cut left open and empty (``<ul><li>`` right before the cut)
     are removed rather than closed; surrounding whitespace goes too.
     """
-    walker = _OpenElements(html)
-    stack = walker.stack
-    # An element shows something when it or any element inside it does.
+    stack = open_elements(html)
+    # An open element is empty when nothing visible follows its start tag;
+    # the empty ones are the innermost.
     kept = len(stack)
-    while kept and not stack[kept - 1][2]:
+    while kept and not has_visible_content(html[stack[kept - 1][1] :]):
         kept -= 1
     if kept < len(stack):
         html = html[: stack[kept][1]]
-    closing = "".join(f"</{entry[0]}>" for entry in reversed(stack[:kept]))
+    closing = "".join(f"</{name}>" for name, _ in reversed(stack[:kept]))
     return html.strip() + closing
 
 
 COMMENT = re.compile(r"<!--.*?-->", re.S)
-TAG = re.compile(r"<[^>]*>")
+VISIBLE_TEXT = re.compile(r"(?:\A|>)[^<]*?[^<\s]")
 VISIBLE_MEDIA = re.compile(r"<(?:{})\b".format("|".join(sorted(VISIBLE_EMPTY))), re.I)
 
 
 def has_visible_content(html: str) -> bool:
     """True when ``html`` shows any text or embedded media."""
-    html = COMMENT.sub("", html)
-    if VISIBLE_MEDIA.search(html):
-        return True
-    return bool(TAG.sub("", html).strip())
+    if "<!--" in html:
+        html = COMMENT.sub("", html)
+    return bool(VISIBLE_TEXT.search(html) or VISIBLE_MEDIA.search(html))
 
 
 # --- links in a summary ---------------------------------------------------------------
@@ -368,6 +383,8 @@ CUT_TOKEN = re.compile(
     r"|(?P<text>[^<$\\]+|[$\\])",
     re.S,
 )
+# TeX counts as what it shows, roughly: \mathrm{softmax}(\boldsymbol{Q}) as softmax(Q).
+TEX_MARKUP = re.compile(r"\\[A-Za-z]+|\\.|[\s{}^_$&]")
 TEXT_UNIT = re.compile(r"&#?\w+;|[A-Za-z0-9_'-]+|\s+|.", re.S)
 
 
@@ -375,14 +392,15 @@ def character_cut(html: str, length: int) -> int | None:
     """The offset in ``html`` after ``length`` characters of text, or None.
 
     None when the text is not longer than that. Words of alphabetic scripts,
-    entities and TeX spans are never split.
+    entities and TeX spans are never split; TeX counts the characters it
+    shows, roughly (its commands, braces and delimiters do not count).
     """
     count = 0
     for token in CUT_TOKEN.finditer(html):
         if token.group("skip"):
             continue
         if token.group("math"):
-            weight = len("".join(token.group().split()))
+            weight = max(1, len(TEX_MARKUP.sub("", token.group())))
             if count and count + weight > length:
                 return token.start()
             count += weight

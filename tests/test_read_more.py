@@ -287,6 +287,12 @@ def test_cut_by_characters_keeps_words_entities_and_tex_whole():
     ) == ("<p>一二…</p>")
 
 
+def test_tex_counts_what_it_shows():
+    html = "<p>一二$\\mathrm{abc}^{2}$三四五</p>"
+    # 一二 (2) + abc2 (4) + 三 (1)
+    assert cut_by_characters(html, 7, "…") == "<p>一二$\\mathrm{abc}^{2}$三…</p>"
+
+
 def test_cut_by_characters_skips_tags_comments_and_scripts():
     html = '<p>一<a href="#x">二</a><!-- 注释注释 --><script>三三三</script>四五六</p>'
     assert (
