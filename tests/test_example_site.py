@@ -18,7 +18,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import EXAMPLE_SITE, Site, run_pelican
+from conftest import EXAMPLE_SITE, NODE_MODULES, Site, run_pelican
 from pelican.settings import read_settings
 
 MONTHS = [
@@ -480,3 +480,64 @@ def test_theme_is_responsive():
 
 def site_has_viewport(base: Path) -> bool:
     return 'name="viewport"' in base.read_text(encoding="utf-8")
+
+
+# --- in a real browser ---------------------------------------------------------
+
+LAYOUT = """() => {
+  const box = (selector) => document.querySelector(selector).getBoundingClientRect();
+  const main = box("main"), aside = box("aside.sidebar");
+  return {
+    scrollWidth: document.documentElement.scrollWidth,
+    mainRight: main.right, mainBottom: main.bottom,
+    asideLeft: aside.left, asideTop: aside.top,
+    math: document.querySelectorAll("mjx-container").length,
+    errors: document.querySelectorAll("mjx-merror, merror").length,
+  };
+}"""
+
+
+@pytest.fixture(scope="module")
+def local_math_site(tmp_path_factory) -> Site:
+    """The example site with MathJax loaded from the repository's node_modules."""
+    folder = tmp_path_factory.mktemp("example-browser") / "example_site"
+    shutil.copytree(
+        EXAMPLE_SITE, folder, ignore=shutil.ignore_patterns("output", "cache")
+    )
+    output = folder / "output"
+    settings = example_settings(folder, "pelicanconf.py", output)
+    settings["MATHJAX_URL"] = "/node_modules/mathjax/tex-mml-chtml.js"
+    warnings = run_pelican(settings)
+    return Site(folder / "content", output, settings, warnings)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("path", ["", "archives/transformer-upgrade-2/"])
+def test_layout_on_desktop_and_phone(local_math_site, serve, browser, path):
+    """Sidebar beside the content on a desktop, below it on a phone; the math
+    is drawn, and nothing (not even a wide equation) makes a phone scroll
+    sideways."""
+    assert local_math_site.warnings == []
+    with serve(local_math_site.output, {"/node_modules": NODE_MODULES}) as base:
+        for width in (1280, 390):
+            context = browser.new_context(viewport={"width": width, "height": 900})
+            page = context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda error, errors=errors: errors.append(str(error)))
+            try:
+                page.goto(f"{base}/{path}")
+                page.wait_for_function(
+                    "() => window.MathJax?.startup?.promise !== undefined"
+                )
+                page.evaluate("() => MathJax.startup.promise")
+                layout = page.evaluate(LAYOUT)
+            finally:
+                context.close()
+            assert errors == []
+            assert layout["math"] > 0
+            assert layout["errors"] == 0
+            assert layout["scrollWidth"] <= width
+            if width > 860:
+                assert layout["asideLeft"] >= layout["mainRight"]
+            else:
+                assert layout["asideTop"] >= layout["mainBottom"]
