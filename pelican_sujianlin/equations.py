@@ -71,6 +71,8 @@ _HTML_TOKEN = re.compile(
     """,
     re.S | re.X | re.I,
 )
+# Without one of these, an article has nothing to number or resolve.
+_WORK_WORDS = ("\\label", "\\tag", "\\begin", "ref{")
 _TAG_START = re.compile(r"<[A-Za-z/!?]")
 _TEX_TOKEN = re.compile(r"\\begin\{[^{}]*\}|\\end\{[^{}]*\}|\\\\|\\[A-Za-z]+|\\.|[{}]")
 _BEGIN_ENV = re.compile(r"\\begin\{([A-Za-z]+)(\*?)\}")
@@ -130,6 +132,8 @@ def number_equations(text: str, prefix: str) -> Numbered:
     """
     if "$" not in text and "\\" not in text:
         return Numbered(text, {}, [], [], False)
+    if not any(word in text for word in _WORK_WORDS):
+        return Numbered(text, {}, [], [], bool(scan_html(text, first_only=True)))
     items = scan_html(text)
     labels: dict[str, tuple[str, str]] = {}
     problems: list[Problem] = []
@@ -171,11 +175,12 @@ def number_equations(text: str, prefix: str) -> Numbered:
     return Numbered("".join(parts), labels, problems, xrefs, has_math)
 
 
-def scan_html(text: str) -> list[tuple[str, int, int]]:
+def scan_html(text: str, first_only: bool = False) -> list[tuple[str, int, int]]:
     """The math spans and references of HTML, as ``(kind, start, end)``.
 
     ``kind`` is ``"display"``, ``"inline"`` or ``"ref"`` (a reference in
-    running text). Tags, comments and ``pre``/``code``/``script``/``style``
+    running text); with ``first_only``, the scan stops at the first math
+    span. Tags, comments and ``pre``/``code``/``script``/``style``
     elements are skipped; a math span never contains a tag (MathJax's rule),
     though a ``<`` that starts no tag (``a < b`` in an HTML article) is text.
     """
@@ -197,6 +202,8 @@ def scan_html(text: str) -> list[tuple[str, int, int]]:
             inline = text[start] == "$" and text[start + 1] != "$"
             inline = inline or text.startswith("\\(", start)
             items.append(("inline" if inline else "display", start, end))
+            if first_only:
+                return items
             position = end
 
 

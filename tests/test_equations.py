@@ -638,3 +638,11 @@ def test_numbering_is_cheaper_than_parsing_the_article():
     parsing = (time.perf_counter() - start) / rounds
     assert TAGS.findall(result.html) == [str(i) for i in range(1, 11)]
     assert numbering < parsing, (numbering, parsing)
+
+
+def test_math_without_labels_or_references_is_left_as_it_is():
+    text = "<p>$x_1$ and $$y$$ and \\[z\\]</p>"
+    result = numbered(text)
+    assert result.html is text
+    assert result.has_math
+    assert not numbered("<p>$5 and <code>$x$</code></p>").has_math
