@@ -21,6 +21,13 @@ from bs4 import BeautifulSoup
 from conftest import EXAMPLE_SITE, NODE_MODULES, Site, run_pelican
 from pelican.settings import read_settings
 
+import pelican_sujianlin
+
+PLUGIN_NAMES = [module.__name__ for module in pelican_sujianlin.PLUGIN_MODULES]
+PARTIALS = (
+    *("meta.html", "series.html", "citation.html", "comments.html"),
+    *("recent_comments.html", "popular.html", "mathjax.html"),
+)
 MONTHS = [
     *("Jan", "Feb", "Mar", "Apr", "May", "Jun"),
     *("Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
@@ -189,6 +196,11 @@ def test_every_post_is_listed_once_as_an_article_with_badge_and_meta(site):
             assert text.startswith(f"By 江行 | {date:%Y-%m-%d}"), text
     assert sorted(listed) == articles(site)
     assert set(listed.values()) == {1}
+    # kexue.fm's own form, day then month: "6 Nov".
+    badge = soup(site, "tag/softmax/index.html").select_one(
+        "article:has(a[href$='archives/logsumexp/']) time.date-badge"
+    )
+    assert " ".join(badge.get_text().split()) == "6 Nov"
 
 
 def test_meta_line_shows_reader_counts_and_the_cite_link(site):
@@ -480,6 +492,37 @@ def test_theme_is_responsive():
 
 def site_has_viewport(base: Path) -> bool:
     return 'name="viewport"' in base.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "plugins",
+    [[], *([name] for name in PLUGIN_NAMES)],
+    ids=["no-plugin", *PLUGIN_NAMES],
+)
+def test_theme_renders_with_any_plugin_left_out(example_site_copy, tmp_path, plugins):
+    """Every partial is included with a guard: the theme needs none of them."""
+    settings = example_settings(example_site_copy, "pelicanconf.py", tmp_path / "out")
+    settings["PLUGINS"] = plugins
+    if "pelican_sujianlin.recent_comments" not in plugins:
+        settings["ARTICLE_EXCLUDES"] = ["comments"]  # else they read as posts
+    warnings = run_pelican(settings)
+    built = Site(example_site_copy / "content", tmp_path / "out", settings, warnings)
+    assert built.warnings == []
+    index = soup(built, "index.html")
+    assert len(index.select("main article")) == settings["DEFAULT_PAGINATION"]
+    assert index.select_one("aside.sidebar #tags")
+    article = soup(built, "archives/diffusion-models-1/index.html")
+    assert article.select_one("main .post-content")
+
+
+def test_theme_includes_the_partials_instead_of_copying_them():
+    templates = EXAMPLE_SITE / "theme" / "templates"
+    text = "\n".join(p.read_text(encoding="utf-8") for p in templates.rglob("*.html"))
+    for partial in PARTIALS:
+        assert f'{{% include "sujianlin/{partial}"' in text
+    for hook in ('id="cite"', 'id="recent-comments"', 'id="popular"', 'class="series"'):
+        assert hook not in text
+    assert not (EXAMPLE_SITE / "theme" / "templates" / "sujianlin").exists()
 
 
 # --- in a real browser ---------------------------------------------------------
