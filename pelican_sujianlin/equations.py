@@ -636,7 +636,7 @@ def _pick(candidates: list, content):
 
 def _forget_memo(content) -> None:
     """Drop Pelican's memoized ``get_content`` results for ``content``."""
-    cache = content.get_content.cache
+    cache = getattr(content.get_content, "cache", None) or {}
     for key in [key for key in cache if key and key[0] is content]:
         del cache[key]
 
