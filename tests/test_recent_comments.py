@@ -498,7 +498,6 @@ FORBIDDEN_TAGS = {
 }  # fmt: skip
 SECTION_ATTRIBUTES = {
     "id", "class", "href", "rel", "title", "datetime", "data-source", "data-time",
-    "data-thread",
 }  # fmt: skip
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "background", "poster"}
 
@@ -650,3 +649,16 @@ def test_hidden_and_draft_posts_get_threads_but_stay_out_of_the_widget(
     assert "on hidden" not in index
     assert "on draft" not in index
     assert not [w for w in site.warnings if "names no article" in w]
+
+
+def test_bad_count_settings_warn_and_use_defaults(build_site, theme):
+    site = build_site(
+        site_with_comments(),
+        THEME_TEMPLATES_OVERRIDES=[theme],
+        RECENT_COMMENTS_COUNT="many",
+        RECENT_COMMENTS_EXCERPT=0,
+    )
+    assert any("RECENT_COMMENTS_COUNT = 'many'" in w for w in site.warnings)
+    assert any("RECENT_COMMENTS_EXCERPT = 0" in w for w in site.warnings)
+    widget = soup(site.read("index.html")).find("section", id="recent-comments")
+    assert len(widget.find_all("li")) == 4
