@@ -186,6 +186,17 @@ def test_renderer_sanitises_and_keeps_math():
     assert '<a href="https://e.example" rel="nofollow ugc noopener">ok</a>' in out
 
 
+def test_renderer_keeps_only_the_tex_dollar_class():
+    out = BodyRenderer()(
+        '价格 $5 和 $10，公式 $x$ <span class="read-more tex-dollar">s</span>'
+        '<div class="eqref">d</div>'
+    )
+    assert out.count('<span class="tex-dollar">$</span>') == 2
+    assert "$x$" in out
+    assert "read-more" not in out
+    assert "eqref" not in out
+
+
 def test_renderer_is_reused_without_leaking_state():
     render = BodyRenderer()
     first = render("Text[^1]\n\n[^1]: note\n\n[ref]: https://e.example/")

@@ -40,7 +40,10 @@ ALLOWED_TAGS = {
     "span",
     "div",
 }
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "span": {"class"}, "div": {"class"}}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
+# The only class a body keeps: MathExtension's marker for a dollar that is not
+# math. Other classes could borrow the page's own hooks (read-more, eqref...).
+ALLOWED_CLASSES = {"span": {"tex-dollar"}}
 LINK_REL = "nofollow ugc noopener"
 SAFE_SCHEMES = {"http", "https"}
 
@@ -112,6 +115,7 @@ def make_cleaner() -> nh3.Cleaner:
     return nh3.Cleaner(
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
+        allowed_classes=ALLOWED_CLASSES,
         clean_content_tags={"script", "style"},
         url_schemes=SAFE_SCHEMES,
         url_relative="deny",
