@@ -15,6 +15,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
+from xml.etree import ElementTree
 
 import pytest
 from bs4 import BeautifulSoup
@@ -32,6 +33,7 @@ MONTHS = [
     *("Jan", "Feb", "Mar", "Apr", "May", "Jun"),
     *("Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
 ]
+SITEURL = "https://example.org/blog"  # publishconf.py's
 REDIRECTED = ("PATH", "OUTPUT_PATH", "CACHE_PATH")
 
 
@@ -117,12 +119,26 @@ def test_publish_settings_build_with_no_warning_and_write_feeds(
 ):
     built = build_example(example_site_copy, "publishconf.py", tmp_path / "out")
     assert built.warnings == []
-    assert built.settings["SITEURL"].startswith("https://")
+    assert built.settings["SITEURL"] == SITEURL
     feed = built.read("feeds/all.atom.xml")
     assert feed.count("<entry>") >= 10
     assert 'href="https://example.org/blog/archives/' in feed
     index = built.read("index.html")
     assert 'href="https://example.org/blog/archives/' in index
+    atom = "{http://www.w3.org/2005/Atom}"
+    entries = ElementTree.fromstring(feed.encode()).findall(f"{atom}entry")
+    for entry in entries:
+        post = entry.find(f"{atom}link").get("href")
+        summary = BeautifulSoup(entry.find(f"{atom}summary").text, "html.parser")
+        link = summary.find_all("a")[-1]
+        assert "read-more" in link["class"], post
+        assert link["href"].split("#")[0] == post
+        for ref in BeautifulSoup(
+            entry.find(f"{atom}content").text, "html.parser"
+        ).select("a.eqref"):
+            # Absolute; part two's link to part one's equation included.
+            assert ref["href"].startswith(f"{SITEURL}/archives/"), (post, ref)
+            assert "#eq-" in ref["href"]
 
 
 def test_content_uses_every_reader_and_feature():
