@@ -15,10 +15,13 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pelican_sujianlin.recent_comments import comment as comment_module
 from pelican_sujianlin.recent_comments import files, isso
 from pelican_sujianlin.recent_comments.comment import (
+    ALLOWED_TAGS,
     BodyRenderer,
     Comment,
     excerpt,
@@ -28,6 +31,7 @@ from pelican_sujianlin.recent_comments.comment import (
 )
 
 DATA = Path(__file__).parent / "data" / "comments"
+TEMPLATES = Path(comment_module.__file__).parent.parent / "templates" / "sujianlin"
 PLUGIN = "pelican_sujianlin.recent_comments"
 
 
@@ -513,9 +517,26 @@ SECTION_ATTRIBUTES = {
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "background", "poster"}
 
 
-def assert_inert(name: str, html_text: str) -> None:
+def our_scripts(page: BeautifulSoup, isso_url: str | None) -> list:
+    """The scripts the partials write with ``ISSO_URL``: Isso's client, ours."""
+    if not isso_url:
+        return []
+    template = (TEMPLATES / "recent_comments.html").read_text(encoding="utf-8")
+    inline = template.split("<script>", 1)[1].split("</script>", 1)[0].strip()
+    return [
+        script
+        for script in page.find_all("script")
+        if script.attrs
+        == {"data-isso": f"{isso_url}/", "src": f"{isso_url}/js/embed.min.js"}
+        or (not script.attrs and (script.string or "").strip() == inline)
+    ]
+
+
+def assert_inert(name: str, html_text: str, isso_url: str | None = None) -> None:
     """No comment-borne element, attribute or link is live in this page."""
     page = soup(html_text)
+    for script in our_scripts(page, isso_url):
+        script.decompose()
     for tag in page.find_all(True):
         for attribute, value in tag.attrs.items():
             assert not attribute.lower().startswith("on"), (name, str(tag)[:200])
@@ -542,7 +563,8 @@ def assert_inert(name: str, html_text: str) -> None:
             assert item.find(True) is None or item.find_parent(class_="comment-main")
 
 
-def test_xss_corpus_stays_inert_in_every_page(build_site, theme, tmp_path):
+@pytest.mark.parametrize("isso_url", [None, "http://127.0.0.1:9"])
+def test_xss_corpus_stays_inert_in_every_page(build_site, theme, tmp_path, isso_url):
     content = tmp_path / "xss-site"
     content.mkdir()
     (content / "first.md").write_text(post("first", 1, "第一篇"), encoding="utf-8")
@@ -550,12 +572,17 @@ def test_xss_corpus_stays_inert_in_every_page(build_site, theme, tmp_path):
     corpus = sorted((DATA / "xss").glob("*.md"))
     shutil.copytree(DATA / "xss", content / "comments" / "first")
     site = build_site(
-        content, THEME_TEMPLATES_OVERRIDES=[theme], RECENT_COMMENTS_COUNT=50
+        content,
+        THEME_TEMPLATES_OVERRIDES=[theme],
+        RECENT_COMMENTS_COUNT=50,
+        ISSO_URL=isso_url,
     )
     pages = {n: b.decode() for n, b in site.files().items() if n.endswith(".html")}
     assert len(pages) >= 4
     for name, html_text in pages.items():
-        assert_inert(name, html_text)
+        assert_inert(name, html_text, isso_url)
+    scripts = {len(our_scripts(soup(text), isso_url)) for text in pages.values()}
+    assert scripts <= ({0} if isso_url is None else {1, 2})
     article = soup(pages["first.html"])
     assert len(article.select("#comments li.comment")) == len(corpus)
     assert article.find(id="comments").h2.get_text() == f"评论 ({len(corpus)})"
@@ -673,3 +700,35 @@ def test_bad_count_settings_warn_and_use_defaults(build_site, theme):
     assert any("RECENT_COMMENTS_EXCERPT = 0" in w for w in site.warnings)
     widget = soup(site.read("index.html")).find("section", id="recent-comments")
     assert len(widget.find_all("li")) == 4
+
+
+HOSTILE_PIECES = [
+    "<script>", "</script>", "<img src=x onerror=alert(1)>", "<a href=", '"', "'",
+    "javascript:", "JaVa&#x09;script:", "&#106;", "&lt;", "&", "<", ">", "`", "```",
+    "$", "$$", "\\(", "\\)", "[x](", ")", "![i](", "<svg onload=1>", "<style>",
+    "<!--", "-->", "<![CDATA[", "]]>", "\n", "\n\n", "> ", "* ", "1. ", "    ",
+    "onmouseover=", "style=", "<iframe>", "data:text/html,", "<b>", "</b>", "文",
+    "https://ok.example/", "<math>", "<mglyph>", "<a href='javascript:1'>",
+]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(HOSTILE_PIECES), max_size=30).map("".join))
+@settings(max_examples=300, deadline=None)
+def test_rendered_bodies_never_carry_live_markup(text):
+    out = RENDERER(text)
+    page = soup(f"<div>{out}</div>")
+    for tag in page.find_all(True):
+        assert tag.name in ALLOWED_TAGS | {"div"}, out
+        for attribute, value in tag.attrs.items():
+            assert attribute in {"href", "title", "rel", "class"}, out
+            if attribute == "href":
+                assert re.match(r"https?://", value), out
+            if attribute == "class":
+                assert value == ["tex-dollar"], out
+    assert "<script" not in out.lower()
+    plain = excerpt(out, 35)
+    assert "<" not in plain
+    assert ">" not in plain
+
+
+RENDERER = BodyRenderer()
