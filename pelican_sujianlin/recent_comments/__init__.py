@@ -271,7 +271,7 @@ def collect(generator) -> None:
         for article in articles:
             article.isso_uri = f"{options.site_path}/{article.url}"
         generator.context["recent_comments_threads"] = thread_map(
-            listed, generator.settings
+            listed, generator.settings, options.site_path
         )
     generator.context["recent_comments"] = recent
     generator.context["recent_comments_labels"] = words
@@ -283,15 +283,16 @@ def collect(generator) -> None:
     }
 
 
-def thread_map(articles: list[Any], settings: Mapping[str, Any]) -> dict[str, Any]:
-    """Isso thread key -> the article's URL and plain title, for the browser."""
+def thread_map(
+    articles: list[Any], settings: Mapping[str, Any], site_path: str
+) -> dict[str, Any]:
+    """Isso thread key -> the article's URL and plain title, for the browser,
+    with the keys the build matches threads by."""
     siteurl = str(settings.get("SITEURL") or "")
-    threads: dict[str, Any] = {}
-    for article in articles:
-        key = isso.uri_key(article.isso_uri)
-        title = Markup(article.title).striptags()
-        threads.setdefault(key, {"url": f"{siteurl}/{article.url}", "title": title})
-    return threads
+    return {
+        key: {"url": f"{siteurl}/{a.url}", "title": Markup(a.title).striptags()}
+        for key, a in index_by_uri(articles, site_path).items()
+    }
 
 
 def write_thread_map(generator, writer=None) -> None:
