@@ -118,7 +118,6 @@ def labels(settings: Mapping[str, Any]) -> dict[str, str]:
         "recent": pick(settings, "最近评论", "Recent comments"),
         "comments": pick(settings, "评论", "Comments"),
         "anonymous": pick(settings, "匿名", "Anonymous"),
-        "on": pick(settings, "评论于", "on"),
     }
 
 
