@@ -406,6 +406,20 @@ def test_each_series_has_a_page_listing_its_parts(site):
     assert listed == [f"archives/diffusion-models-{n}/index.html" for n in (1, 2, 3)]
 
 
+def test_series_index_lists_every_series_with_its_parts(site):
+    """Needs series: the page of every series, linked from the menu."""
+    menu = soup(site, "index.html").select("nav.site-nav a")
+    link = next(a for a in menu if a.get_text() == "系列文章")
+    page = target("index.html", link["href"])
+    assert page == "series/index.html"
+    entries = soup(site, page).select("main .series-entry")
+    names = [e.select_one("h2 a").get_text() for e in entries]
+    assert sorted(names) == ["Transformer升级之路", "生成扩散模型漫谈"]
+    for entry in entries:
+        assert site.exists(target(page, entry.select_one("h2 a")["href"]))
+        assert len(entry.select("li a")) == 3
+
+
 def test_equations_are_numbered_and_references_link(site):
     """Needs equations: eqrefs are real links to ids on the page, none missing."""
     for post in articles(site):
