@@ -20,6 +20,7 @@ are measured when they are installed.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib.util
 import json
 import os
@@ -261,8 +262,17 @@ def report(summaries: dict[str, Summary], title: str) -> str:
 
 
 def prepare_site(articles: int, equations: int, comments: int, work: Path) -> Path:
+    """The generated site's content folder, generated once per generator version
+    and size (so that concurrent runs can share it)."""
     folder = work / f"site-{articles}x{equations}x{comments}"
+    stamp = folder / "generated.stamp"
+    generator = Path(generate.__code__.co_filename).read_bytes()
+    expected = hashlib.sha256(generator).hexdigest()
+    if stamp.is_file() and stamp.read_text(encoding="utf-8") == expected:
+        return folder / "content"
+    stamp.unlink(missing_ok=True)
     site = generate(folder, articles, equations, comments)
+    stamp.write_text(expected, encoding="utf-8")
     return site.content
 
 
