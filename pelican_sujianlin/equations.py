@@ -146,6 +146,37 @@ def number_equations(text: str, prefix: str) -> Numbered:
             )
     xrefs: list[XRef] = []
     refs = _RefWriter(labels, problems, xrefs)
+    written, has_math = _write(text, items, displays, refs)
+    return Numbered(written, labels, problems, xrefs, has_math)
+
+
+def resolve_references(
+    text: str,
+    labels: dict[str, tuple[str, str]],
+    html_base: str = "",
+    tex_base: str = "",
+) -> Numbered:
+    """Only the references of ``text`` (e.g. a ``Summary:``), to ``labels``.
+
+    Links are ``html_base#ID`` (``\\href{tex_base#ID}`` inside math); no
+    equation is numbered.
+    """
+    if "ref{" not in text:
+        return Numbered(text, labels, [], [], False)
+    problems: list[Problem] = []
+    xrefs: list[XRef] = []
+    refs = _RefWriter(labels, problems, xrefs, html_base, tex_base)
+    written, has_math = _write(text, scan_html(text), {}, refs)
+    return Numbered(written, labels, problems, xrefs, has_math)
+
+
+def _write(
+    text: str,
+    items: list[tuple[str, int, int]],
+    displays: dict[int, _Display],
+    refs: _RefWriter,
+) -> tuple[str, bool]:
+    """``text`` with its numbered displays and written references."""
     parts: list[str] = []
     last = 0
     has_math = False
@@ -165,14 +196,14 @@ def number_equations(text: str, prefix: str) -> Numbered:
             has_math = True
             continue
         has_math = True
-        display = displays[start]
+        display = displays.get(start) or _Display(text[start:end], [])
         tex = refs.tex(display.tex)
         if display.ids:
             anchors = "".join(f'<span id="{i}"></span>' for i in display.ids[1:])
             tex = f'<span class="equation" id="{display.ids[0]}">{anchors}{tex}</span>'
         parts.append(tex)
     parts.append(text[last:])
-    return Numbered("".join(parts), labels, problems, xrefs, has_math)
+    return "".join(parts), has_math
 
 
 def scan_html(text: str, first_only: bool = False) -> list[tuple[str, int, int]]:
@@ -339,10 +370,12 @@ def _add_label(
 class _RefWriter:
     """Writes the references of one article (HTML links or TeX ``\\href``)."""
 
-    def __init__(self, labels, problems, xrefs) -> None:
+    def __init__(self, labels, problems, xrefs, html_base="", tex_base="") -> None:
         self.labels = labels
         self.problems = problems
         self.xrefs = xrefs
+        self.html_base = html_base
+        self.tex_base = tex_base
         self.seen_missing: set[str] = set()
 
     def html(self, match: re.Match[str]) -> str:
@@ -352,7 +385,7 @@ class _RefWriter:
         found = self._lookup(label, match.group())
         if found is None:
             return MISSING_HTML
-        return eqref_link(f"#{found[1]}", found[0], bool(kind))
+        return eqref_link(f"{self.html_base}#{found[1]}", found[0], bool(kind))
 
     def tex(self, tex: str) -> str:
         if "ref{" not in tex:
@@ -366,7 +399,7 @@ class _RefWriter:
         found = self._lookup(label, match.group())
         if found is None:
             return "\\text{(??)}" if kind else "\\text{??}"
-        return tex_link(f"#{found[1]}", found[0], bool(kind))
+        return tex_link(f"{self.tex_base}#{found[1]}", found[0], bool(kind))
 
     def _lookup(self, label: str, needle: str) -> tuple[str, str] | None:
         found = self.labels.get(label)
@@ -498,19 +531,41 @@ def number_content(content) -> None:
     if not isinstance(content._content, str):
         return
     result = number_equations(content._content, id_prefix(content))
+    summary = _summary_references(content, result.labels)
     content.has_math = result.has_math
     content.equation_labels = result.labels
-    content._equation_problems = _messages(content, result.problems)
+    problems = [*result.problems, *(summary.problems if summary else ())]
+    content._equation_problems = _messages(content, problems)
     content._equation_xrefs = result.xrefs
+    content._equation_summary_xrefs = summary.xrefs if summary else []
     content._equation_xref_problems = []
-    content._equations_pristine = result.html if result.xrefs else None
+    content._equations_pristine = None
+    if result.xrefs or content._equation_summary_xrefs:
+        content._equations_pristine = (result.html, summary.html if summary else None)
     if result.html != content._content:
         content._content = result.html
+    if summary:
+        _set_summary(content, summary.html)
     if isinstance(content, Page):
-        if result.xrefs:
+        if content._equations_pristine:
             resolve_content(content, _registry(content._context))
         content._context.setdefault("_equations_resolved", set()).add(id(content))
         _report(content)
+
+
+def _summary_references(content, labels) -> Numbered | None:
+    """References in the ``Summary:`` metadata, linked into the article."""
+    summary = content.metadata.get("summary")
+    if not isinstance(summary, str) or "ref{" not in summary:
+        return None
+    siteurl = content.settings.get("SITEURL", "")
+    html_base = f"{{filename}}/{content.get_relative_source_path()}"
+    return resolve_references(summary, labels, html_base, f"{siteurl}/{content.url}")
+
+
+def _set_summary(content, summary: str) -> None:
+    content.metadata["summary"] = summary
+    content._summary = summary
 
 
 def _messages(content, problems: list[Problem]) -> list[str]:
@@ -615,10 +670,15 @@ def resolve_content(content, registry: Mapping[str, list]) -> None:
         tex_href = f"{siteurl}/{target.url}#{found[1]}"
         return Target(html_href, tex_href, found[0])
 
-    text, problems = resolve_xrefs(
-        content._equations_pristine, content._equation_xrefs, lookup
-    )
+    pristine_content, pristine_summary = content._equations_pristine
+    text, problems = resolve_xrefs(pristine_content, content._equation_xrefs, lookup)
     content._content = text
+    if pristine_summary is not None:
+        summary, more = resolve_xrefs(
+            pristine_summary, content._equation_summary_xrefs, lookup
+        )
+        _set_summary(content, summary)
+        problems.extend(more)
     _forget_memo(content)
     content._equation_xref_problems = _messages(content, problems)
 
@@ -635,10 +695,11 @@ def _pick(candidates: list, content):
 
 
 def _forget_memo(content) -> None:
-    """Drop Pelican's memoized ``get_content`` results for ``content``."""
-    cache = getattr(content.get_content, "cache", None) or {}
-    for key in [key for key in cache if key and key[0] is content]:
-        del cache[key]
+    """Drop Pelican's memoized ``get_content``/``get_summary`` for ``content``."""
+    for method in (content.get_content, content.get_summary):
+        cache = getattr(method, "cache", None) or {}
+        for key in [key for key in cache if key and key[0] is content]:
+            del cache[key]
 
 
 def check_strict(generators) -> None:

@@ -646,3 +646,24 @@ def test_math_without_labels_or_references_is_left_as_it_is():
     assert result.html is text
     assert result.has_math
     assert not numbered("<p>$5 and <code>$x$</code></p>").has_math
+
+
+def test_summary_metadata_references_link_into_the_article(build_site):
+    post = FIRST.replace(
+        "Tags: math\n",
+        "Tags: math\nSummary: 本文证明了$\\eqref{eq:e}$，"
+        "并推广了\\eqref{second/eq:loss}。\n",
+    )
+    site = build_site(
+        {"first.md": post, "second.md": SECOND},
+        PLUGINS=["pelican_sujianlin.equations"],
+        DEFAULT_PAGINATION=False,
+        SUMMARY_MAX_LENGTH=None,
+    )
+    index = site.read("index.html")
+    assert (
+        '本文证明了<a class="eqref" href="https://blog.example.test/first.html'
+        '#eq-first-3">(3)</a>，并推广了<a class="eqref" '
+        'href="https://blog.example.test/second.html#eq-second-2">(2)</a>。'
+    ) in index
+    assert site.warnings == []
