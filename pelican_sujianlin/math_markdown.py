@@ -20,7 +20,8 @@ Rules (those of pandoc's ``tex_math_dollars``):
   document that has math, becomes ``<span class="tex-dollar">$</span>`` so
   that MathJax (which does not know pandoc's rule) cannot pair it.
 - Code spans, fenced code blocks, indented code blocks, HTML tags and comments,
-  autolinks and link destinations are left exactly as they are.
+  autolinks, link destinations and image alt texts are left exactly as they
+  are.
 - Multi-line math inside a blockquote loses the ``>`` prefixes of its
   continuation lines.
 
@@ -152,6 +153,7 @@ _TOKEN = re.compile(
         <!--.*?-->
       | </?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>
       | <[A-Za-z][A-Za-z0-9+.-]*:[^<>\s]*>
+      | !\[[^\]\n]*\]
       | \]\([^()\s]*(?:\([^()\s]*\)[^()\s]*)*(?:\s+"[^"\n]*")?\)
       | \\[\\`]
       )
@@ -256,7 +258,7 @@ def find_markdown_math(text: str) -> tuple[list[tuple[int, int, str]], bool]:
                     lone_dollars.append(match.start())
                 continue
             tex = _unquote(text[match.start() : end], text, match.start())
-            spans.append((match.start(), end, html.escape(tex, quote=False)))
+            spans.append((match.start(), end, html.escape(tex)))
             has_math = True
             position = end
     if has_math:

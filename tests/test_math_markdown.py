@@ -168,6 +168,16 @@ GOLDEN = [
         "<p><span title='$a_1$'>t</span> $b$</p>",
     ),
     (
+        "image alt text untouched",
+        "![costs \\$5](i.png) $a_1$",
+        '<p><img alt="costs \\$5" src="i.png"> $a_1$</p>',
+    ),
+    (
+        "quotes in math are safe anywhere",
+        '$\\text{"a"}_1$',
+        "<p>$\\text{&quot;a&quot;}_1$</p>",
+    ),
+    (
         "unclosed display math is left alone",
         "$$ a_1 *b*",
         "<p>$$ a_1 <em>b</em></p>",
