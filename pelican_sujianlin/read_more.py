@@ -260,11 +260,11 @@ def _end_tag(stack: list[tuple[str, int]], name: str) -> None:
             return
 
 
-def close_open_elements(html: str) -> str:
-    """``html`` cut short, made balanced: open elements closed, empty ones dropped.
+def balance(html: str) -> tuple[int, str]:
+    """How to close ``html`` cut short: (where to end it, end tags to add).
 
     Elements the cut left open and empty (``<ul><li>`` right before the cut)
-    are removed rather than closed; surrounding whitespace goes too.
+    are dropped rather than closed: ``html`` ends before their start tags.
     """
     stack = open_elements(html)
     # An open element is empty when nothing visible follows its start tag;
@@ -272,10 +272,15 @@ def close_open_elements(html: str) -> str:
     kept = len(stack)
     while kept and not has_visible_content(html[stack[kept - 1][1] :]):
         kept -= 1
-    if kept < len(stack):
-        html = html[: stack[kept][1]]
-    closing = "".join(f"</{name}>" for name, _ in reversed(stack[:kept]))
-    return html.strip() + closing
+    end = stack[kept][1] if kept < len(stack) else len(html)
+    return end, "".join(f"</{name}>" for name, _ in reversed(stack[:kept]))
+
+
+def close_open_elements(html: str) -> str:
+    """``html`` cut short, made balanced: open elements closed, empty ones
+    dropped, surrounding whitespace gone."""
+    end, closing = balance(html)
+    return html[:end].strip() + closing
 
 
 COMMENT = re.compile(r"<!--.*?-->", re.S)
@@ -328,6 +333,9 @@ class Split:
     summary: str  # balanced HTML before the marker
     article: str  # the article with the marker made ``<span id="more">``
     has_more: bool  # something shows after the marker
+    dropped: str  # what lies between the summary's end and the marker
+    closing: str  # the end tags that close the summary
+    anchors_before: int  # ANCHORs in the article before the marker's own
 
 
 def split_at_marker(html: str, marker: re.Pattern[str]) -> Split | None:
@@ -342,10 +350,15 @@ def split_at_marker(html: str, marker: re.Pattern[str]) -> Split | None:
         pieces.append(html[position:other_start])
         position = other_end
     pieces.append(html[position:])
+    before = html[:start]
+    keep, closing = balance(before)
     return Split(
-        summary=close_open_elements(html[:start]),
+        summary=before[:keep].strip() + closing,
         article="".join(pieces),
         has_more=has_visible_content(html[end:]),
+        dropped=before[keep:],
+        closing=closing,
+        anchors_before=before.count(ANCHOR),
     )
 
 
@@ -471,16 +484,29 @@ class ReadMoreSummary:
     Pelican link-replaces ``metadata["summary"]`` once, with SITEURL; index
     pages written with ``RELATIVE_URLS`` and feeds ask for other siteurls. This
     builds the summary for each siteurl a writer asks for: intra-site links
-    through the content's own ``_update_content``, the article's URL (in the
-    read-more link and in fragment links leading below the fold) joined to that
-    siteurl. Set as an instance attribute it shadows Pelican's memoized method.
+    resolved by the content's own ``_update_content``, the article's URL (in
+    the read-more link and in fragment links leading below the fold) joined to
+    that siteurl. Set as an instance attribute it shadows Pelican's memoized
+    method.
+
+    A summary cut at the marker (``split``) is taken, when Pelican has already
+    made the article's HTML for that siteurl, from that HTML (up to the
+    ``<span id="more">``): its links are resolved once, not twice.
     """
 
-    def __init__(self, content: Any, body: str, fragment: str, options: Options):
+    def __init__(
+        self,
+        content: Any,
+        body: str,
+        fragment: str,
+        options: Options,
+        split: Split | None = None,
+    ):
         self.content = content
         self.body = body
         self.fragment = fragment
         self.options = options
+        self.split = split
         self.memo: dict[str, str] = {}
 
     def __call__(self, siteurl: str | None) -> str:
@@ -491,11 +517,32 @@ class ReadMoreSummary:
 
     def render(self, siteurl: str) -> str:
         url = join_url(siteurl, self.content.url, self.options.relative_urls)
-        html = self.content._update_content(self.body, siteurl)
+        html = self.from_article(siteurl)
+        if html is None:
+            html = self.content._update_content(self.body, siteurl)
         html = html.replace(URL_PLACEHOLDER, url)
         if self.content.has_more and self.options.link:
             html += read_more_link(url + self.fragment, self.options.text)
         return html
+
+    def from_article(self, siteurl: str) -> str | None:
+        """The summary cut from the article's HTML Pelican memoized for
+        ``siteurl``; None when there is none (or it is not the expected one)."""
+        memo = getattr(self.content.get_content, "cache", None)
+        full = memo.get((self.content, siteurl)) if self.split and memo else None
+        if full is None:
+            return None
+        position = -1
+        for _ in range(self.split.anchors_before + 1):
+            position = full.find(ANCHOR, position + 1)
+            if position < 0:
+                return None
+        dropped = self.content._update_content(self.split.dropped, siteurl)
+        end = position - len(dropped)
+        if full[end:position] != dropped:
+            return None
+        body = full[:end].strip() + self.split.closing
+        return link_fragments_to(body, URL_PLACEHOLDER)
 
 
 def forget_memoized_content(content: Any) -> None:
@@ -506,13 +553,13 @@ def forget_memoized_content(content: Any) -> None:
         cache.pop((content, siteurl), None)
 
 
-def plan_summary(content: Any, options: Options) -> tuple[str, str] | None:
+def plan_summary(content: Any, options: Options) -> ReadMoreSummary | None:
     """Decide a content object's summary and set its ``has_more``.
 
-    Returns (summary body, fragment of the read-more link), or None to keep
-    Pelican's own summary. Rewrites ``_content`` when it holds a marker. In a
-    body cut from the article, fragment links to ids left out lead to the
-    article (:data:`URL_PLACEHOLDER`); an author's summary is used as written.
+    Returns its own ``get_summary``, or None to keep Pelican's summary.
+    Rewrites ``_content`` when it holds a marker. In a body cut from the
+    article, fragment links to ids left out lead to the article
+    (:data:`URL_PLACEHOLDER`); an author's summary is used as written.
     """
     html = content._content or ""
     author = content.metadata.get("summary")
@@ -522,19 +569,21 @@ def plan_summary(content: Any, options: Options) -> tuple[str, str] | None:
         forget_memoized_content(content)
         content.has_more = split.has_more
         if author is not None:
-            return author, "#more"
+            return ReadMoreSummary(content, author, "#more", options)
         if not split.summary:
             logger.warning(
                 "%s: the read-more marker comes before any text: the summary is empty",
                 content.source_path,
             )
-        return link_fragments_to(split.summary, URL_PLACEHOLDER), "#more"
+        body = link_fragments_to(split.summary, URL_PLACEHOLDER)
+        return ReadMoreSummary(content, body, "#more", options, split)
     if options.cjk_length and is_cjk_text(html):
         cut = cut_by_characters(html, options.cjk_length, options.ellipsis)
         content.has_more = cut is not None
         if author is None:
-            return link_fragments_to(cut or html, URL_PLACEHOLDER), ""
-        return (author, "") if content.has_more else None
+            body = link_fragments_to(cut or html, URL_PLACEHOLDER)
+            return ReadMoreSummary(content, body, "", options)
+        return ReadMoreSummary(content, author, "", options) if cut else None
     content.has_more = author is None and pelican_truncates(
         html, options.summary_max_length, options.summary_max_paragraphs
     )
@@ -543,10 +592,9 @@ def plan_summary(content: Any, options: Options) -> tuple[str, str] | None:
 
 def add_read_more(content: Any, options: Options) -> None:
     """Give one article or page its summary (or leave Pelican's)."""
-    plan = plan_summary(content, options)
-    if plan is not None:
-        body, fragment = plan
-        content.get_summary = ReadMoreSummary(content, body, fragment, options)
+    summary = plan_summary(content, options)
+    if summary is not None:
+        content.get_summary = summary
     content._read_more_cut_from = content._content
 
 

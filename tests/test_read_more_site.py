@@ -7,6 +7,7 @@ from __future__ import annotations
 import posixpath
 import re
 import timeit
+from datetime import datetime
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -690,6 +691,37 @@ def test_content_rewritten_after_the_cut_is_cut_again():
     untouched = page.get_summary
     read_more.cut_rewritten_again([generator])  # nothing changed: nothing done
     assert page.get_summary is untouched
+
+
+@pytest.mark.parametrize("relative", [False, True])
+def test_summary_from_article_html_equals_summary_made_alone(relative):
+    """A summary cut from the article HTML Pelican memoized for a siteurl is the
+    one made by resolving the summary's own links."""
+    from types import SimpleNamespace
+
+    from pelican.contents import Article
+    from pelican.settings import DEFAULT_CONFIG
+
+    settings = {**DEFAULT_CONFIG, "SITEURL": SITEURL, "RELATIVE_URLS": relative}
+    context = {"localsiteurl": SITEURL, "generated_content": {}, "static_content": {}}
+    html = (
+        '<p>A <a href="{tag}maths">tag</a>, <a href="{category}misc">category</a>,'
+        ' <a class="eqref" href="#eq-a-2">(2)</a> <span id="more"></span>'
+        ' <a href="{index}">home</a></p>\n<ul>\n<li><a href="{tag}x">x</a>\n'
+        "<!--more-->\n<p>rest</p></li><li>y</li></ul>\n<div id='eq-a-2'>2</div>"
+    )
+    metadata = {"title": "A", "slug": "a", "date": datetime(2024, 1, 1)}
+    article = Article(html, metadata, settings, "a.md", context)
+    read_more.finalize_articles(SimpleNamespace(settings=settings, articles=[article]))
+    summary = article.get_summary
+    assert summary.split is not None
+    for siteurl in ["", ".", "../..", SITEURL] if relative else ["", SITEURL]:
+        alone = summary.render(siteurl)
+        article.get_content(siteurl)  # Pelican memoizes the article's HTML
+        assert summary.from_article(siteurl) is not None
+        assert summary.render(siteurl) == alone
+    assert "{tag}" not in alone
+    assert alone.endswith(f'href="{SITEURL}/a.html#more">Read more…</a>')
 
 
 # --- with the equations plugin -----------------------------------------------------
