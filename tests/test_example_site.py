@@ -3,7 +3,8 @@ theme shows what a kexue.fm-style blog shows.
 
 The site is built from a private copy (``example_site_copy``) with the settings
 of its own ``pelicanconf.py`` / ``publishconf.py``; only the content, output and
-cache folders are redirected. Most tests share one build per settings file.
+cache folders are redirected. Most tests share one build (``site``); the
+browser tests need a local MathJax (``node_modules``) and Debian's Chromium.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ def list_pages(site: Site) -> list[str]:
 
 
 def articles(site: Site) -> list[str]:
-    """Every published article, read from the site's own generator output."""
+    """The output file of every published article (``archives/<slug>/``)."""
     found = []
     for path in sorted((site.output / "archives").glob("*/index.html")):
         if not path.parent.name.isdigit():
