@@ -260,7 +260,7 @@ class Citation:
 
     @cached_property
     def _data(self) -> CitationData:
-        data = citation_data(self._article, self._settings)
+        data = citation_data(self._article, self._settings, self.page_url)
         notes = self._notes
         if (
             notes is not None
@@ -275,6 +275,16 @@ class Citation:
                 data.url,
             )
         return data
+
+    @cached_property
+    def page_url(self) -> str:
+        """The article's ``url`` (for links to ``#cite`` from list pages)."""
+        return self._article.url
+
+    @cached_property
+    def save_as(self) -> str:
+        """The article's ``save_as`` (to know when a page is the article's own)."""
+        return self._article.save_as
 
     @property
     def key(self) -> str:
@@ -297,7 +307,13 @@ class Citation:
         return self._data.bib_url
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"_data": self._data, "labels": self.labels, "label": self.label}
+        return {
+            "_data": self._data,
+            "page_url": self.page_url,
+            "save_as": self.save_as,
+            "labels": self.labels,
+            "label": self.label,
+        }
 
     def __bool__(self) -> bool:
         return True
@@ -308,10 +324,10 @@ def article_author(article: Any) -> str:
     return " and ".join(str(a) for a in authors)
 
 
-def citation_data(article: Any, settings: Settings) -> CitationData:
+def citation_data(article: Any, settings: Settings, page_url: str) -> CitationData:
     title = plain_title(article.title)
     author = settings.author or article_author(article)
-    url = absolute_url(settings.siteurl, article.url)
+    url = absolute_url(settings.siteurl, page_url)
     key = f"{settings.key_prefix}-{bibtex_key(article.slug or '')}"
     date = article.date
     bib_url = ""

@@ -12,7 +12,9 @@ Counts come from two sources:
 
 The metadata wins over the files; counts from several files are added up.
 Each content object gets ``readers`` (int or None) and ``readers_text`` ("" when
-unknown); the context gets ``popular_articles``, most read first.
+unknown); the context gets ``popular_articles``, most read first (and
+``popular_items``, the same posts with their title, address and count escaped
+once per build for the ``popular.html`` partial).
 
 Signals: ``generator_init`` (makes the bundle's partials includable),
 ``all_generators_finalized`` (reads the files once and sets the counts, when
@@ -37,6 +39,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
+from markupsafe import Markup
 from pelican import signals
 
 from pelican_sujianlin.language import pick
@@ -485,7 +488,10 @@ def set_counts(contents: Iterable[Any], files: list[StatsFile], settings: Settin
     """Give every content object its count; return the file keys nothing used
     and the sub-folder prefix taken off the paths."""
     contents = list(contents)
-    content_keys = [page_key(getattr(c, "url", "") or "") for c in contents]
+    # Pelican computes ``url`` anew on each access: only when there are files.
+    content_keys = [
+        page_key(getattr(c, "url", "") or "") if files else "" for c in contents
+    ]
     page_keys = set(content_keys)
     file_keys = {key for stats in files for key in stats.counts}
     prefix = folder_prefix(file_keys, page_keys)
@@ -513,6 +519,30 @@ def set_counts(contents: Iterable[Any], files: list[StatsFile], settings: Settin
         if (key if key in page_keys else without_prefix(key, prefix)) not in used
     }
     return unused, prefix
+
+
+@dataclass(frozen=True)
+class PopularItem:
+    """One line of ``popular.html``, escaped once per build, not once per page."""
+
+    article: Any
+    url: str
+    title: str
+    readers_text: str
+    readers_attrs: str
+
+
+def popular_items(articles: list[Any]) -> list[PopularItem]:
+    return [
+        PopularItem(
+            article=article,
+            url=html.escape(article.url),
+            title=html.escape(Markup(article.title).striptags(), quote=False),
+            readers_text=html.escape(article.readers_text, quote=False),
+            readers_attrs=article.readers_attrs,
+        )
+        for article in articles
+    ]
 
 
 def popular(articles: Iterable[Any], count: int) -> list[Any]:
@@ -575,9 +605,9 @@ def apply_counts(generators: list[Any]) -> None:
             logger.warning("reader_count: %s", problem)
     unused, prefix = set_counts(all_contents(generators), files, settings)
     context = articles_generator.context
-    context["popular_articles"] = popular(
-        articles_generator.articles, settings.popular_count
-    )
+    most_read = popular(articles_generator.articles, settings.popular_count)
+    context["popular_articles"] = most_read
+    context["popular_items"] = popular_items(most_read)
     context["popular_articles_title"] = settings.popular_title
     pelican_settings[PENDING_KEY] = (prefix, unmatched_report(files, unused))
 

@@ -225,6 +225,7 @@ def fake_article(**fields):
     defaults = {
         "title": "博采众长",
         "url": "archives/8265",
+        "save_as": "archives/8265.html",
         "slug": "8265",
         "date": datetime(2021, 3, 23),
         "authors": ["苏剑林"],
