@@ -1,12 +1,18 @@
-"""Equations in a real browser: a local MathJax 4 draws the tags given at build time."""
+"""Equations in a real browser: a local MathJax draws the tags given at build time.
+
+MathJax 4 comes from ``node_modules/mathjax`` (with its font package). MathJax 3
+is looked for in ``node_modules/mathjax3`` (``npm install mathjax3@npm:mathjax@3``)
+or at ``$MATHJAX3_PATH``; without it that test skips locally and fails under CI.
+"""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 import pytest
-from conftest import NODE_MODULES
+from conftest import IN_CI, NODE_MODULES
 
 pytestmark = pytest.mark.browser
 
@@ -78,6 +84,16 @@ def site(build_site, tmp_path: Path):
     )
 
 
+def mathjax3_folder() -> Path:
+    folder = Path(os.environ.get("MATHJAX3_PATH", NODE_MODULES / "mathjax3"))
+    if not (folder / "es5" / "tex-mml-chtml.js").is_file():
+        message = f"MathJax 3 at {folder} (npm install mathjax3@npm:mathjax@3)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return folder
+
+
 def typeset(page, url: str) -> None:
     failed: list[str] = []
     page.on("requestfailed", lambda request: failed.append(request.url))
@@ -132,3 +148,22 @@ def test_index_page_numbers_each_post_from_one(site, serve, page):
         assert tags[2:] == ["(1)", "(2)", "(3)", "(4)", "(5)"][: len(tags) - 2]
         assert "multiply defined" not in page.inner_text("body")
         assert "???" not in page.inner_text("body")
+
+
+def test_mathjax3_draws_the_same_tags(build_site, tmp_path, serve, page):
+    folder = mathjax3_folder()
+    overrides = tmp_path / "overrides"
+    overrides.mkdir()
+    (overrides / "base.html").write_text(THEME_HEAD, encoding="utf-8")
+    site = build_site(
+        {"first.md": FIRST, "second.md": SECOND},
+        SITEURL="",
+        PLUGINS=["pelican_sujianlin.equations"],
+        THEME_TEMPLATES_OVERRIDES=[str(overrides)],
+        DEFAULT_PAGINATION=False,
+        MATHJAX_URL="/mathjax3/es5/tex-mml-chtml.js",
+    )
+    with serve(site.output, {"/mathjax3": folder}) as base:
+        typeset(page, f"{base}/first.html")
+        assert page.evaluate(DRAWN_TAGS) == ["(1)", "(2)", "(3)", "(4)", "(5)"]
+        assert "multiply defined" not in page.inner_text("body")
