@@ -61,6 +61,7 @@ SINGLE_ENVIRONMENTS = frozenset({"equation", "multline"})
 NUMBERED_ENVIRONMENTS = ROW_ENVIRONMENTS | SINGLE_ENVIRONMENTS
 
 MISSING_HTML = '<span class="eqref eqref-missing">(??)</span>'
+MISSING_TEX = "\\text{(??)}"
 
 _HTML_TOKEN = re.compile(
     r"""
@@ -110,6 +111,8 @@ class XRef(NamedTuple):
 
 
 class Numbered(NamedTuple):
+    """One article's HTML after numbering, and what was learnt doing it."""
+
     html: str
     labels: dict[str, tuple[str, str]]  # label -> (number text, element id)
     problems: list[Problem]
@@ -289,9 +292,9 @@ def split_rows(body: str) -> list[str]:
     start = 0
     for token in _TEX_TOKEN.finditer(body):
         value = token.group()
-        if value in ("{",) or value.startswith("\\begin{"):
+        if value == "{" or value.startswith("\\begin{"):
             depth += 1
-        elif value in ("}",) or value.startswith("\\end{"):
+        elif value == "}" or value.startswith("\\end{"):
             depth -= 1
         elif value == "\\\\" and depth == 0:
             rows.append(body[start : token.start()])
@@ -398,7 +401,7 @@ class _RefWriter:
             return self._xref(kind, label, in_tex=True)
         found = self._lookup(label, match.group())
         if found is None:
-            return "\\text{(??)}" if kind else "\\text{??}"
+            return MISSING_TEX
         return tex_link(f"{self.tex_base}#{found[1]}", found[0], bool(kind))
 
     def _lookup(self, label: str, needle: str) -> tuple[str, str] | None:
@@ -453,7 +456,7 @@ def resolve_xrefs(
             needle = f"\\{xref.kind}{{{xref.target}/{xref.label}}}"
             problems.append(Problem(found, needle))
             if xref.in_tex:
-                return "\\text{(??)}" if parentheses else "\\text{??}"
+                return MISSING_TEX
             return MISSING_HTML
         if xref.in_tex:
             return tex_link(found.tex_href, found.number, parentheses)

@@ -446,6 +446,15 @@ def test_strict_fails_the_build(build_site):
             PLUGINS=["pelican_sujianlin.equations"],
             EQUATIONS_STRICT=True,
         )
+    with pytest.raises(EquationError, match="unknown label 'eq:x' in article 'b'"):
+        build_site(
+            {
+                "a.md": "Title: A\nDate: 2024-01-01\n\n\\eqref{b/eq:x}\n",
+                "b.md": "Title: B\nDate: 2024-01-02\n\n$$b\\label{eq:y}$$\n",
+            },
+            PLUGINS=["pelican_sujianlin.equations"],
+            EQUATIONS_STRICT=True,
+        )
     with pytest.raises(EquationError, match="defined twice"):
         build_site(
             {
