@@ -676,3 +676,29 @@ def test_summary_metadata_references_link_into_the_article(build_site):
         'href="https://blog.example.test/second.html#eq-second-2">(2)</a>。'
     ) in index
     assert site.warnings == []
+
+
+def test_translations_get_their_own_ids_and_targets(build_site):
+    english = (
+        FIRST.replace("Title: 第一篇", "Title: First")
+        .replace("Tags: math\n", "Tags: math\nLang: en\n")
+        .replace("second/eq:loss", "second/eq:other")
+    )
+    second_en = SECOND.replace("Title: 第二篇", "Title: Second").replace(
+        "Tags: math\n", "Tags: math\nLang: en\n$$x\\label{eq:pad}$$\n\n"
+    )
+    site = build_site(
+        {
+            "first.md": FIRST,
+            "first-en.md": english,
+            "second.md": SECOND,
+            "second-en.md": second_en,
+        },
+        PLUGINS=["pelican_sujianlin.equations"],
+    )
+    page = site.read("first-en.html")
+    assert 'id="eq-first-en-1"' in page
+    # the English translation of "second" has one more equation before eq:other
+    assert 'second-en.html#eq-second-en-2">(2)</a>' in page
+    assert 'second.html#eq-second-2">(2)</a>' in site.read("first.html")
+    assert site.warnings == []
