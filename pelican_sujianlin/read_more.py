@@ -649,7 +649,7 @@ def cut_rewritten_again(generators: Iterable[Any]) -> None:
     """
     options = None
     for generator in generators:
-        for content in contents_of(generator, {*ARTICLE_LISTS, *PAGE_LISTS}):
+        for content in contents_of(generator, ARTICLE_LISTS + PAGE_LISTS):
             html = getattr(content, "_content", None)
             if getattr(content, "_read_more_cut_from", html) is html or not html:
                 continue
