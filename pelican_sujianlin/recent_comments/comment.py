@@ -74,23 +74,19 @@ class Comment:
     article: Any = None
     url: str = ""
     replies: list[Comment] = field(default_factory=list)
-    raw_text: str = field(default="", repr=False)
+    # Computed once here, not at each of the many template renders that print them.
+    date_text: str = field(init=False)
+    iso_date: str = field(init=False)
+    timestamp: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.date_text = self.date.strftime("%Y-%m-%d %H:%M")
+        self.iso_date = self.date.isoformat()
+        self.timestamp = self.date.timestamp()
 
     @property
     def id(self) -> str:
         return self.anchor
-
-    @property
-    def date_text(self) -> str:
-        return self.date.strftime("%Y-%m-%d %H:%M")
-
-    @property
-    def iso_date(self) -> str:
-        return self.date.isoformat()
-
-    @property
-    def timestamp(self) -> float:
-        return self.date.timestamp()
 
 
 def make_markdown(*, raw_html: bool, math: bool) -> markdown.Markdown:
