@@ -53,6 +53,7 @@ MATH_RE = re.compile(
     r"\$\$(.+?)\$\$|\$([^$]+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]|\\(?:begin|end)\{[^}]*\}",
     re.DOTALL,
 )
+UNSAFE_URL_CHAR_RE = re.compile(r"[\s\x00-\x1f\x7f]")
 ANCHOR_UNSAFE_RE = re.compile(r"[^\w.-]+")
 
 
@@ -164,7 +165,7 @@ def clean_line(text: str) -> str:
 def safe_website(url: str) -> str:
     """An escaped absolute http(s) URL, or "" for anything else."""
     url = url.strip()
-    if not url or any(ch.isspace() or ord(ch) < 32 for ch in url):
+    if not url or UNSAFE_URL_CHAR_RE.search(url):
         return ""
     try:
         parts = urlsplit(url)
