@@ -59,6 +59,34 @@ M = 2 \\label{eq:last}
 见式$\\eqref{eq:loss}$与第一篇的\\eqref{first/eq:loss}。
 """
 
+ENVIRONMENTS = r"""Title: 环境
+Date: 2024-01-04
+Slug: envs
+
+\begin{eqnarray}
+a &=& b \\
+c &=& d \nonumber \\
+e &=& f
+\end{eqnarray}
+\begin{multline}
+a + b \\
++ c
+\end{multline}
+\begin{flalign}
+a &= b & c &= d \\
+e &= f & g &= h
+\end{flalign}
+\begin{alignat}{2}
+a &= b &\quad c &= d \label{eq:al}\\
+e &= f &\quad g &= h
+\end{alignat}
+$$\begin{aligned} x &= 1 \\ y &= 2 \end{aligned} \label{eq:ald}$$
+\[ z \tag{A} \label{eq:A} \]
+\begin{equation*} w \label{eq:ws} \end{equation*}
+\begin{gather*} p \\ q \label{eq:q} \end{gather*}
+见\eqref{eq:al}、\eqref{eq:ald}、\eqref{eq:A}、\eqref{eq:ws}、\eqref{eq:q}。
+"""
+
 # Each drawn tag, read from MathJax's own math list (CHTML draws digits as CSS
 # glyph classes, and MathJax 4 has no assistive MathML by default).
 DRAWN_TAGS = """() => Array.from(MathJax.startup.document.math).flatMap(item => {
@@ -75,7 +103,7 @@ def site(build_site, tmp_path: Path):
     overrides.mkdir()
     (overrides / "base.html").write_text(THEME_HEAD, encoding="utf-8")
     return build_site(
-        {"first.md": FIRST, "second.md": SECOND},
+        {"first.md": FIRST, "second.md": SECOND, "envs.md": ENVIRONMENTS},
         SITEURL="",
         PLUGINS=["pelican_sujianlin.equations"],
         THEME_TEMPLATES_OVERRIDES=[str(overrides)],
@@ -137,6 +165,15 @@ def test_article_tags_drawn_in_order_and_links_scroll(site, serve, page):
         assert -2 <= row_top < 500
 
 
+ENVIRONMENT_TAGS = [f"({n})" for n in range(1, 9)] + ["(A)", "(9)", "(10)"]
+
+
+def test_every_environment_draws_its_tags(site, serve, page):
+    with serve(site.output, {"/node_modules": NODE_MODULES}) as base:
+        typeset(page, f"{base}/envs.html")
+        assert page.evaluate(DRAWN_TAGS) == ENVIRONMENT_TAGS
+
+
 def test_index_page_numbers_each_post_from_one(site, serve, page):
     index = site.read("index.html")
     ids = re.findall(r'id="(eq-[^"]+)"', index)
@@ -144,8 +181,9 @@ def test_index_page_numbers_each_post_from_one(site, serve, page):
     with serve(site.output, {"/node_modules": NODE_MODULES}) as base:
         typeset(page, f"{base}/index.html")
         tags = page.evaluate(DRAWN_TAGS)
-        assert tags[:2] == ["(1)", "(2)"]  # the second post, newest first
-        assert tags[2:] == ["(1)", "(2)", "(3)", "(4)", "(5)"][: len(tags) - 2]
+        assert tags[:11] == ENVIRONMENT_TAGS  # newest first
+        assert tags[11:13] == ["(1)", "(2)"]  # the second post
+        assert tags[13:] == ["(1)", "(2)", "(3)", "(4)", "(5)"][: len(tags) - 13]
         assert "multiply defined" not in page.inner_text("body")
         assert "???" not in page.inner_text("body")
 
@@ -156,7 +194,7 @@ def test_mathjax3_draws_the_same_tags(build_site, tmp_path, serve, page):
     overrides.mkdir()
     (overrides / "base.html").write_text(THEME_HEAD, encoding="utf-8")
     site = build_site(
-        {"first.md": FIRST, "second.md": SECOND},
+        {"first.md": FIRST, "second.md": SECOND, "envs.md": ENVIRONMENTS},
         SITEURL="",
         PLUGINS=["pelican_sujianlin.equations"],
         THEME_TEMPLATES_OVERRIDES=[str(overrides)],
@@ -167,3 +205,5 @@ def test_mathjax3_draws_the_same_tags(build_site, tmp_path, serve, page):
         typeset(page, f"{base}/first.html")
         assert page.evaluate(DRAWN_TAGS) == ["(1)", "(2)", "(3)", "(4)", "(5)"]
         assert "multiply defined" not in page.inner_text("body")
+        typeset(page, f"{base}/envs.html")
+        assert page.evaluate(DRAWN_TAGS) == ENVIRONMENT_TAGS
