@@ -14,7 +14,9 @@ of ``run.py``: same theme, caching off) and prints:
 2. the functions of the package with the largest cumulative time;
 3. the functions of the whole build with the largest own time, for context.
 
-With ``--memory`` it traces allocations instead (tracemalloc) and prints what
+With ``--py-spy`` (``pip install py-spy``) it samples a child build instead,
+with little overhead, and prints each module's and function's share of the
+samples. With ``--memory`` it traces allocations instead (tracemalloc) and prints what
 is still alive when the build ends, by file and by line of the package.
 
 cProfile slows Python code down (about 1.5-2x) unevenly: compare figures
@@ -27,6 +29,7 @@ import argparse
 import cProfile
 import io
 import pstats
+import re
 import sys
 import time
 from collections import defaultdict
@@ -111,6 +114,73 @@ def memory_report(statistics: list, peak_mb: float, top: int) -> str:
         frame = stat.traceback[0]
         where = describe((frame.filename, frame.lineno, "")).rsplit("(", 1)[0]
         print(f"{stat.size / 2**20:8.2f} MB {stat.count:8d} blocks  {where}", file=out)
+    return out.getvalue()
+
+
+def spy_build(settings: dict, rate: int, raw: Path) -> None:
+    """Build once in a child process sampled by py-spy (little overhead)."""
+    import json
+    import shutil
+    import subprocess
+    import tempfile
+
+    spy = shutil.which("py-spy")
+    if spy is None:
+        raise SystemExit("py-spy is not installed (pip install py-spy)")
+    runner = Path(__file__).resolve().parent / "run.py"
+    with tempfile.TemporaryDirectory() as folder:
+        request, answer = Path(folder) / "request.json", Path(folder) / "answer.json"
+        request.write_text(json.dumps(settings), encoding="utf-8")
+        command = [spy, "record", "--nonblocking", "-r", str(rate), "-f", "raw"]
+        command += ["-o", str(raw), "--", sys.executable, str(runner)]
+        command += ["--build-one", str(request), str(answer)]
+        subprocess.run(command, check=True, capture_output=True)
+
+
+SPY_FRAME = re.compile(r"(?P<name>.*) \((?P<path>.*):(?P<line>\d+)\)$")
+
+
+def spy_report(raw_text: str, top: int) -> str:
+    """Inclusive share of samples per module and function of the package
+    (a module is charged when it is the outermost package frame of a
+    sample), and per phase of ``Pelican.run``."""
+    total = 0
+    modules: dict[str, int] = defaultdict(int)
+    functions: dict[str, int] = defaultdict(int)
+    phases: dict[str, int] = defaultdict(int)
+    for line in raw_text.splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        total += count
+        frames = [SPY_FRAME.match(frame) for frame in stack.split(";")]
+        frames = [frame for frame in frames if frame]
+        mine = []
+        for frame in frames:
+            path = "/" + frame["path"].replace("\\", "/")
+            if f"/{PACKAGE}/" in path:
+                mine.append((path.split(f"/{PACKAGE}/", 1)[1], frame["name"]))
+        if mine:
+            modules[mine[0][0]] += count
+        for module, name in set(mine):
+            functions[f"{module}:{name}"] += count
+        names = [frame["name"] for frame in frames]
+        if "Pelican.run" in names:
+            index = names.index("Pelican.run") + 1
+            phases[names[index] if index < len(names) else "Pelican.run"] += count
+    total = max(total, 1)
+    out = io.StringIO()
+    print(f"py-spy: {total} samples", file=out)
+    sections = [
+        (f"{PACKAGE} per module (outermost package frame)", modules),
+        (f"functions of {PACKAGE}, inclusive", functions),
+        ("phases of Pelican.run", phases),
+    ]
+    for title, table in sections:
+        print(f"\n{title}:", file=out)
+        for name, count in sorted(table.items(), key=lambda item: -item[1])[:top]:
+            print(f"{100 * count / total:6.1f}%  {name}", file=out)
     return out.getvalue()
 
 
@@ -202,6 +272,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--work", type=Path, default=WORK)
     parser.add_argument("--save", type=Path, help="also write the raw profile here")
     parser.add_argument(
+        "--py-spy",
+        action="store_true",
+        help="sample a child build with py-spy instead of cProfile",
+    )
+    parser.add_argument("--rate", type=int, default=250, help="py-spy samples/s")
+    parser.add_argument(
         "--memory",
         action="store_true",
         help="trace memory (tracemalloc) instead of time",
@@ -214,6 +290,11 @@ def main(argv: list[str] | None = None) -> None:
     settings = site_settings(
         content, args.work / "out-profile", plugins, args.theme, not args.no_partials
     )
+    if args.py_spy:
+        raw = args.save or args.work / "py-spy.txt"
+        spy_build(settings, args.rate, raw)
+        print(spy_report(raw.read_text(encoding="utf-8"), args.top))
+        return
     if args.memory:
         statistics, peak_mb = memory_build(settings)
         print(memory_report(statistics, peak_mb, args.top))

@@ -275,3 +275,38 @@ def test_profile_reports_the_bundle_modules(tmp_path):
     assert any(name.startswith("recent_comments") for name in modules)
     assert "pelican_sujianlin/" in text
     assert "by cumulative time" in text
+
+
+def test_memory_report_names_the_bundle_lines(tmp_path):
+    from conftest import isolated_signals
+
+    content = run.prepare_site(4, 2, 2, tmp_path)
+    settings = run.site_settings(content, tmp_path / "out", ["pelican_sujianlin"])
+    with isolated_signals():
+        statistics, peak_mb = profile_build.memory_build(settings)
+    text = profile_build.memory_report(statistics, peak_mb, 10)
+    assert peak_mb > 0
+    assert "alive, by the file that allocated it" in text
+    assert "pelican_sujianlin/" in text
+
+
+def test_spy_report_charges_the_outermost_package_frame():
+    raw = "\n".join(
+        [
+            "<module> (run.py:1);Pelican.run (pelican/__init__.py:126);"
+            "ArticlesGenerator.generate_context (pelican/generators.py:710);"
+            "collect (pelican_sujianlin/recent_comments/__init__.py:252);"
+            "convert (markdown/core.py:374);"
+            "MathPreprocessor.run (pelican_sujianlin/math_markdown.py:315) 3",
+            "<module> (run.py:1);Pelican.run (pelican/__init__.py:126);"
+            "ArticlesGenerator.generate_output (pelican/generators.py:800) 1",
+        ]
+    )
+    text = profile_build.spy_report(raw, 10)
+    assert "py-spy: 4 samples" in text
+    modules = text.split("per module")[1].split("functions of")[0]
+    assert "75.0%  recent_comments/__init__.py" in modules
+    assert "math_markdown.py" not in modules
+    assert "75.0%  math_markdown.py:MathPreprocessor.run" in text
+    assert "75.0%  ArticlesGenerator.generate_context" in text
+    assert "25.0%  ArticlesGenerator.generate_output" in text
