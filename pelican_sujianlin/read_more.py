@@ -197,11 +197,13 @@ RAW_TEXT_END = {
     name: re.compile(rf"</{name}\s*>", re.I)
     for name in ("script", "style", "textarea", "title")
 }
-# One piece of markup: a comment (perhaps cut short), a declaration or
-# processing instruction, or a start or end tag (attribute values may hold ">").
+# Start tags that need more than being pushed on the stack of open elements.
+SPECIAL_START = VOID | CLOSES_P | frozenset(IMPLIED_END) | frozenset(RAW_TEXT_END)
+# One piece of markup: a start or end tag (attribute values may hold ">"), a
+# comment (perhaps cut short), a declaration or processing instruction.
 MARKUP = re.compile(
-    r"<!--.*?(?:-->|\Z)|<[!?][^>]*>"
-    r"|<(?P<end>/)?(?P<name>[a-zA-Z][^\s/>]*)(?P<attrs>(?:[^>\"']|\"[^\"]*\"|'[^']*')*)>",
+    r"<(/?)([a-zA-Z][^\s/>]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>"
+    r"|<!--.*?(?:-->|\Z)|<[!?][^>]*>",
     re.S,
 )
 
@@ -217,22 +219,25 @@ def open_elements(html: str) -> list[tuple[str, int]]:
     stack: list[tuple[str, int]] = []
     resume = 0
     for match in MARKUP.finditer(html):
-        if match.start() < resume:
-            continue
-        name = match.group("name")
-        if name is None:
+        is_end, name, attributes = match.groups()
+        if name is None or match.start() < resume:
             continue
         name = name.lower()
-        if match.group("end"):
-            _end_tag(stack, name)
-            continue
-        _start_tag(stack, name, match.start(), match.group("attrs").endswith("/"))
-        if name in RAW_TEXT_END:
-            end = RAW_TEXT_END[name].search(html, match.end())
-            if end is None:
-                break
-            _end_tag(stack, name)
-            resume = end.end()
+        if is_end:
+            if stack and stack[-1][0] == name:
+                stack.pop()
+            else:
+                _end_tag(stack, name)
+        elif name in SPECIAL_START or attributes.endswith("/"):
+            _start_tag(stack, name, match.start(), attributes.endswith("/"))
+            if name in RAW_TEXT_END:
+                end = RAW_TEXT_END[name].search(html, match.end())
+                if end is None:
+                    break
+                _end_tag(stack, name)
+                resume = end.end()
+        else:
+            stack.append((name, match.start()))
     return stack
 
 
