@@ -811,3 +811,32 @@ def example_settings(folder: Path, output: Path) -> dict:
         "CACHE_CONTENT": False,
         "LOAD_CONTENT_CACHE": False,
     }
+
+
+@pytest.mark.parametrize(
+    "plugins",
+    [
+        [],
+        ["pelican_sujianlin.reader_count"],
+        ["pelican_sujianlin.citation"],
+        PLUGINS,
+    ],
+)
+def test_partials_work_under_strict_undefined(build_site, minimal_theme, plugins):
+    """Themes that make undefined variables errors can include the partials,
+    whichever of the two plugins is loaded (none: the template loader of
+    another plugin of the bundle makes them includable)."""
+    from jinja2 import StrictUndefined
+
+    site = build_site(
+        {**POSTS, "x.md": post("X", "x", "2021-01-01", "5")},
+        PLUGINS=plugins or ["pelican_sujianlin.series"],
+        THEME=str(minimal_theme),
+        JINJA_ENVIRONMENT={"undefined": StrictUndefined},
+        **KEXUE_URLS,
+    )
+    html = site.read("archives/x/index.html")
+    assert ('<span class="readers">5位读者</span>' in html) == (
+        "pelican_sujianlin.reader_count" in plugins
+    )
+    assert ('<section id="cite">' in html) == ("pelican_sujianlin.citation" in plugins)
