@@ -20,8 +20,8 @@ relative URLs on pages at any depth, absolute URLs in feeds. Content the plugin
 has nothing to do for is left exactly as Pelican made it.
 
 Signals: ``article_generator_finalized``, ``page_generator_finalized`` (the
-cut), ``all_generators_finalized`` (cut again what another plugin rewrote after
-the cut), ``generator_init`` (makes the bundle's partials includable).
+cut), ``all_generators_finalized`` (plan again what another plugin rewrote
+after the cut), ``generator_init`` (makes the bundle's partials includable).
 """
 
 from __future__ import annotations
@@ -514,6 +514,11 @@ class ReadMoreSummary:
         self.split = split
         self.memo: dict[str, str] = {}
 
+    @property
+    def at_marker(self) -> bool:
+        """Whether the article was cut at its marker."""
+        return self.fragment == "#more"
+
     def __call__(self, siteurl: str | None) -> str:
         siteurl = siteurl or ""
         if siteurl not in self.memo:
@@ -550,9 +555,11 @@ class ReadMoreSummary:
         return link_fragments_to(body, URL_PLACEHOLDER)
 
 
-def forget_memoized_content(content: Any) -> None:
-    """Drop Pelican's memoized ``get_content`` of ``content`` (made from old text)."""
-    cache = content.get_content.cache
+def forget_memoized(content: Any, method: str = "get_content") -> None:
+    """Drop what Pelican memoized for ``content.<method>`` (made from old text)."""
+    cache = getattr(getattr(content, method), "cache", None)
+    if cache is None:
+        return
     siteurls = {content.get_siteurl(), content.settings.get("SITEURL", ""), ""}
     for siteurl in siteurls:
         cache.pop((content, siteurl), None)
@@ -571,7 +578,7 @@ def plan_summary(content: Any, options: Options) -> ReadMoreSummary | None:
     split = split_at_marker(html, options.marker)
     if split is not None:
         content._content = split.article
-        forget_memoized_content(content)
+        forget_memoized(content)
         content.has_more = split.has_more
         if author is not None:
             return ReadMoreSummary(content, author, "#more", options)
@@ -600,7 +607,11 @@ def add_read_more(content: Any, options: Options) -> None:
     summary = plan_summary(content, options)
     if summary is not None:
         content.get_summary = summary
-    content._read_more_cut_from = content._content
+    elif isinstance(vars(content).get("get_summary"), ReadMoreSummary):
+        del content.get_summary  # planned again: Pelican's summary after all
+        forget_memoized(content, "get_summary")
+    # What the plan was made from, and whether it was cut at a marker.
+    content._read_more_seen = (content._content, bool(summary and summary.at_marker))
 
 
 ARTICLE_LISTS = (
@@ -644,23 +655,26 @@ def finalize_pages(generator: Any) -> None:
 
 
 def cut_rewritten_again(generators: Iterable[Any]) -> None:
-    """Cut again any content whose ``_content`` was rewritten with a marker after
+    """Plan again the summary of content whose ``_content`` was rewritten after
     the cut.
 
     Receivers of one signal run in no fixed order: another plugin's
-    ``page_generator_finalized`` receiver may rewrite ``_content`` after this
-    one (``equations`` re-resolves the references of cached pages there, from
-    a copy that still holds the marker).
+    ``page_generator_finalized`` receiver may rewrite ``_content`` (and the
+    ``Summary:``) after this one; ``equations`` re-resolves the references of
+    cached pages there, from a copy that still holds the marker. Content cut at
+    its marker whose new ``_content`` holds none was only post-processed: its
+    summary stays.
     """
     options = None
     for generator in generators:
         for content in contents_of(generator, ARTICLE_LISTS + PAGE_LISTS):
-            html = getattr(content, "_content", None)
-            if getattr(content, "_read_more_cut_from", html) is html or not html:
+            seen = getattr(content, "_read_more_seen", None)
+            if seen is None or content._content is seen[0]:
                 continue
             options = options or Options.from_settings(generator.settings)
-            if find_markers(html, options.marker):
-                add_read_more(content, options)
+            if seen[1] and not find_markers(content._content or "", options.marker):
+                continue
+            add_read_more(content, options)
 
 
 def register() -> None:

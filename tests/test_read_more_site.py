@@ -691,6 +691,35 @@ def test_content_rewritten_after_the_cut_is_cut_again():
     untouched = page.get_summary
     read_more.cut_rewritten_again([generator])  # nothing changed: nothing done
     assert page.get_summary is untouched
+    # post-processed without the marker (e.g. wrapped): the cut summary stays
+    page._content = f"<div>{page._content}</div>"
+    read_more.cut_rewritten_again([generator])
+    assert page.get_summary is untouched
+
+
+def test_cjk_content_rewritten_after_the_plan_is_planned_again():
+    from types import SimpleNamespace
+
+    from pelican.contents import Page
+    from pelican.settings import DEFAULT_CONFIG
+
+    settings = {**DEFAULT_CONFIG, "SITEURL": SITEURL, "DEFAULT_LANG": "zh"}
+    context = {"localsiteurl": SITEURL, "generated_content": {}, "static_content": {}}
+    text = "<p>" + "旧的公式编号（1）。" * 30 + "</p>"
+    page = Page(text, {"title": "P", "slug": "p"}, settings, "p.md", context)
+    generator = SimpleNamespace(settings=settings, pages=[page])
+    read_more.finalize_pages(generator)
+    assert page.summary.startswith("<p>旧的公式编号（1）")
+    page._content = text.replace("（1）", "（2）")
+    read_more.cut_rewritten_again([generator])
+    assert page.summary.startswith("<p>旧的公式编号（2）")
+    assert page.summary.endswith(f'href="{SITEURL}/pages/p.html">点击阅读全文...</a>')
+    # rewritten to a short English text: Pelican's summary after all
+    page._content = "<p>Short English text now.</p>"
+    read_more.cut_rewritten_again([generator])
+    assert "get_summary" not in vars(page)
+    assert page.has_more is False
+    assert page.summary == "<p>Short English text now.</p>"
 
 
 @pytest.mark.parametrize("relative", [False, True])
