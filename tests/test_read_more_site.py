@@ -103,7 +103,7 @@ BUILD = {
     "PLUGINS": READ_MORE,
     "THEME": "simple",
     "STATIC_PATHS": ["images"],
-    "MARKDOWN": {"extensions": ["markdown.extensions.footnotes"]},
+    "MARKDOWN": {"extensions": ["markdown.extensions.extra"]},
 }
 
 
@@ -204,6 +204,42 @@ def test_short_cjk_text_is_shown_whole(site):
 
 def test_no_warnings(site):
     assert site.warnings == []
+
+
+CODE_POST = """Title: Writing the marker
+Date: 2024-01-01
+Slug: code
+
+Write `<!--more-->` where the summary ends, for example:
+
+```html
+<p>Intro</p>
+<!--more-->
+```
+
+    <!-- more -->
+
+<pre><!--more--> in raw HTML code</pre>
+
+The real one:
+
+<!-- more -->
+
+Rest.
+"""
+
+
+def test_markers_in_markdown_code_are_text(build_site):
+    site = build_site({"code.md": CODE_POST}, **BUILD)
+    summary = summaries(site.read("index.html"))[0]
+    assert summary.count("&lt;!--more--&gt;") == 2
+    assert "&lt;!-- more --&gt;" in summary
+    assert "<pre><!--more--> in raw HTML code</pre>" in summary
+    assert "The real one:" in summary
+    assert "Rest." not in summary
+    page = site.read("code.html")
+    assert page.count('<span id="more"></span>') == 1
+    assert page.index("The real one:") < page.index('<span id="more">')
 
 
 # --- URLs: sub-path SITEURL, RELATIVE_URLS, feeds ------------------------------------
