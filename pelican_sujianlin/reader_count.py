@@ -33,6 +33,7 @@ import logging
 import re
 import string
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,7 +111,7 @@ def stats_files(value: str | Iterable[str] | None, content: str) -> tuple[Path, 
     if not value:
         return ()
     names = [value] if isinstance(value, (str, Path)) else list(value)
-    return tuple(Path(content, name).expanduser() for name in names)
+    return tuple(Path(content) / Path(name).expanduser() for name in names)
 
 
 def goatcounter_url(value: str | None) -> str:
@@ -206,7 +207,7 @@ class StatsFile:
     path: Path
     kind: str = ""
     counts: dict[str, int] = field(default_factory=dict)
-    lines: dict[str, int] = field(default_factory=dict)
+    lines: dict[str, int | None] = field(default_factory=dict)
     shown: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     # An export repeats each path once per pageview: normalise each path once.
@@ -230,7 +231,8 @@ def read_stats_file(path: Path, site_path: str = "") -> StatsFile:
     stats = StatsFile(path)
     try:
         text = decode(path.read_bytes(), path)
-    except (OSError, UnicodeDecodeError, zipfile.BadZipFile, EOFError, ValueError) as e:
+    except (OSError, UnicodeDecodeError, zipfile.BadZipFile, zlib.error, EOFError,
+            ValueError) as e:  # fmt: skip
         stats.problem(None, f"cannot read the file ({e})")
         return stats
     if text.lstrip()[:1] in ("{", "["):

@@ -318,6 +318,17 @@ def test_malformed_files_are_reported(tmp_path, name, data, message):
     assert message in stats.problems[0]
 
 
+@pytest.mark.parametrize("byte", [10, 14])  # a broken deflate stream; a bad CRC
+def test_corrupt_gzip_is_reported(tmp_path, byte):
+    data = bytearray(gzip.compress((DATA / "goatcounter-export.csv").read_bytes()))
+    data[byte] ^= 0xFF
+    path = tmp_path / "export.csv.gz"
+    path.write_bytes(bytes(data))
+    stats = read_stats_file(path)
+    assert stats.counts == {}
+    assert stats.problems[0].startswith(f"{path}: cannot read the file (")
+
+
 def test_missing_file_is_reported(tmp_path):
     stats = read_stats_file(tmp_path / "nowhere.json")
     assert "nowhere.json: cannot read the file" in stats.problems[0]
