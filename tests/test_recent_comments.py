@@ -731,3 +731,43 @@ def test_rendered_bodies_never_carry_live_markup(text):
 
 
 RENDERER = BodyRenderer()
+
+
+PROSE_ALPHABET = st.sampled_from(
+    [
+        *"评论很好吗？。，、：；“”（）abcXYZ019 .,:;'\"()/%?-+=>#*_\\$`[]<>&!~{}|",
+        *["\n", "\n\n", "\n\n\n", "  ", "\u3000", "\u00a0", "\t", "\r\n", "\u2028"],
+        *["&lt;", "&amp;", "http://x.example/", "    ", "---", "==="],
+    ]
+)
+
+
+@given(st.lists(PROSE_ALPHABET, max_size=40).map("".join))
+@settings(max_examples=1500, deadline=None)
+def test_plain_prose_shortcut_gives_what_markdown_gives(text):
+    for render in (RENDERER, ISSO_RENDERER):
+        assert render(text) == render.markdown(text), text
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [*"评论很好吗？。，abc019 .,:;'\"()/%?", "\n", "\n\n", "\u00a0"]
+        ),
+        max_size=40,
+    ).map("".join)
+)
+@settings(max_examples=800, deadline=None)
+def test_plain_prose_shortcut_on_prose_like_text(text):
+    assert RENDERER(text) == RENDERER.markdown(text), text
+
+
+def test_plain_prose_shortcut_is_taken_for_plain_chinese():
+    assert comment_module.is_plain_prose(
+        "感谢博主的分享，式子推导得非常清楚。\n\n期待下一篇！"
+    )
+    assert not comment_module.is_plain_prose("请问$\\beta_t$的取值？")
+    assert not comment_module.is_plain_prose("1. 列表")
+
+
+ISSO_RENDERER = BodyRenderer(raw_html=False, math=False)

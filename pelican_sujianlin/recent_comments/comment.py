@@ -134,11 +134,39 @@ class BodyRenderer:
         self.cleaner = make_cleaner()
 
     def __call__(self, text: str) -> str:
+        if is_plain_prose(text):
+            return self.cleaner.clean(prose_paragraphs(text))
+        return self.markdown(text)
+
+    def markdown(self, text: str) -> str:
+        """The full path: Markdown, then the sanitiser."""
         self.md.reset()
         if self.raw_html:
             return self.cleaner.clean(self.md.convert(text))
         rendered = self.md.convert(text.replace("&", AMPERSAND_MARK))
         return self.cleaner.clean(rendered.replace(AMPERSAND_MARK, "&amp;"))
+
+
+# Text that Markdown (with MathExtension) would only split into paragraphs: no
+# character with a meaning to Markdown, HTML or TeX, no line that could open a
+# block (list, heading, quote, rule, code), no edge whitespace, no control
+# character. Most comments in Chinese are like that; they skip Markdown.
+MARKUP_CHAR_RE = re.compile(r"[\\`*_\[\]<>&!$~{}|#\t\r\x00-\x09\x0b-\x1f\x7f]")
+BLOCK_START_RE = re.compile(r"^[-+=>0-9]", re.MULTILINE)
+BLANK_LINES_RE = re.compile(r"\n{2,}")
+
+
+def is_plain_prose(text: str) -> bool:
+    """True when Markdown would turn ``text`` into plain paragraphs only."""
+    if MARKUP_CHAR_RE.search(text) or BLOCK_START_RE.search(text):
+        return False
+    return all(line == line.strip() for line in text.split("\n"))
+
+
+def prose_paragraphs(text: str) -> str:
+    """The HTML Markdown writes for plain prose (see :func:`is_plain_prose`)."""
+    blocks = BLANK_LINES_RE.split(text.strip("\n"))
+    return "\n".join(f"<p>{block}</p>" for block in blocks if block)
 
 
 def plain_text(html_text: str) -> str:
