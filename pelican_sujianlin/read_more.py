@@ -404,6 +404,11 @@ CUT_TOKEN = re.compile(
 # TeX counts as what it shows, roughly: \mathrm{softmax}(\boldsymbol{Q}) as softmax(Q).
 TEX_MARKUP = re.compile(r"\\[A-Za-z]+|\\.|[\s{}^_$&]")
 TEXT_UNIT = re.compile(r"&#?\w+;|[A-Za-z0-9_'-]+|\s+|.", re.S)
+ENTITY_OR_SPACE = re.compile(r"&#?\w+;|\s+")
+
+
+def _entity_as_one(match: re.Match[str]) -> str:
+    return "" if match.group().isspace() else "&"
 
 
 def character_cut(html: str, length: int) -> int | None:
@@ -425,7 +430,12 @@ def character_cut(html: str, length: int) -> int | None:
             if count >= length:
                 return token.end()
             continue
-        for unit in TEXT_UNIT.finditer(token.group()):
+        text = token.group()
+        weight = len(ENTITY_OR_SPACE.sub(_entity_as_one, text))
+        if count + weight < length:  # the whole run fits: no need to walk it
+            count += weight
+            continue
+        for unit in TEXT_UNIT.finditer(text):
             if not unit.group().isspace():
                 count += 1 if unit.group().startswith("&") else len(unit.group())
             if count >= length:
