@@ -28,6 +28,7 @@ import csv
 import gzip
 import html
 import io
+import itertools
 import json
 import logging
 import re
@@ -309,34 +310,40 @@ class LineFinder:
         return None
 
 
+Rows = Iterator[tuple[int, list[str]]]
+
+
 def read_csv(text: str, stats: StatsFile, site_path: str) -> None:
+    """A CSV stats file, read row by row (an export can have millions)."""
     reader = csv.reader(io.StringIO(text))
-    rows: list[tuple[int, list[str]]] = []
+    rows: Rows = (
+        (reader.line_num, row) for row in reader if any(cell.strip() for cell in row)
+    )
     try:
-        for row in reader:
-            rows.append((reader.line_num, row))
+        read_csv_rows(rows, stats, site_path)
     except csv.Error as e:
         stats.problem(reader.line_num, f"not valid CSV ({e})")
-        return
-    rows = [(line, row) for line, row in rows if any(cell.strip() for cell in row)]
-    if not rows:
+
+
+def read_csv_rows(rows: Rows, stats: StatsFile, site_path: str) -> None:
+    first = next(rows, None)
+    if first is None:
         stats.problem(None, "the file is empty")
         return
-    header = [cell.strip() for cell in rows[0][1]]
+    header = [cell.strip() for cell in first[1]]
     names = [cell.lower() for cell in header]
-    if re.fullmatch(r"\d+path", names[0]):
-        read_goatcounter(rows[1:], names, stats, site_path)
-        return
     columns = table_columns(names)
-    if columns:
+    if re.fullmatch(r"\d+path", names[0]):
+        read_goatcounter(rows, names, stats, site_path)
+    elif columns:
         stats.kind = table_kind(names)
-        read_table(rows[1:], *columns, stats, site_path)
+        read_table(rows, *columns, stats, site_path)
     elif len(header) == 2 and parse_count(header[1]) is not None:
         stats.kind = "path,count CSV"
-        read_table(rows, 0, 1, stats, site_path)
+        read_table(itertools.chain([first], rows), 0, 1, stats, site_path)
     else:
         stats.problem(
-            rows[0][0],
+            first[0],
             "unrecognised header "
             f"{','.join(header)!r} (expected path,count, a GoatCounter export "
             "or a Plausible pages export)",
@@ -362,7 +369,7 @@ def table_kind(names: list[str]) -> str:
 
 
 def read_table(
-    rows: list[tuple[int, list[str]]],
+    rows: Iterable[tuple[int, list[str]]],
     path_column: int,
     count_column: int,
     stats: StatsFile,
@@ -385,7 +392,7 @@ def read_table(
 
 
 def read_goatcounter(
-    rows: list[tuple[int, list[str]]],
+    rows: Rows,
     names: list[str],
     stats: StatsFile,
     site_path: str,

@@ -329,6 +329,16 @@ def test_corrupt_gzip_is_reported(tmp_path, byte):
     assert stats.problems[0].startswith(f"{path}: cannot read the file (")
 
 
+def test_csv_error_is_reported_with_its_line(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_bytes(b'path,count\n/a/,1\n"' + b"x" * 140_000 + b'",2\n')
+    stats = read_stats_file(path)
+    assert stats.problems == [
+        f"{path}, line 3: not valid CSV (field larger than field limit (131072))"
+    ]
+    assert stats.counts == {"a": 1}  # what came before is kept
+
+
 def test_missing_file_is_reported(tmp_path):
     stats = read_stats_file(tmp_path / "nowhere.json")
     assert "nowhere.json: cannot read the file" in stats.problems[0]
