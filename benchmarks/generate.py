@@ -5,7 +5,8 @@
 ``OUT/content`` gets N Markdown articles in Chinese (about ``--size`` bytes
 each) with inline math, numbered display equations (``equation``, multi-row
 ``align``, ``$$``/``\\[``), ``\\label``/``\\eqref``/``\\ref`` (backward and
-forward), a ``<!--more-->`` marker in most of them, kexue-style series titles
+forward; ``\\eqref{slug/label}`` to an earlier part of a series), a
+``<!--more-->`` marker in most of them, kexue-style series titles
 (``生成扩散模型漫谈（十五）：...``, ``Transformer升级之路：2、...``, ``...（上）``;
 some series also carry ``Series:`` metadata), ``Readers:`` counts, tags and
 categories, an about page, and K comment files per article in
@@ -222,6 +223,7 @@ class ArticlePlan:
     has_more: bool = True
     labels: list[str] = field(default_factory=list)
     comments: list[str] = field(default_factory=list)
+    cites: str | None = None  # "slug/label" of an earlier part's equation
 
 
 @dataclass
@@ -332,9 +334,14 @@ def reference(rng: random.Random, label: str) -> str:
 
 
 def article_body(
-    rng: random.Random, equations: list[Equation], size: int, has_more: bool
+    rng: random.Random,
+    equations: list[Equation],
+    size: int,
+    has_more: bool,
+    cites: str | None = None,
 ) -> str:
-    """Paragraphs and equations; references follow (or precede) their target."""
+    """Paragraphs and equations; references follow (or precede) their target;
+    ``cites`` (``slug/label``) names an equation of another article."""
     labels = [label for equation in equations for label in equation.labels]
     blocks = [paragraph(rng), paragraph(rng)]
     below = [label for equation in equations[1:] for label in equation.labels]
@@ -346,6 +353,10 @@ def article_body(
         blocks.append("<!--more-->")
     fold = len(blocks)
     blocks.append("## 问题的提出")
+    if cites:
+        blocks.append(
+            f"上一篇的式$\\eqref{{{cites}}}$在这里依然成立。" + paragraph(rng, 2)
+        )
     for number, equation in enumerate(equations[1:], 1):
         later = [label for eq in equations[number:] for label in eq.labels]
         lead = reference(rng, later[0]) if later and rng.random() < 0.3 else ""
@@ -447,6 +458,7 @@ def generate(
     (out / "pelicanconf.py").write_text(PELICANCONF, encoding="utf-8")
     in_series = plan_series(rng, articles)
     plans = []
+    last_part: dict[str, ArticlePlan] = {}
     for number in range(articles):
         slug = str(1000 + number)
         date = START_DATE + dt.timedelta(days=2 * number, minutes=rng.randint(0, 600))
@@ -464,9 +476,13 @@ def generate(
             plan.series, plan.series_index = name, index
             plan.title = series_title(style, name, index, parts, rng.choice(SUBTITLES))
             plan.series_metadata = hash_series(name) % 4 == 1 and style != 2
+            earlier = last_part.get(name)
+            if earlier and earlier.labels and rng.random() < 0.5:
+                plan.cites = f"{earlier.slug}/{rng.choice(earlier.labels)}"
+            last_part[name] = plan
         maths = make_equations(rng, equations)
         plan.labels = [label for equation in maths for label in equation.labels]
-        body = article_body(rng, maths, size, plan.has_more)
+        body = article_body(rng, maths, size, plan.has_more, plan.cites)
         (content / f"{slug}.md").write_text(article_text(plan, body), encoding="utf-8")
         write_comments(rng, content / "comments" / slug, plan, comments)
         plans.append(plan)

@@ -154,6 +154,17 @@ def test_equations_are_numbered_and_referenced(built, small_site):
     assert r"\eqref{" not in page
 
 
+def test_references_to_an_earlier_part_link_to_it(built, small_site):
+    output, _ = built
+    article = pick(small_site, cites=True)
+    target = article.cites.split("/", 1)[0]
+    page = read(output, f"{article.slug}.html")
+    assert re.search(
+        rf'<a class="eqref" href="[^"]*{target}\.html#[^"]+">\(\d+\)</a>', page
+    )
+    assert article.cites not in page
+
+
 def test_summaries_are_cut_at_the_marker(built, small_site):
     output, _ = built
     article = pick(small_site, has_more=True)
