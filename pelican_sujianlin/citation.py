@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
@@ -358,9 +358,32 @@ ARTICLE_LISTS = (
 )
 
 
+def checked_bib_pattern(settings: Settings, article: Any) -> Settings:
+    """The settings, without .bib files if their pattern cannot be filled in."""
+    if not settings.bib_save_as or article is None:
+        return settings
+    try:
+        bib_path(article, settings)
+    except (KeyError, IndexError, ValueError, AttributeError) as e:
+        logger.warning(
+            "citation: CITATION_BIB_SAVE_AS %r cannot be filled in (%s: %s); "
+            "no .bib files are written",
+            settings.bib_save_as,
+            type(e).__name__,
+            e,
+        )
+        return replace(settings, bib_save_as="")
+    return settings
+
+
 def add_citations(generator: Any) -> None:
     """article_generator_finalized: every article gets its ``citation``."""
     settings = Settings.from_pelican(generator.settings)
+    first = next(
+        (a for name in ARTICLE_LISTS for a in getattr(generator, name, ())), None
+    )
+    settings = checked_bib_pattern(settings, first)
+    generator.citation_settings = settings  # for write_bib_files, this build
     notes = BuildNotes()
     for name in ARTICLE_LISTS:
         for article in getattr(generator, name, ()):
@@ -369,8 +392,8 @@ def add_citations(generator: Any) -> None:
 
 def write_bib_files(generator: Any, writer: Any) -> None:
     """article_writer_finalized: one ``.bib`` file per published article."""
-    settings = Settings.from_pelican(generator.settings)
-    if not settings.bib_save_as:
+    settings = getattr(generator, "citation_settings", None)
+    if settings is None or not settings.bib_save_as:
         return
     output = Path(generator.output_path)
     for name in ("articles", "translations", "hidden_articles", "hidden_translations"):

@@ -443,3 +443,15 @@ def test_citation_alone_is_inert_with_builtin_themes(build_site):
         cited = build_site(content, PLUGINS=["pelican_sujianlin.citation"], THEME=theme)
         assert plain.files() == cited.files()
         assert cited.warnings == plain.warnings
+
+
+def test_bad_bib_pattern_warns_and_writes_no_bib_files(build_site, minimal_theme):
+    site = build(
+        build_site, minimal_theme, {"rope.md": ROPE}, CITATION_BIB_SAVE_AS="{nope}.bib"
+    )
+    assert site.warnings == [
+        "citation: CITATION_BIB_SAVE_AS '{nope}.bib' cannot be filled in "
+        "(KeyError: 'nope'); no .bib files are written"
+    ]
+    assert not any(p.suffix == ".bib" for p in site.output.rglob("*"))
+    assert 'class="cite-bib"' not in site.read("archives/8265.html")
