@@ -733,7 +733,9 @@ def test_live_attributes_only_when_enabled(build_site, minimal_theme):
         'data-path="/blog/archives/%E4%B8%AD%E6%96%87/" data-count="73091" '
         'data-shown="73,091" data-sep=",">73,091 次阅读</span>'
     ) in html
-    assert html.count("<script>") == 2  # the live counts and the copy button
+    # The live counts (meta.html, popular.html: run once) and the copy button.
+    assert html.count("<script>") == 3
+    assert html.count("window.sujianlinReaders = true") == 2
     assert "onclick" not in html
     plain = build_with(build_site, minimal_theme, content)
     assert "data-goatcounter" not in plain.read("archives/中文/index.html")

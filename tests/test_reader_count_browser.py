@@ -26,6 +26,7 @@ POSTS = {
     "attention.md": post("Attention", "7921", "2020-11-02", "500"),
     "chinese.md": post("中文的文章", "中文", "2022-05-03", "10"),
     "unknown.md": post("Unknown to GoatCounter", "unknown", "2019-01-01", "7"),
+    "pages/about.md": "Title: About\nSlug: about\n\nNo meta line here.",
 }
 # What the fake GoatCounter knows, keyed by the path as count.js records it
 # (location.pathname, percent-encoded); counts formatted as GoatCounter does.
@@ -109,6 +110,15 @@ def test_live_counts_replace_smaller_built_counts(
             )
             texts = readers_texts(page)
             popular = page.locator("#popular .readers").all_text_contents()
+            index_requests = requests[before:]
+            # A page without a meta line: popular.html brings the script itself.
+            page.goto(f"{base}/pages/about.html")
+            page.wait_for_function(
+                "document.querySelector('#popular .readers').textContent"
+                " === '80000位读者'"
+            )
+            about = page.locator("#popular .readers").all_text_contents()
+            assert page.locator(".post-meta").count() == 0
     assert texts == {
         "/archives/8265/": "80000位读者",  # larger live count shown
         "/archives/7921/": "500位读者",  # smaller live count ignored
@@ -116,7 +126,7 @@ def test_live_counts_replace_smaller_built_counts(
         "/archives/unknown/": "7位读者",  # GoatCounter answers 404: built count
     }
     assert popular == ["80000位读者", "500位读者", "20位读者", "7位读者"]
-    index_requests = requests[before:]
+    assert about == popular
     assert len(index_requests) == 4
     assert sorted(index_requests) == sorted(set(index_requests))
     assert "/counter/%2Farchives%2F8265%2F.json" in requests
