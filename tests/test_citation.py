@@ -10,6 +10,8 @@ from types import SimpleNamespace
 import bibtexparser
 import bibtexparser.middlewares
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pelican_sujianlin import citation
 from pelican_sujianlin.citation import (
@@ -455,3 +457,20 @@ def test_bad_bib_pattern_warns_and_writes_no_bib_files(build_site, minimal_theme
     ]
     assert not any(p.suffix == ".bib" for p in site.output.rglob("*"))
     assert 'class="cite-bib"' not in site.read("archives/8265.html")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    title=st.text(
+        alphabet=st.sampled_from("ab 中文{}%&_#$\\~"), min_size=1, max_size=30
+    ).filter(lambda t: t.strip() == t and "  " not in t)
+)
+def test_any_title_parses_back(title):
+    bibtex = citation_bibtex(
+        "k-1", "苏剑林", datetime(2021, 3, 23), title, "https://x/"
+    )
+    entry = parse_bibtex(bibtex)
+    if citation.braces_pair_up(title):
+        assert entry["title"] == title
+    else:
+        assert entry["title"] == title.replace("{", "").replace("}", "")

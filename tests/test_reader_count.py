@@ -9,9 +9,12 @@ import zipfile
 from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
+from urllib.parse import quote
 
 import pytest
 from conftest import run_pelican
+from hypothesis import given
+from hypothesis import strategies as st
 from pelican.settings import read_settings
 
 from pelican_sujianlin import reader_count
@@ -863,3 +866,25 @@ def test_partials_work_under_strict_undefined(build_site, minimal_theme, plugins
         "pelican_sujianlin.reader_count" in plugins
     )
     assert ('<section id="cite">' in html) == ("pelican_sujianlin.citation" in plugins)
+
+
+SEGMENT = st.text(
+    alphabet=st.sampled_from("abcxyz019-_.中文扩散模型"), min_size=1, max_size=8
+).filter(lambda s: s not in (".", "..") and not s.endswith((".html", ".htm")))
+
+
+@given(segments=st.lists(SEGMENT, min_size=1, max_size=3))
+def test_every_spelling_of_a_path_gives_one_key(segments):
+    path = "/".join(segments)
+    key = page_key(path)
+    encoded = quote(path)
+    for spelling in (
+        f"/{path}/",
+        f"/{path}",
+        f"{encoded}/",
+        f"/{encoded}/index.html",
+        f"https://kexue.fm/{encoded}/?utm_source=x",
+        f"//kexue.fm/{path}#top",
+        f"/{path}.html",
+    ):
+        assert page_key(spelling) == key, spelling
