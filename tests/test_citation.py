@@ -474,3 +474,19 @@ def test_any_title_parses_back(title):
         assert entry["title"] == title
     else:
         assert entry["title"] == title.replace("{", "").replace("}", "")
+
+
+def test_content_cache_gives_the_same_citations(build_site, minimal_theme, tmp_path):
+    content = tmp_path / "cached"
+    content.mkdir()
+    (content / "rope.md").write_text(ROPE, encoding="utf-8")
+    cache = {
+        "CACHE_CONTENT": True,
+        "LOAD_CONTENT_CACHE": True,
+        "CACHE_PATH": str(tmp_path / "shared-cache"),
+    }
+    clean = build(build_site, minimal_theme, content, **cache)
+    cached = build(build_site, minimal_theme, content, **cache)
+    assert clean.files() == cached.files()
+    assert '<section id="cite">' in cached.read("archives/8265.html")
+    assert (tmp_path / "shared-cache").is_dir()
