@@ -894,10 +894,6 @@ def build_example(folder: Path, conf: str, output: Path):
 MARKED = ("diffusion-models-1", "spectral-norm", "logsumexp")
 
 
-@pytest.mark.skipif(
-    not (Path(__file__).parent.parent / "example_site/theme/templates").is_dir(),
-    reason="the example theme has not landed yet",
-)
 def test_example_theme_shows_summaries_with_links(example_site_copy, tmp_path):
     site = build_example(example_site_copy, "pelicanconf.py", tmp_path / "out")
     assert site.warnings == []
@@ -922,10 +918,6 @@ def test_example_theme_shows_summaries_with_links(example_site_copy, tmp_path):
         assert 'class="read-more"' not in page, slug
 
 
-@pytest.mark.skipif(
-    not (Path(__file__).parent.parent / "example_site/publishconf.py").is_file(),
-    reason="the example site has no publishconf.py yet",
-)
 def test_example_site_feeds_have_absolute_links(example_site_copy, tmp_path):
     site = build_example(example_site_copy, "publishconf.py", tmp_path / "out")
     siteurl = site.settings["SITEURL"]
