@@ -771,3 +771,19 @@ def test_plain_prose_shortcut_is_taken_for_plain_chinese():
 
 
 ISSO_RENDERER = BodyRenderer(raw_html=False, math=False)
+
+
+def test_translations_share_the_thread_and_the_widget_links_the_original(
+    build_site, theme
+):
+    content = site_with_comments()
+    content["first-en.md"] = (
+        "Title: First\nDate: 2024-02-01\nSlug: first\nLang: en\n\nBody.\n"
+    )
+    site = build_site(content, THEME_TEMPLATES_OVERRIDES=[theme])
+    assert soup(site.read("first-en.html")).find(id="comment-c")
+    assert soup(site.read("first.html")).find(id="comment-c")
+    widget = soup(site.read("first-en.html")).find("section", id="recent-comments")
+    hrefs = [li.a["href"] for li in widget.find_all("li")]
+    assert hrefs[0] == "https://blog.example.test/first.html#comment-c"
+    assert len(hrefs) == 4
