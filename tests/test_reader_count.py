@@ -888,3 +888,34 @@ def test_every_spelling_of_a_path_gives_one_key(segments):
         f"/{path}.html",
     ):
         assert page_key(spelling) == key, spelling
+
+
+def test_one_pelican_instance_rebuilds_with_the_changed_file(tmp_path, minimal_theme):
+    """What ``pelican --autoreload`` does: ``run()`` again on the same instance."""
+    from conftest import BASE_SETTINGS, isolated_signals, write_content
+    from pelican import Pelican
+
+    content, output = tmp_path / "content", tmp_path / "output"
+    write_content(content, {**POSTS, "s.json": '{"/archives/8265/": 100}'})
+    settings = read_settings(
+        override={
+            **BASE_SETTINGS,
+            **KEXUE_URLS,
+            "PATH": str(content),
+            "OUTPUT_PATH": str(output),
+            "PLUGINS": PLUGINS,
+            "THEME": str(minimal_theme),
+            "READER_COUNT_FILE": "s.json",
+        }
+    )
+    page = output / "archives" / "8265" / "index.html"
+    with isolated_signals():
+        pelican = Pelican(settings)
+        pelican.run()
+        first = page.read_text(encoding="utf-8")
+        (content / "s.json").write_text('{"/archives/8265/": 250}', encoding="utf-8")
+        pelican.run()
+        second = page.read_text(encoding="utf-8")
+    assert "100位读者" in first
+    assert "250位读者" in second
+    assert reader_count.PENDING_KEY not in pelican.settings
