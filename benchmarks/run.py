@@ -393,8 +393,13 @@ def main(argv: list[str] | None = None) -> None:
         big_summaries = summarize(big_builds)
         print(report(big_summaries, f"{args.scale_to} articles"))
         for config, summary in big_summaries.items():
-            ratio = summary.seconds / summaries[config].seconds
-            print(f"{config}: {args.scale_to}/{args.articles} time ratio {ratio:.2f}")
+            small = summaries[config]
+            print(
+                f"{config}: {args.scale_to}/{args.articles} articles: time ratio "
+                f"{summary.seconds / small.seconds:.2f}, cpu ratio "
+                f"{summary.cpu_seconds / small.cpu_seconds:.2f}, memory ratio "
+                f"{summary.max_rss_mb / small.max_rss_mb:.2f}"
+            )
         figures["scale"] = {
             "articles": args.scale_to,
             "summaries": {k: asdict(v) for k, v in big_summaries.items()},
