@@ -28,6 +28,7 @@ from urllib.parse import quote, urlsplit
 from markupsafe import Markup
 from pelican import signals
 
+from pelican_sujianlin.contents import ARTICLE_LISTS, contents_of
 from pelican_sujianlin.language import is_chinese
 from pelican_sujianlin.theme import add_template_loader
 
@@ -348,15 +349,6 @@ def bib_path(article: Any, settings: Settings) -> str:
 
 # --- Pelican glue -------------------------------------------------------------
 
-ARTICLE_LISTS = (
-    "articles",
-    "translations",
-    "hidden_articles",
-    "hidden_translations",
-    "drafts",
-    "drafts_translations",
-)
-
 
 def checked_bib_pattern(settings: Settings, article: Any) -> Settings:
     """The settings, without .bib files if their pattern cannot be filled in."""
@@ -379,15 +371,13 @@ def checked_bib_pattern(settings: Settings, article: Any) -> Settings:
 def add_citations(generator: Any) -> None:
     """article_generator_finalized: every article gets its ``citation``."""
     settings = Settings.from_pelican(generator.settings)
-    first = next(
-        (a for name in ARTICLE_LISTS for a in getattr(generator, name, ())), None
-    )
+    articles = contents_of(generator, ARTICLE_LISTS)
+    first = articles[0] if articles else None
     settings = checked_bib_pattern(settings, first)
     generator.citation_settings = settings  # for write_bib_files, this build
     notes = BuildNotes()
-    for name in ARTICLE_LISTS:
-        for article in getattr(generator, name, ()):
-            article.citation = Citation(article, settings, notes)
+    for article in articles:
+        article.citation = Citation(article, settings, notes)
 
 
 def write_bib_files(generator: Any, writer: Any) -> None:

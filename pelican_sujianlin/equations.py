@@ -27,12 +27,18 @@ from __future__ import annotations
 import html
 import logging
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from pelican import signals
 from pelican.contents import Article, Page
 
+from pelican_sujianlin.contents import (
+    ARTICLE_LISTS,
+    PAGE_LISTS,
+    contents_of,
+    forget_memoized,
+)
 from pelican_sujianlin.math_markdown import math_span_end
 from pelican_sujianlin.theme import add_template_loader
 
@@ -602,38 +608,13 @@ def _problems(content) -> list[str]:
     ]
 
 
-def _contents(generator, names: Iterable[str]) -> list:
-    items = []
-    for name in names:
-        items.extend(getattr(generator, name, None) or [])
-    return items
-
-
-ARTICLE_LISTS = (
-    "articles",
-    "translations",
-    "drafts",
-    "drafts_translations",
-    "hidden_articles",
-    "hidden_translations",
-)
-PAGE_LISTS = (
-    "pages",
-    "translations",
-    "hidden_pages",
-    "hidden_translations",
-    "draft_pages",
-    "draft_translations",
-)
-
-
 def _registry(context: dict) -> dict[str, list]:
     return context.get("_equations_registry") or {}
 
 
 def resolve_articles(generator) -> None:
     """``article_generator_pretaxonomy``: links to other articles' equations."""
-    articles = _contents(generator, ARTICLE_LISTS)
+    articles = contents_of(generator, ARTICLE_LISTS)
     registry: dict[str, list] = {}
     for article in articles:
         registry.setdefault(str(article.slug), []).append(article)
@@ -647,7 +628,7 @@ def resolve_articles(generator) -> None:
 def resolve_cached_pages(generator) -> None:
     """``page_generator_finalized``: cached pages with cross references."""
     done = generator.context.get("_equations_resolved", set())
-    for page in _contents(generator, PAGE_LISTS):
+    for page in contents_of(generator, PAGE_LISTS):
         if id(page) in done:
             continue
         if getattr(page, "_equations_pristine", None):
@@ -682,7 +663,7 @@ def resolve_content(content, registry: Mapping[str, list]) -> None:
         )
         _set_summary(content, summary)
         problems.extend(more)
-    _forget_memo(content)
+    forget_memoized(content)
     content._equation_xref_problems = _messages(content, problems)
 
 
@@ -697,21 +678,13 @@ def _pick(candidates: list, content):
     return candidates[0]
 
 
-def _forget_memo(content) -> None:
-    """Drop Pelican's memoized ``get_content``/``get_summary`` for ``content``."""
-    for method in (content.get_content, content.get_summary):
-        cache = getattr(method, "cache", None) or {}
-        for key in [key for key in cache if key and key[0] is content]:
-            del cache[key]
-
-
 def check_strict(generators) -> None:
     """``all_generators_finalized``: with ``EQUATIONS_STRICT``, fail on problems."""
     if not generators or not generators[0].settings.get("EQUATIONS_STRICT"):
         return
     problems = []
     for generator in generators:
-        for content in _contents(generator, {*ARTICLE_LISTS, *PAGE_LISTS}):
+        for content in contents_of(generator, ARTICLE_LISTS + PAGE_LISTS):
             problems.extend(_problems(content))
     if problems:
         raise EquationError("\n".join(dict.fromkeys(problems)))

@@ -31,12 +31,17 @@ import posixpath
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from itertools import chain
 from typing import Any
 from urllib.parse import urljoin
 
 from pelican import signals
 
+from pelican_sujianlin.contents import (
+    ARTICLE_LISTS,
+    PAGE_LISTS,
+    contents_of,
+    forget_memoized,
+)
 from pelican_sujianlin.language import pick
 from pelican_sujianlin.theme import add_template_loader
 
@@ -565,16 +570,6 @@ class ReadMoreSummary:
         return link_fragments_to(body, URL_PLACEHOLDER)
 
 
-def forget_memoized(content: Any, method: str = "get_content") -> None:
-    """Drop what Pelican memoized for ``content.<method>`` (made from old text)."""
-    cache = getattr(getattr(content, method), "cache", None)
-    if cache is None:
-        return
-    siteurls = {content.get_siteurl(), content.settings.get("SITEURL", ""), ""}
-    for siteurl in siteurls:
-        cache.pop((content, siteurl), None)
-
-
 def plan_summary(content: Any, options: Options) -> ReadMoreSummary | None:
     """Decide a content object's summary and set its ``has_more``.
 
@@ -588,7 +583,7 @@ def plan_summary(content: Any, options: Options) -> ReadMoreSummary | None:
     split = split_at_marker(html, options.marker)
     if split is not None:
         content._content = split.article
-        forget_memoized(content)
+        forget_memoized(content, "get_content")
         content.has_more = split.has_more
         if author is not None:
             return ReadMoreSummary(content, author, "#more", options)
@@ -622,32 +617,6 @@ def add_read_more(content: Any, options: Options) -> None:
         forget_memoized(content, "get_summary")
     # What the plan was made from, and whether it was cut at a marker.
     content._read_more_seen = (content._content, bool(summary and summary.at_marker))
-
-
-ARTICLE_LISTS = (
-    "articles",
-    "translations",
-    "drafts",
-    "drafts_translations",
-    "hidden_articles",
-    "hidden_translations",
-)
-PAGE_LISTS = (
-    "pages",
-    "translations",
-    "hidden_pages",
-    "hidden_translations",
-    "draft_pages",
-    "draft_translations",
-)
-
-
-def contents_of(generator: Any, names: Iterable[str]) -> list[Any]:
-    """Every content object in the generator's lists ``names``, once each."""
-    unique = {}
-    for item in chain.from_iterable(getattr(generator, name, ()) for name in names):
-        unique.setdefault(id(item), item)
-    return list(unique.values())
 
 
 def finalize_articles(generator: Any) -> None:

@@ -44,6 +44,7 @@ from urllib.parse import quote, unquote, urlsplit
 from markupsafe import Markup
 from pelican import signals
 
+from pelican_sujianlin.contents import ARTICLE_LISTS, PAGE_LISTS, contents_of
 from pelican_sujianlin.language import pick
 from pelican_sujianlin.theme import add_template_loader
 
@@ -562,21 +563,8 @@ def popular(articles: Iterable[Any], count: int) -> list[Any]:
 
 
 def all_contents(generators: Iterable[Any]) -> Iterator[Any]:
-    lists = (
-        "articles",
-        "translations",
-        "hidden_articles",
-        "hidden_translations",
-        "drafts",
-        "drafts_translations",
-        "pages",
-        "hidden_pages",
-        "draft_pages",
-        "draft_translations",
-    )
     for generator in generators:
-        for name in lists:
-            yield from getattr(generator, name, ())
+        yield from contents_of(generator, ARTICLE_LISTS + PAGE_LISTS)
 
 
 def unmatched_report(files: list[StatsFile], unused: set[str]) -> list[tuple]:

@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from markupsafe import Markup
 from pelican import signals
 
+from pelican_sujianlin.contents import ARTICLE_LISTS, PUBLISHED_ARTICLES
 from pelican_sujianlin.language import pick
 from pelican_sujianlin.recent_comments import files, isso
 from pelican_sujianlin.recent_comments.comment import (
@@ -134,16 +135,13 @@ def exclude_comments_path(pelican) -> None:
             settings[key] = [*excludes, folder]
 
 
-LISTED = ("articles", "translations")
-UNLISTED = ("hidden_articles", "hidden_translations", "drafts", "drafts_translations")
-
-
-def all_articles(generator, lists: tuple[str, ...] = LISTED + UNLISTED) -> list[Any]:
+def all_articles(generator, lists: tuple[str, ...] = ARTICLE_LISTS) -> list[Any]:
     """Published articles first, then translations, hidden articles, drafts.
 
     Threads go on all of them; the widget and the browser's thread map list
-    only comments on published articles and translations (``LISTED``), so a
-    hidden post or a draft is never linked from other pages."""
+    only comments on published articles and translations
+    (``PUBLISHED_ARTICLES``), so a hidden post or a draft is never linked from
+    other pages."""
     return [a for name in lists for a in getattr(generator, name, [])]
 
 
@@ -252,7 +250,7 @@ def collect(generator) -> None:
         file_comments = attach_file_comments(
             options, generator, index_by_slug(articles)
         )
-    listed = all_articles(generator, LISTED)
+    listed = all_articles(generator, PUBLISHED_ARTICLES)
     listed_ids = {id(article) for article in listed}
     file_comments = [c for c in file_comments if id(c.article) in listed_ids]
     isso_rows = isso_comments(options, articles) if options.isso_db else []

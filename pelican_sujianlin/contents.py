@@ -1,0 +1,52 @@
+"""What the plugins share about Pelican's content objects.
+
+Where a generator keeps its articles and pages, and how to drop what Pelican
+memoized for a content object whose text a plugin has just rewritten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from itertools import chain
+from typing import Any
+
+PUBLISHED_ARTICLES = ("articles", "translations")
+UNLISTED_ARTICLES = (
+    "hidden_articles",
+    "hidden_translations",
+    "drafts",
+    "drafts_translations",
+)
+ARTICLE_LISTS = PUBLISHED_ARTICLES + UNLISTED_ARTICLES
+PAGE_LISTS = (
+    "pages",
+    "translations",
+    "hidden_pages",
+    "hidden_translations",
+    "draft_pages",
+    "draft_translations",
+)
+
+
+def contents_of(generator: Any, names: Iterable[str]) -> list[Any]:
+    """Every content object in the generator's lists ``names``, once each."""
+    unique: dict[int, Any] = {}
+    for item in chain.from_iterable(getattr(generator, name, ()) for name in names):
+        unique.setdefault(id(item), item)
+    return list(unique.values())
+
+
+def forget_memoized(content: Any, *methods: str) -> None:
+    """Drop what Pelican memoized for ``content.<method>`` (made from old text).
+
+    Pelican memoizes ``get_content``/``get_summary`` per (object, siteurl) in
+    one cache shared by every object. Before the writers run only the site's
+    own siteurls can be keys, so popping those is enough: no scan of the cache.
+    """
+    siteurls = {content.get_siteurl(), content.settings.get("SITEURL", ""), ""}
+    for method in methods or ("get_content", "get_summary"):
+        cache = getattr(getattr(content, method, None), "cache", None)
+        if cache is None:
+            continue
+        for siteurl in siteurls:
+            cache.pop((content, siteurl), None)
