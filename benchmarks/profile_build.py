@@ -137,6 +137,13 @@ def spy_build(settings: dict, rate: int, raw: Path) -> None:
         subprocess.run(command, check=True, capture_output=True)
 
 
+# py-spy names a Jinja template's frame by its file name only.
+BUNDLE_TEMPLATES = frozenset(
+    path.name
+    for path in (Path(__file__).resolve().parent.parent / PACKAGE / "templates").rglob(
+        "*.html"
+    )
+)
 SPY_FRAME = re.compile(r"(?P<name>.*) \((?P<path>.*):(?P<line>\d+)\)$")
 
 
@@ -161,6 +168,8 @@ def spy_report(raw_text: str, top: int) -> str:
             path = "/" + frame["path"].replace("\\", "/")
             if f"/{PACKAGE}/" in path:
                 mine.append((path.split(f"/{PACKAGE}/", 1)[1], frame["name"]))
+            elif path.count("/") == 1 and path[1:] in BUNDLE_TEMPLATES:
+                mine.append((f"templates/{path[1:]}", frame["name"]))
         if mine:
             modules[mine[0][0]] += count
         for module, name in set(mine):

@@ -310,13 +310,16 @@ def test_spy_report_charges_the_outermost_package_frame():
             "convert (markdown/core.py:374);"
             "MathPreprocessor.run (pelican_sujianlin/math_markdown.py:315) 3",
             "<module> (run.py:1);Pelican.run (pelican/__init__.py:126);"
-            "ArticlesGenerator.generate_output (pelican/generators.py:800) 1",
+            "ArticlesGenerator.generate_output (pelican/generators.py:800);"
+            "root (index.html:15);root (recent_comments.html:4) 1",
         ]
     )
     text = profile_build.spy_report(raw, 10)
     assert "py-spy: 4 samples" in text
     modules = text.split("per module")[1].split("functions of")[0]
     assert "75.0%  recent_comments/__init__.py" in modules
+    assert "25.0%  templates/recent_comments.html" in modules
+    assert "index.html" not in modules  # the theme's, not the bundle's
     assert "math_markdown.py" not in modules
     assert "75.0%  math_markdown.py:MathPreprocessor.run" in text
     assert "75.0%  ArticlesGenerator.generate_context" in text
