@@ -98,7 +98,7 @@ def bundle_plugins() -> list[str]:
     """The short names of the bundle's plugins (``equations``, ...)."""
     import pelican_sujianlin
 
-    return [m.__name__.rsplit(".", 1)[1] for m in pelican_sujianlin.PLUGIN_MODULES]
+    return list(pelican_sujianlin.PLUGIN_NAMES)
 
 
 def peers_installed() -> bool:

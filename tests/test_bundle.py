@@ -8,7 +8,7 @@ import pytest
 import pelican_sujianlin
 
 PELICAN_TEST_CONTENT = Path(pelican.tests.__file__).parent / "content"
-PLUGIN_NAMES = [module.__name__ for module in pelican_sujianlin.PLUGIN_MODULES]
+PLUGIN_NAMES = [f"pelican_sujianlin.{name}" for name in pelican_sujianlin.PLUGIN_NAMES]
 
 # Files of Pelican's test content that cannot share one build: .rst twins of
 # .md/.html files with the same name, and one that asks for a missing template.

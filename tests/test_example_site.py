@@ -25,7 +25,7 @@ from pelican.settings import read_settings
 
 import pelican_sujianlin
 
-PLUGIN_NAMES = [module.__name__ for module in pelican_sujianlin.PLUGIN_MODULES]
+PLUGIN_NAMES = [f"pelican_sujianlin.{name}" for name in pelican_sujianlin.PLUGIN_NAMES]
 PARTIALS = (
     *("meta.html", "series.html", "citation.html", "comments.html"),
     *("recent_comments.html", "popular.html", "mathjax.html"),
