@@ -544,22 +544,57 @@ def number_content(content) -> None:
     content.has_math = result.has_math
     content.equation_labels = result.labels
     problems = [*result.problems, *(summary.problems if summary else ())]
-    content._equation_problems = _messages(content, problems)
-    content._equation_xrefs = result.xrefs
-    content._equation_summary_xrefs = summary.xrefs if summary else []
-    content._equation_xref_problems = []
-    content._equations_pristine = None
-    if result.xrefs or content._equation_summary_xrefs:
-        content._equations_pristine = (result.html, summary.html if summary else None)
+    summary_xrefs = summary.xrefs if summary else []
+    notes = None
+    if problems or result.xrefs or summary_xrefs:
+        notes = _Notes(_messages(content, problems), result.xrefs, summary_xrefs)
+        if result.xrefs or summary_xrefs:
+            notes.pristine = (result.html, summary.html if summary else None)
+    _set_notes(content, notes)
     if result.html != content._content:
         content._content = result.html
     if summary:
         _set_summary(content, summary.html)
     if isinstance(content, Page):
-        if content._equations_pristine:
+        if notes and notes.pristine:
             resolve_content(content, _registry(content._context))
+            _drop_pristine_unless_cached(content)
         content._context.setdefault("_equations_resolved", set()).add(id(content))
         _report(content)
+
+
+class _Notes:
+    """What the plugin keeps on a content object between signals, set only
+    on content with problems or references to other articles (most content
+    carries nothing but ``has_math`` and ``equation_labels``)."""
+
+    __slots__ = ("problems", "xrefs", "summary_xrefs", "xref_problems", "pristine")
+
+    def __init__(self, problems, xrefs, summary_xrefs) -> None:
+        self.problems: list[str] = problems
+        self.xrefs: list[XRef] = xrefs
+        self.summary_xrefs: list[XRef] = summary_xrefs
+        self.xref_problems: list[str] = []
+        # (numbered HTML, summary) with the cross-article marks still in them
+        self.pristine: tuple[str, str | None] | None = None
+
+    def __getstate__(self):
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    def __setstate__(self, state) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
+
+
+def _notes(content) -> _Notes | None:
+    return getattr(content, "_equations", None)
+
+
+def _set_notes(content, notes: _Notes | None) -> None:
+    if notes is not None:
+        content._equations = notes
+    else:
+        vars(content).pop("_equations", None)
 
 
 def _summary_references(content, labels) -> Numbered | None:
@@ -602,10 +637,8 @@ def _report(content) -> None:
 
 
 def _problems(content) -> list[str]:
-    return [
-        *(getattr(content, "_equation_problems", None) or ()),
-        *(getattr(content, "_equation_xref_problems", None) or ()),
-    ]
+    notes = _notes(content)
+    return [*notes.problems, *notes.xref_problems] if notes else []
 
 
 def _registry(context: dict) -> dict[str, list]:
@@ -620,9 +653,22 @@ def resolve_articles(generator) -> None:
         registry.setdefault(str(article.slug), []).append(article)
     generator.context["_equations_registry"] = registry
     for article in articles:
-        if getattr(article, "_equations_pristine", None):
+        if _has_pristine(article):
             resolve_content(article, registry)
+            _drop_pristine_unless_cached(article)
         _report(article)
+
+
+def _drop_pristine_unless_cached(content) -> None:
+    """Without the content cache the pristine copy is never needed again: the
+    next build (``--autoreload`` too) reads every file afresh."""
+    if not content.settings.get("CACHE_CONTENT"):
+        _notes(content).pristine = None
+
+
+def _has_pristine(content) -> bool:
+    notes = _notes(content)
+    return bool(notes and notes.pristine)
 
 
 def resolve_cached_pages(generator) -> None:
@@ -631,7 +677,7 @@ def resolve_cached_pages(generator) -> None:
     for page in contents_of(generator, PAGE_LISTS):
         if id(page) in done:
             continue
-        if getattr(page, "_equations_pristine", None):
+        if _has_pristine(page):
             resolve_content(page, _registry(generator.context))
         _report(page)
 
@@ -654,17 +700,16 @@ def resolve_content(content, registry: Mapping[str, list]) -> None:
         tex_href = f"{siteurl}/{target.url}#{found[1]}"
         return Target(html_href, tex_href, found[0])
 
-    pristine_content, pristine_summary = content._equations_pristine
-    text, problems = resolve_xrefs(pristine_content, content._equation_xrefs, lookup)
+    notes = _notes(content)
+    pristine_content, pristine_summary = notes.pristine
+    text, problems = resolve_xrefs(pristine_content, notes.xrefs, lookup)
     content._content = text
     if pristine_summary is not None:
-        summary, more = resolve_xrefs(
-            pristine_summary, content._equation_summary_xrefs, lookup
-        )
+        summary, more = resolve_xrefs(pristine_summary, notes.summary_xrefs, lookup)
         _set_summary(content, summary)
         problems.extend(more)
     forget_memoized(content)
-    content._equation_xref_problems = _messages(content, problems)
+    notes.xref_problems = _messages(content, problems)
 
 
 def _pick(candidates: list, content):

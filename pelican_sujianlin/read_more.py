@@ -31,7 +31,7 @@ import posixpath
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urljoin
 
 from pelican import signals
@@ -346,6 +346,31 @@ class Split:
     dropped: str  # what lies between the summary's end and the marker
     closing: str  # the end tags that close the summary
     anchors_before: int  # ANCHORs in the article before the marker's own
+    marker_start: int  # where the marker's ANCHOR starts in ``article``
+
+
+class Cut(NamedTuple):
+    """Where a summary was cut from its article, without copies of the text:
+    the summary is ``article[:keep].strip() + closing``, the marker's anchor
+    is at ``article[start]``."""
+
+    article: str
+    keep: int
+    start: int
+    closing: str
+    anchors_before: int
+
+    @classmethod
+    def of(cls, split: Split) -> Cut:
+        start = split.marker_start
+        keep = start - len(split.dropped)
+        return cls(split.article, keep, start, split.closing, split.anchors_before)
+
+    def summary(self) -> str:
+        return self.article[: self.keep].strip() + self.closing
+
+    def dropped(self) -> str:
+        return self.article[self.keep : self.start]
 
 
 def split_at_marker(html: str, marker: re.Pattern[str]) -> Split | None:
@@ -369,6 +394,7 @@ def split_at_marker(html: str, marker: re.Pattern[str]) -> Split | None:
         dropped=before[keep:],
         closing=closing,
         anchors_before=before.count(ANCHOR),
+        marker_start=start,
     )
 
 
@@ -514,20 +540,30 @@ class ReadMoreSummary:
     ``<span id="more">``): its links are resolved once, not twice.
     """
 
+    __slots__ = ("content", "_body", "fragment", "options", "split", "memo")
+
     def __init__(
         self,
         content: Any,
-        body: str,
+        body: str | None,
         fragment: str,
         options: Options,
-        split: Split | None = None,
+        split: Cut | None = None,
     ):
         self.content = content
-        self.body = body
+        self._body = body
         self.fragment = fragment
         self.options = options
         self.split = split
         self.memo: dict[str, str] = {}
+
+    @property
+    def body(self) -> str:
+        """The summary's HTML before link resolution; a cut summary is made
+        from the cut article again when asked for (seldom: see from_article)."""
+        if self._body is None:
+            self._body = link_fragments_to(self.split.summary(), URL_PLACEHOLDER)
+        return self._body
 
     @property
     def at_marker(self) -> bool:
@@ -562,7 +598,7 @@ class ReadMoreSummary:
             position = full.find(ANCHOR, position + 1)
             if position < 0:
                 return None
-        dropped = self.content._update_content(self.split.dropped, siteurl)
+        dropped = self.content._update_content(self.split.dropped(), siteurl)
         end = position - len(dropped)
         if full[end:position] != dropped:
             return None
@@ -592,8 +628,7 @@ def plan_summary(content: Any, options: Options) -> ReadMoreSummary | None:
                 "%s: the read-more marker comes before any text: the summary is empty",
                 content.source_path,
             )
-        body = link_fragments_to(split.summary, URL_PLACEHOLDER)
-        return ReadMoreSummary(content, body, "#more", options, split)
+        return ReadMoreSummary(content, None, "#more", options, Cut.of(split))
     if options.cjk_length and is_cjk_text(html):
         cut = cut_by_characters(html, options.cjk_length, options.ellipsis)
         content.has_more = cut is not None
