@@ -568,7 +568,7 @@ class _Notes:
     on content with problems or references to other articles (most content
     carries nothing but ``has_math`` and ``equation_labels``)."""
 
-    __slots__ = ("problems", "xrefs", "summary_xrefs", "xref_problems", "pristine")
+    __slots__ = ("pristine", "problems", "summary_xrefs", "xref_problems", "xrefs")
 
     def __init__(self, problems, xrefs, summary_xrefs) -> None:
         self.problems: list[str] = problems

@@ -540,7 +540,7 @@ class ReadMoreSummary:
     ``<span id="more">``): its links are resolved once, not twice.
     """
 
-    __slots__ = ("content", "_body", "fragment", "options", "split", "memo")
+    __slots__ = ("_body", "content", "fragment", "memo", "options", "split")
 
     def __init__(
         self,
