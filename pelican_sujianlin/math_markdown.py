@@ -35,6 +35,7 @@ metadata lines stay text) and after ``fenced_code`` (25).
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 
@@ -64,12 +65,14 @@ DOLLAR_HTML = '<span class="tex-dollar">$</span>'
 
 PRIORITY = 24
 
-_ESCAPE_OR_DOUBLE_DOLLAR = re.compile(r"\\.|\$\$", re.S)
-_ESCAPE_OR_DOLLAR_OR_BLANK = re.compile(r"\\.|\$|\n[ \t]*\n", re.S)
-_ESCAPE_OR_BLANK = re.compile(r"\\.|\n[ \t]*\n", re.S)
-_ESCAPE = re.compile(r"\\.", re.S)
+# Each matches, from just after an opener, the math's body and its closer, as
+# the first unescaped closer (atomic and possessive: one linear pass in C).
+_DOUBLE_DOLLAR_BODY = re.compile(r"(?:[^\\$]++|\\.|\$(?!\$))*+\$\$", re.S)
+_DOLLAR_BODY = re.compile(r"(?:[^\\$\n]++|\\.|\n(?![ \t]*\n))*+\$", re.S)
+_PAREN_BODY = re.compile(r"(?:[^\\\n]++|\\[^)]|\n(?![ \t]*\n))*+\\\)", re.S)
+_BRACKET_BODY = re.compile(r"(?:[^\\]++|\\[^\]])*+\\\]", re.S)
 _BEGIN = re.compile(r"\\begin\{([A-Za-z]+\*?)\}")
-_CLOSERS = {"\\(": "\\)", "\\[": "\\]"}
+_CLOSERS = {"\\(": _PAREN_BODY, "\\[": _BRACKET_BODY}
 
 
 def math_span_end(text: str, start: int) -> int | None:
@@ -83,9 +86,10 @@ def math_span_end(text: str, start: int) -> int | None:
         return _double_dollar_end(text, start)
     if text.startswith("$", start):
         return _dollar_end(text, start)
-    opener = text[start : start + 2]
-    if opener in _CLOSERS:
-        return _bracket_end(text, start, opener)
+    body = _CLOSERS.get(text[start : start + 2])
+    if body is not None:
+        match = body.match(text, start + 2)
+        return match.end() if match else None
     match = _BEGIN.match(text, start)
     if match and match.group(1) in MATH_ENVIRONMENTS:
         return _environment_end(text, match)
@@ -93,47 +97,34 @@ def math_span_end(text: str, start: int) -> int | None:
 
 
 def _double_dollar_end(text: str, start: int) -> int | None:
-    for match in _ESCAPE_OR_DOUBLE_DOLLAR.finditer(text, start + 2):
-        if match.group() == "$$":
-            if not text[start + 2 : match.start()].strip():
-                return None
-            return match.end()
-    return None
+    match = _DOUBLE_DOLLAR_BODY.match(text, start + 2)
+    if match is None or not text[start + 2 : match.end() - 2].strip():
+        return None
+    return match.end()
 
 
 def _dollar_end(text: str, start: int) -> int | None:
     after = start + 1
     if after >= len(text) or text[after].isspace():
         return None
-    for match in _ESCAPE_OR_DOLLAR_OR_BLANK.finditer(text, after):
-        token = match.group()
-        if token == "$":
-            end = match.end()
-            space_before = text[match.start() - 1].isspace()
-            digit_after = end < len(text) and text[end].isdigit()
-            return None if space_before or digit_after else end
-        if token[0] == "\n":
-            return None
-    return None
+    match = _DOLLAR_BODY.match(text, after)
+    if match is None:
+        return None
+    end = match.end()
+    space_before = text[end - 2].isspace()
+    digit_after = end < len(text) and text[end].isdigit()
+    return None if space_before or digit_after else end
 
 
-def _bracket_end(text: str, start: int, opener: str) -> int | None:
-    closer = _CLOSERS[opener]
-    pattern = _ESCAPE_OR_BLANK if opener == "\\(" else _ESCAPE
-    for match in pattern.finditer(text, start + 2):
-        token = match.group()
-        if token == closer:
-            return match.end()
-        if token[0] == "\n":
-            return None
-    return None
+@functools.lru_cache(maxsize=64)
+def _environment_edges(name: str) -> re.Pattern[str]:
+    """``\\begin{NAME}`` or ``\\end{NAME}`` (compiled once per name)."""
+    return re.compile(rf"\\(begin|end)\{{{re.escape(name)}\}}")
 
 
 def _environment_end(text: str, begin: re.Match[str]) -> int | None:
-    name = re.escape(begin.group(1))
     depth = 1
-    pattern = re.compile(rf"\\(begin|end)\{{{name}\}}")
-    for match in pattern.finditer(text, begin.end()):
+    for match in _environment_edges(begin.group(1)).finditer(text, begin.end()):
         depth += 1 if match.group(1) == "begin" else -1
         if depth == 0:
             return match.end()

@@ -15,6 +15,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from pelican_sujianlin.series.numerals import parse_number
@@ -68,8 +69,9 @@ class SeriesPart:
     number: int | None
     part: str | None
 
-    @property
+    @cached_property
     def url(self) -> str:
+        """The article's URL, made once (Pelican makes it anew on every read)."""
         return self.article.url
 
     @property
