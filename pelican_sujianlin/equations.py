@@ -69,12 +69,16 @@ NUMBERED_ENVIRONMENTS = ROW_ENVIRONMENTS | SINGLE_ENVIRONMENTS
 MISSING_HTML = '<span class="eqref eqref-missing">(??)</span>'
 MISSING_TEX = "\\text{(??)}"
 
+# The lookahead (every token's first character) lets the engine skip text fast.
 _HTML_TOKEN = re.compile(
     r"""
-    (?P<raw><(?P<raw_name>pre|code|script|style|textarea)\b[^>]*>.*?</(?P=raw_name)\s*>)
+    (?=[<\\$])
+    (?:
+      (?P<raw><(?P<raw_name>pre|code|script|style|textarea)\b[^>]*>.*?</(?P=raw_name)\s*>)
     | (?P<skip><!--.*?-->|<[A-Za-z/!?][^>]*>|\\[\\$])
     | (?P<ref>\\(?:eq)?ref\{[^{}\s<]+\})
     | (?P<math>\\[(\[]|\\begin\{|\$)
+    )
     """,
     re.S | re.X | re.I,
 )

@@ -137,9 +137,13 @@ _FENCE = re.compile(r"[ \t]*(`{3,}|~{3,})")
 _LIST_ITEM = re.compile(r"[ \t]{0,3}(?:[*+-]|\d+[.)])[ \t]")
 _QUOTE_PREFIX = re.compile(r"[ \t]*(?:>[ \t]?)+")
 
+# The lookahead names every token's first character: the regex engine then
+# skips plain text quickly instead of trying each alternative at every offset.
 _TOKEN = re.compile(
     r"""
-    (?P<code>`+)
+    (?=[`<!\]\\$])
+    (?:
+      (?P<code>`+)
     | (?P<skip>
         <!--.*?-->
       | </?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>
@@ -151,6 +155,7 @@ _TOKEN = re.compile(
     | (?P<ref>\\(?:eq)?ref\{[^{}\s]+\})
     | (?P<dollar_escape>\\\$)
     | (?P<math>\\[(\[]|\\begin\{|\$)
+    )
     """,
     re.S | re.X,
 )
@@ -172,17 +177,20 @@ def code_lines(lines: list[str]) -> list[bool]:
             if closing and closing.group(1)[0] == fence[0]:
                 fence = None if len(closing.group(1)) >= fence[1] else fence
             continue
-        opening = _FENCE.match(line)
+        text = line.lstrip()
+        if not text:
+            flags.append(in_code)
+            previous_blank = True
+            continue
+        opening = _FENCE.match(line) if text[0] in "`~" else None
         if opening:
             fence = (opening.group(1)[0], len(opening.group(1)))
             flags.append(True)
             previous_blank = in_code = False
             continue
-        if not line.strip():
-            flags.append(in_code)
-            previous_blank = True
-            continue
-        indent = len(line.expandtabs(4)) - len(line.expandtabs(4).lstrip())
+        indent = 0
+        if line[0].isspace():
+            indent = len(line.expandtabs(4)) - len(line.expandtabs(4).lstrip())
         if indent < 4:
             if _LIST_ITEM.match(line):
                 in_list = True
