@@ -18,8 +18,9 @@ from urllib.parse import urlsplit
 
 import markdown
 import nh3
+from markdown.util import code_escape
 
-from pelican_sujianlin.math_markdown import MathExtension
+from pelican_sujianlin.math_markdown import MathExtension, find_markdown_math
 
 ALLOWED_TAGS = {
     "a",
@@ -81,7 +82,9 @@ class Comment:
     timestamp: float = field(init=False)
 
     def __post_init__(self) -> None:
-        self.date_text = self.date.strftime("%Y-%m-%d %H:%M")
+        # datetime's own strftime: Pelican's SafeDatetime.strftime formats each
+        # directive separately (five times slower) and gives the same text here.
+        self.date_text = datetime.strftime(self.date, "%Y-%m-%d %H:%M")
         self.iso_date = self.date.isoformat()
         self.timestamp = self.date.timestamp()
 
@@ -130,12 +133,19 @@ class BodyRenderer:
 
     def __init__(self, *, raw_html: bool = True, math: bool = True) -> None:
         self.raw_html = raw_html
+        # The inline shortcut writes what Markdown with MathExtension and raw
+        # HTML writes; the Isso flavour (no math, typed HTML as text) skips it.
+        self.inline = raw_html and math
         self.md = make_markdown(raw_html=raw_html, math=math)
         self.cleaner = make_cleaner()
 
     def __call__(self, text: str) -> str:
         if is_plain_prose(text):
             return self.cleaner.clean(prose_paragraphs(text))
+        if self.inline:
+            simple = inline_paragraphs(text)
+            if simple is not None:
+                return self.cleaner.clean(simple)
         return self.markdown(text)
 
     def markdown(self, text: str) -> str:
@@ -167,6 +177,85 @@ def prose_paragraphs(text: str) -> str:
     """The HTML Markdown writes for plain prose (see :func:`is_plain_prose`)."""
     blocks = BLANK_LINES_RE.split(text.strip("\n"))
     return "\n".join(f"<p>{block}</p>" for block in blocks if block)
+
+
+# The inline shortcut: paragraphs of prose with math, `code` spans and
+# **strong** only, the shape of most comments that are not plain prose. Math
+# spans are found exactly as MathExtension finds them and stand in the
+# skeleton as MATH_MARK, code spans as CODE_MARK; anything else that Markdown
+# could read (escapes, links, HTML, entities, emphasis with one star or with
+# underscores, block starts) sends the comment to Markdown.
+MATH_MARK = "\ue001"
+CODE_MARK = "\ue002"
+INLINE_REJECT_RE = re.compile(r"[\t\r\x00-\x09\x0b-\x1f\x7f\ue000-\ue0ff]")
+INLINE_LINE_START_RE = re.compile(r"^(?:[-+=>0-9#~]|\*(?!\*[^\s*]))", re.MULTILINE)
+INLINE_MARKUP_RE = re.compile(r"[\\\[\]<>&_]")
+
+
+def inline_paragraphs(text: str) -> str | None:
+    """The HTML Markdown (with MathExtension) writes for ``text``, when it is
+    paragraphs of prose, math, `code` and **strong** only; else None."""
+    if INLINE_REJECT_RE.search(text) or INLINE_LINE_START_RE.search(text):
+        return None
+    if any(line != line.strip() for line in text.split("\n")):
+        return None
+    raws: list[str] = []
+    skeleton = text
+    if "$" in text or "\\" in text:
+        parts: list[str] = []
+        last = 0
+        for start, end, raw in find_markdown_math(text)[0]:
+            parts += (text[last:start], MATH_MARK)
+            raws.append(raw)
+            last = end
+        skeleton = "".join(parts) + text[last:]
+    paragraphs = []
+    for block in BLANK_LINES_RE.split(skeleton.strip("\n")):
+        if block:
+            inner = inline_markup(block)
+            if inner is None:
+                return None
+            paragraphs.append(f"<p>{inner}</p>")
+    html_text = "\n".join(paragraphs)
+    return fill_marks(html_text, MATH_MARK, raws) if raws else html_text
+
+
+def inline_markup(block: str) -> str | None:
+    """One paragraph's inner HTML (see :func:`inline_paragraphs`), or None."""
+    codes: list[str] = []
+    if "`" in block:
+        pieces = block.split("`")
+        if "``" in block or len(pieces) % 2 == 0:
+            return None
+        for piece in pieces[1::2]:
+            code = piece.strip()
+            if not code or "<" in piece or MATH_MARK in piece:
+                return None
+            codes.append(f"<code>{code_escape(code)}</code>")
+        block = CODE_MARK.join(pieces[0::2])
+    if INLINE_MARKUP_RE.search(block):
+        return None
+    if "*" in block:
+        parts = block.split("**")
+        if len(parts) % 2 == 0 or any("*" in part for part in parts):
+            return None
+        for strong in parts[1::2]:
+            if not strong or strong[0].isspace() or strong[-1].isspace():
+                return None
+        block = "".join(
+            f"<strong>{part}</strong>" if number % 2 else part
+            for number, part in enumerate(parts)
+        )
+    return fill_marks(block, CODE_MARK, codes) if codes else block
+
+
+def fill_marks(text: str, mark: str, values: list[str]) -> str:
+    """``text`` with its n-th ``mark`` replaced by ``values[n]``."""
+    pieces = text.split(mark)
+    out = [pieces[0]]
+    for value, piece in zip(values, pieces[1:], strict=True):
+        out += (value, piece)
+    return "".join(out)
 
 
 def plain_text(html_text: str) -> str:

@@ -10,6 +10,7 @@ names the parent's identifier.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -66,11 +67,15 @@ def parse_date(value: str, timezone: str) -> datetime:
 
 
 def read_comment(
-    path: Path, render: Callable[[str], str], settings: Mapping[str, Any]
+    path: str | os.PathLike[str],
+    render: Callable[[str], str],
+    settings: Mapping[str, Any],
 ) -> Comment | None:
     """One comment file as a :class:`Comment`, or None (with a warning)."""
+    path = os.fspath(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as stream:
+            text = stream.read()
     except (OSError, UnicodeDecodeError) as error:
         logger.warning("Comment %s cannot be read: %s", path, error)
         return None
@@ -86,7 +91,7 @@ def read_comment(
             "Comment %s has a date that does not parse: %r", path, meta["date"]
         )
         return None
-    slug = safe_anchor(meta.get("slug") or path.stem)
+    slug = safe_anchor(meta.get("slug") or stem(path))
     if not slug:
         logger.warning("Comment %s has an empty identifier: skipped", path)
         return None
@@ -100,8 +105,13 @@ def read_comment(
         source="file",
         slug=slug,
         replyto=safe_anchor(meta.get("replyto", "")),
-        source_path=str(path),
+        source_path=path,
     )
+
+
+def stem(path: str) -> str:
+    """The file name without its extension (``Path.stem``)."""
+    return os.path.splitext(os.path.basename(path))[0]
 
 
 def read_folder(
@@ -110,10 +120,14 @@ def read_folder(
     """Every readable comment of one article's folder, in date order."""
     comments: list[Comment] = []
     seen: set[str] = set()
-    for path in sorted(folder.iterdir()):
-        if path.name.startswith("."):
+    with os.scandir(folder) as entries:
+        listing = sorted(entries, key=lambda entry: entry.name)
+    for entry in listing:
+        if entry.name.startswith("."):
             continue
-        if not path.is_file() or path.suffix.lower() not in MARKDOWN_SUFFIXES:
+        path = entry.path
+        suffix = os.path.splitext(entry.name)[1].lower()
+        if suffix not in MARKDOWN_SUFFIXES or not entry.is_file():
             logger.warning(
                 "Comment folder entry %s is not a Markdown file: skipped", path
             )
@@ -204,10 +218,13 @@ def load(
     if not root.is_dir():
         return threads
     orphan_count = 0
-    for folder in sorted(root.iterdir()):
-        if folder.name.startswith("."):
+    with os.scandir(root) as entries:
+        listing = sorted(entries, key=lambda entry: entry.name)
+    for entry in listing:
+        if entry.name.startswith("."):
             continue
-        if not folder.is_dir():
+        folder = Path(entry.path)
+        if not entry.is_dir():
             logger.warning(
                 "Comment file %s is not inside an article's folder "
                 "(%s/<slug>/): skipped",
