@@ -773,6 +773,41 @@ def test_plain_prose_shortcut_is_taken_for_plain_chinese():
 ISSO_RENDERER = BodyRenderer(raw_html=False, math=False)
 
 
+# Pieces Markdown reads (math, code, strong, and everything that must send a
+# comment to Markdown instead: escapes, links, HTML, entities, one-star and
+# underscore emphasis, block starts, edge whitespace) among plain text.
+INLINE_PIECES = [
+    *"评论吗？。，ab1 .'\"!{}|#~-+=>*_$`[]<>&\\",
+    *["\n", "\n\n", "\n\n\n", " ", "  ", "\u00a0", "\u3000", "\t", "\u2028"],
+    *["**", "***", "``", "$x$", "$\\beta_t$", "$a<b$", "$a&b$", "$$\na\n$$", "$a`b$"],
+    *["**粗**", "`a&b`", "`a<b`", "`*`", "`_x_`", "`\\`", "`$x$`", "\\(a\\)", "\\$"],
+    *["\\eqref{x}", "x ** y", "$5", "&lt;", "<b>", "<!--", "1. ", "- ", "> ", "* "],
+    *["# ", "~~~", "```", "[x](http://a.example/)", "\\begin{equation}", "\\`"],
+]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(INLINE_PIECES), max_size=30).map("".join))
+@settings(max_examples=3000, deadline=None)
+def test_inline_shortcut_writes_what_markdown_writes(text):
+    """The shortcut's HTML, before and after the sanitiser, is Markdown's."""
+    fast = comment_module.inline_paragraphs(text)
+    if fast is not None:
+        RENDERER.md.reset()
+        assert fast == RENDERER.md.convert(text), text
+    assert RENDERER(text) == RENDERER.markdown(text), text
+
+
+def test_inline_shortcut_is_taken_for_math_code_and_strong():
+    for text in (
+        "请问$\\beta_t$的取值有什么讲究吗？",
+        "这里的**近似**是不是要求$t$足够小？\n\n我觉得可以用`torch.linalg.eigh`。",
+        "式$(1)$和\\eqref{eq:a}，价格\\$5。",
+    ):
+        assert comment_module.inline_paragraphs(text) is not None, text
+    for text in ("*斜体*", "a_b", "[链接](http://a.example/)", "- 列表", "a\\*b"):
+        assert comment_module.inline_paragraphs(text) is None, text
+
+
 def test_translations_share_the_thread_and_the_widget_links_the_original(
     build_site, theme
 ):
