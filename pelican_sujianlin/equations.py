@@ -597,8 +597,10 @@ def _notes(content) -> _Notes | None:
 def _set_notes(content, notes: _Notes | None) -> None:
     if notes is not None:
         content._equations = notes
-    else:
-        vars(content).pop("_equations", None)
+    elif hasattr(content, "_equations"):
+        # not vars(content).pop(): a __dict__ once asked for no longer shares
+        # its keys with the other content objects and takes 5x the memory
+        del content._equations
 
 
 def _summary_references(content, labels) -> Numbered | None:
