@@ -546,7 +546,7 @@ def number_content(content) -> None:
     result = number_equations(content._content, id_prefix(content))
     summary = _summary_references(content, result.labels)
     content.has_math = result.has_math
-    content.equation_labels = result.labels
+    content.equation_labels = compact_labels(result.labels, id_prefix(content))
     problems = [*result.problems, *(summary.problems if summary else ())]
     summary_xrefs = summary.xrefs if summary else []
     notes = None
@@ -601,6 +601,27 @@ def _set_notes(content, notes: _Notes | None) -> None:
         # not vars(content).pop(): a __dict__ once asked for no longer shares
         # its keys with the other content objects and takes 5x the memory
         del content._equations
+
+
+def compact_labels(
+    labels: dict[str, tuple[str, str]], prefix: str
+) -> dict[str, int | tuple[str, str]]:
+    """``labels`` as kept on an article for other articles' references: the
+    number alone (a small int, no new objects) where the id is ``PREFIX-N``."""
+    compact: dict[str, int | tuple[str, str]] = {}
+    for label, (number, element_id) in labels.items():
+        plain = number.isascii() and number.isdigit()
+        plain = plain and element_id == f"{prefix}-{number}"
+        compact[label] = int(number) if plain else (number, element_id)
+    return compact
+
+
+def label_target(content, label: str) -> tuple[str, str] | None:
+    """``(number text, element id)`` of ``label`` in ``content``, or None."""
+    found = (getattr(content, "equation_labels", None) or {}).get(label)
+    if isinstance(found, int):
+        return str(found), f"{id_prefix(content)}-{found}"
+    return found
 
 
 def _summary_references(content, labels) -> Numbered | None:
@@ -697,7 +718,7 @@ def resolve_content(content, registry: Mapping[str, list]) -> None:
         if not candidates:
             return f"reference to unknown article '{xref.target}'"
         target = _pick(candidates, content)
-        found = (getattr(target, "equation_labels", None) or {}).get(xref.label)
+        found = label_target(target, xref.label)
         if found is None:
             return f"unknown label '{xref.label}' in article '{xref.target}'"
         if target is content:
