@@ -172,7 +172,6 @@ def attach_file_comments(
         primary = by_slug[slug][0]
         for comment in files.walk(top):
             comment.article = primary
-            comment.url = f"{primary.url}#{comment.anchor}"
             if options.avatar_url and comment.avatar:
                 comment.avatar = options.avatar_url.replace("{hash}", comment.avatar)
             else:
@@ -226,14 +225,13 @@ def comment_from_isso(
         source="isso",
         slug=str(row.id),
         article=article,
-        url=f"{article.url}#{anchor}",
     )
 
 
 def newest(
     file_comments: list[Comment], isso_rows: list[tuple[Any, Any]], count: int
 ) -> list[Any]:
-    entries = [(c.date.timestamp(), c) for c in file_comments]
+    entries = [(c.timestamp, c) for c in file_comments]
     entries += [(row.created.timestamp(), (row, article)) for row, article in isso_rows]
     return [item for _, item in heapq.nlargest(count, entries, key=lambda e: e[0])]
 

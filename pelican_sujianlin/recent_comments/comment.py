@@ -58,9 +58,13 @@ UNSAFE_URL_CHAR_RE = re.compile(r"[\s\x00-\x1f\x7f]")
 ANCHOR_UNSAFE_RE = re.compile(r"[^\w.-]+")
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Comment:
-    """A published comment, every field safe to print (see the module doc)."""
+    """A published comment, every field safe to print (see the module doc).
+
+    The texts derived from ``date`` and ``article`` are properties: a build
+    holds thousands of comments and prints each of them once or twice.
+    """
 
     anchor: str
     author: str
@@ -74,19 +78,26 @@ class Comment:
     replyto: str = ""
     source_path: str = ""
     article: Any = None
-    url: str = ""
     replies: list[Comment] = field(default_factory=list)
-    # Computed once here, not at each of the many template renders that print them.
-    date_text: str = field(init=False)
-    iso_date: str = field(init=False)
-    timestamp: float = field(init=False)
 
-    def __post_init__(self) -> None:
+    @property
+    def url(self) -> str:
+        """``ARTICLE_URL#ANCHOR``, relative like ``article.url``."""
+        return "" if self.article is None else f"{self.article.url}#{self.anchor}"
+
+    @property
+    def date_text(self) -> str:
         # datetime's own strftime: Pelican's SafeDatetime.strftime formats each
         # directive separately (five times slower) and gives the same text here.
-        self.date_text = datetime.strftime(self.date, "%Y-%m-%d %H:%M")
-        self.iso_date = self.date.isoformat()
-        self.timestamp = self.date.timestamp()
+        return datetime.strftime(self.date, "%Y-%m-%d %H:%M")
+
+    @property
+    def iso_date(self) -> str:
+        return self.date.isoformat()
+
+    @property
+    def timestamp(self) -> float:
+        return self.date.timestamp()
 
     @property
     def id(self) -> str:

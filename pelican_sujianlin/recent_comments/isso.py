@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import html
 import logging
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
+
+if TYPE_CHECKING:
+    import sqlite3
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +60,8 @@ def uri_key(uri: str) -> str:
 
 def connect_read_only(path: Path) -> sqlite3.Connection:
     """Open an SQLite file without any possibility of writing to it."""
+    import sqlite3  # here: a site without ISSO_DB does not load SQLite
+
     uri = path.resolve().as_uri() + "?mode=ro"
     return sqlite3.connect(uri, uri=True)
 
@@ -68,6 +73,8 @@ def read_published(path: Path) -> list[IssoRow] | None:
             "Isso database %s (ISSO_DB) does not exist: no Isso comments", path
         )
         return None
+    import sqlite3
+
     try:
         connection = connect_read_only(path)
         try:
