@@ -18,6 +18,7 @@ from bs4 import BeautifulSoup
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import pelican_sujianlin.recent_comments as recent_comments_module
 from pelican_sujianlin.recent_comments import comment as comment_module
 from pelican_sujianlin.recent_comments import files, isso
 from pelican_sujianlin.recent_comments.comment import (
@@ -293,6 +294,35 @@ def test_recent_comments_widget_lists_newest_first(build_site, theme):
         assert items[0].a["href"] == "https://blog.example.test/first.html#comment-c"
         assert items[0].cite.get_text() == "第一篇"
         assert items[2].find(class_="comment-excerpt").get_text() == "第一条 x^2"
+
+
+def test_widget_items_are_rendered_once_per_siteurl(build_site, theme, monkeypatch):
+    """Pages at different depths with RELATIVE_URLS each get their own links;
+    pages that share a SITEURL share one rendering of the items."""
+    renders = []
+    real = recent_comments_module.WidgetItems.__call__
+
+    def counting(self, siteurl, caller):
+        if siteurl not in self.rendered:
+            renders.append(siteurl)
+        return real(self, siteurl, caller)
+
+    monkeypatch.setattr(recent_comments_module.WidgetItems, "__call__", counting)
+    site = build_site(
+        site_with_comments(),
+        THEME_TEMPLATES_OVERRIDES=[theme],
+        RELATIVE_URLS=True,
+        ARTICLE_URL="archives/{slug}/",
+        ARTICLE_SAVE_AS="archives/{slug}/index.html",
+    )
+    expected = {"index.html": ".", "archives/first/index.html": "../.."}
+    for name, siteurl in expected.items():
+        widget = soup(site.read(name)).find("section", id="recent-comments")
+        hrefs = [li.a["href"] for li in widget.find_all("li")]
+        assert hrefs[0] == f"{siteurl}/archives/first/#comment-c", name
+        assert len(hrefs) == 4
+    assert sorted(renders) == sorted(set(renders))
+    assert set(expected.values()) <= set(renders)
 
 
 def test_excerpt_length_and_english_labels(build_site, theme):

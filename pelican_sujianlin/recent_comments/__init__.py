@@ -236,6 +236,27 @@ def newest(
     return [item for _, item in heapq.nlargest(count, entries, key=lambda e: e[0])]
 
 
+class WidgetItems:
+    """The widget's ``<li>`` items, rendered once per build for every page.
+
+    The partial calls it with the markup of one item, ``{% call(comment)
+    recent_comments_items(SITEURL) %}<li>...</li>{% endcall %}``: the items
+    are the same on every page that has the same ``SITEURL`` (which changes
+    from page to page only with ``RELATIVE_URLS``), so each is rendered once.
+    """
+
+    def __init__(self, comments: list[Comment]) -> None:
+        self.comments = comments
+        self.rendered: dict[str, str] = {}
+
+    def __call__(self, siteurl: str, caller) -> str:
+        items = self.rendered.get(siteurl)
+        if items is None:
+            items = "".join(caller(comment) for comment in self.comments)
+            self.rendered[siteurl] = items
+        return items
+
+
 def collect(generator) -> None:
     """``article_generator_finalized``: read every source, fill the context."""
     options = Options.from_settings(generator.settings)
@@ -269,6 +290,7 @@ def collect(generator) -> None:
             listed, generator.settings, options.site_path
         )
     generator.context["recent_comments"] = recent
+    generator.context["recent_comments_items"] = WidgetItems(recent)
     generator.context["recent_comments_labels"] = words
     generator.context["recent_comments_isso"] = {
         "url": options.isso_url,
