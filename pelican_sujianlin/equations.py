@@ -546,7 +546,7 @@ def number_content(content) -> None:
     result = number_equations(content._content, id_prefix(content))
     summary = _summary_references(content, result.labels)
     content.has_math = result.has_math
-    content.equation_labels = compact_labels(result.labels, id_prefix(content))
+    content.equation_labels = EquationLabels(result.labels, id_prefix(content))
     problems = [*result.problems, *(summary.problems if summary else ())]
     summary_xrefs = summary.xrefs if summary else []
     notes = None
@@ -603,25 +603,44 @@ def _set_notes(content, notes: _Notes | None) -> None:
         del content._equations
 
 
-def compact_labels(
-    labels: dict[str, tuple[str, str]], prefix: str
-) -> dict[str, int | tuple[str, str]]:
-    """``labels`` as kept on an article for other articles' references: the
-    number alone (a small int, no new objects) where the id is ``PREFIX-N``."""
-    compact: dict[str, int | tuple[str, str]] = {}
-    for label, (number, element_id) in labels.items():
-        plain = number.isascii() and number.isdigit()
-        plain = plain and element_id == f"{prefix}-{number}"
-        compact[label] = int(number) if plain else (number, element_id)
-    return compact
+class EquationLabels(Mapping):
+    """``article.equation_labels``: ``{label: (number text, element id)}``.
 
+    Read-only; kept compactly for the many articles nothing refers to: a
+    numbered equation's entry is its number alone (a small int, no new
+    objects), its id ``PREFIX-N`` made when asked for.
+    """
 
-def label_target(content, label: str) -> tuple[str, str] | None:
-    """``(number text, element id)`` of ``label`` in ``content``, or None."""
-    found = (getattr(content, "equation_labels", None) or {}).get(label)
-    if isinstance(found, int):
-        return str(found), f"{id_prefix(content)}-{found}"
-    return found
+    __slots__ = ("_entries", "_prefix")
+
+    def __init__(self, labels: Mapping[str, tuple[str, str]], prefix: str) -> None:
+        self._prefix = prefix
+        self._entries: dict[str, int | tuple[str, str]] = {}
+        for label, (number, element_id) in labels.items():
+            plain = number.isascii() and number.isdigit()
+            plain = plain and element_id == f"{prefix}-{number}"
+            self._entries[label] = int(number) if plain else (number, element_id)
+
+    def __getitem__(self, label: str) -> tuple[str, str]:
+        entry = self._entries[label]
+        if isinstance(entry, int):
+            return str(entry), f"{self._prefix}-{entry}"
+        return entry
+
+    def __iter__(self):
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({dict(self)!r})"
+
+    def __getstate__(self):
+        return (self._entries, self._prefix)
+
+    def __setstate__(self, state) -> None:
+        self._entries, self._prefix = state
 
 
 def _summary_references(content, labels) -> Numbered | None:
@@ -718,7 +737,7 @@ def resolve_content(content, registry: Mapping[str, list]) -> None:
         if not candidates:
             return f"reference to unknown article '{xref.target}'"
         target = _pick(candidates, content)
-        found = label_target(target, xref.label)
+        found = (getattr(target, "equation_labels", None) or {}).get(xref.label)
         if found is None:
             return f"unknown label '{xref.label}' in article '{xref.target}'"
         if target is content:
