@@ -194,6 +194,25 @@ def test_absolute_eqrefs_touches_only_equation_links():
     )
 
 
+def test_equation_labels_is_the_documented_mapping_and_pickles():
+    import pickle
+
+    result = numbered(
+        "$$\\begin{align}a\\label{eq:a}\\\\ b\\tag{*}\\label{eq:b}\\end{align}$$",
+        "eq-post",
+    )
+    labels = equations.EquationLabels(result.labels, "eq-post")
+    expected = {"eq:a": ("1", "eq-post-1"), "eq:b": ("*", "eq-post-t1")}
+    assert result.labels == expected
+    assert labels == expected
+    assert dict(labels.items()) == expected
+    assert len(labels) == 2
+    assert labels.get("eq:a") == ("1", "eq-post-1")
+    assert labels.get("eq:z") is None
+    assert pickle.loads(pickle.dumps(labels)) == expected
+    assert not equations.EquationLabels({}, "eq-post")
+
+
 def test_locate_and_font_url():
     assert locate("a\nb \\eqref{x}\n\\eqref{x}", "\\eqref{x}", 1) == 3
     assert locate("a", "b") is None
