@@ -119,6 +119,20 @@ def make(slug: str, replyto: str = "", day: int = 1) -> Comment:
     )
 
 
+def test_read_comment_any_line_ends_and_undecodable_files(tmp_path, caplog):
+    render = BodyRenderer()
+    text = "author: 甲\ndate: 2024-02-05 10:00\n\n第一行 $x$\n第二行\n\n**段落**\n"
+    bodies = []
+    for name, newline in (("lf.md", "\n"), ("crlf.md", "\r\n"), ("cr.md", "\r")):
+        (tmp_path / name).write_bytes(text.replace("\n", newline).encode("utf-8"))
+        bodies.append(files.read_comment(tmp_path / name, render, {}).body)
+    assert bodies[0] == bodies[1] == bodies[2]
+    assert bodies[0] == ("<p>第一行 $x$\n第二行</p>\n<p><strong>段落</strong></p>")
+    (tmp_path / "latin.md").write_bytes(text.encode("gbk"))
+    assert files.read_comment(tmp_path / "latin.md", render, {}) is None
+    assert "latin.md cannot be read" in caplog.text
+
+
 def test_thread_nests_replies_and_keeps_orphans_and_cycles_at_top():
     a, b, c = make("a"), make("b", "a"), make("c", "b")
     lost = make("lost", "nobody")

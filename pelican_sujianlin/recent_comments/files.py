@@ -66,6 +66,20 @@ def parse_date(value: str, timezone: str) -> datetime:
     return set_date_tzinfo(date, timezone)
 
 
+def read_text(path: str) -> str:
+    """A UTF-8 file's text. Plain ``os.read`` costs half of ``open()``'s text
+    layer on thousands of small files; line ends are normalised by
+    :func:`split_metadata` (``splitlines``), as universal newlines would."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        chunks = []
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    return b"".join(chunks).decode("utf-8")
+
+
 def read_comment(
     path: str | os.PathLike[str],
     render: Callable[[str], str],
@@ -74,8 +88,7 @@ def read_comment(
     """One comment file as a :class:`Comment`, or None (with a warning)."""
     path = os.fspath(path)
     try:
-        with open(path, encoding="utf-8") as stream:
-            text = stream.read()
+        text = read_text(path)
     except (OSError, UnicodeDecodeError) as error:
         logger.warning("Comment %s cannot be read: %s", path, error)
         return None
