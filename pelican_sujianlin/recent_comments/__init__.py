@@ -21,7 +21,7 @@ from __future__ import annotations
 import heapq
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -249,10 +249,13 @@ class WidgetItems:
         self.comments = comments
         self.rendered: dict[str, str] = {}
 
-    def __call__(self, siteurl: str, caller) -> str:
+    def __call__(self, siteurl: str, caller: Callable[[Comment], str]) -> str:
         items = self.rendered.get(siteurl)
         if items is None:
-            items = "".join(caller(comment) for comment in self.comments)
+            parts = [caller(comment) for comment in self.comments]
+            items = "".join(parts)
+            if parts and isinstance(parts[0], Markup):  # an autoescaping theme
+                items = Markup(items)
             self.rendered[siteurl] = items
         return items
 
