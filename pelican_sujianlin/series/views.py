@@ -29,10 +29,17 @@ class Window(Sequence):
     def __getitem__(self, position: Any) -> Any:
         if isinstance(position, slice):
             return [self[i] for i in range(*position.indices(len(self)))]
+        return self.item_at(self.checked(position))
+
+    def checked(self, position: int) -> int:
+        """``position`` as a non-negative index, or IndexError."""
         if position < 0:
             position += len(self)
         if not 0 <= position < len(self):
             raise IndexError(position)
+        return position
+
+    def item_at(self, position: int) -> Any:
         return self.items[self.start + position]
 
     def __iter__(self):
@@ -63,13 +70,7 @@ class WithExtra(Window):
     def __len__(self) -> int:
         return len(self.items) + 1
 
-    def __getitem__(self, position: Any) -> Any:
-        if isinstance(position, slice):
-            return [self[i] for i in range(*position.indices(len(self)))]
-        if position < 0:
-            position += len(self)
-        if not 0 <= position < len(self):
-            raise IndexError(position)
+    def item_at(self, position: int) -> Any:
         if position == self.at:
             return self.extra
         return self.items[position if position < self.at else position - 1]
