@@ -14,7 +14,6 @@ from pathlib import Path
 from jinja2 import ChoiceLoader, FileSystemLoader
 
 TEMPLATES_PATH = Path(__file__).parent / "templates"
-STATIC_PATH = Path(__file__).parent / "static"
 
 
 def add_template_loader(generator) -> None:
