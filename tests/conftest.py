@@ -171,17 +171,15 @@ def build_site(tmp_path: Path):
 # --- serving built sites and driving a browser --------------------------------
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @contextlib.contextmanager
 def serve_folder(folder: Path, extra: Mapping[str, Path] = ()) -> Iterator[str]:
     """Serve ``folder`` on 127.0.0.1; ``extra`` maps URL prefixes to folders."""
     mounts = {prefix.strip("/"): path for prefix, path in dict(extra).items()}
 
-    class Handler(QuietHandler):
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
         def translate_path(self, path: str) -> str:
             first = path.lstrip("/").split("/", 1)[0]
             if first in mounts:
