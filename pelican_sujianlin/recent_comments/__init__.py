@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from markupsafe import Markup
 from pelican import signals
 
-from pelican_sujianlin.contents import ARTICLE_LISTS, PUBLISHED_ARTICLES
+from pelican_sujianlin.contents import ARTICLE_LISTS, PUBLISHED_ARTICLES, contents_of
 from pelican_sujianlin.language import pick
 from pelican_sujianlin.recent_comments import files, isso
 from pelican_sujianlin.recent_comments.comment import (
@@ -133,16 +133,6 @@ def exclude_comments_path(pelican) -> None:
         excludes = list(settings.get(key) or [])
         if folder not in excludes:
             settings[key] = [*excludes, folder]
-
-
-def all_articles(generator, lists: tuple[str, ...] = ARTICLE_LISTS) -> list[Any]:
-    """Published articles first, then translations, hidden articles, drafts.
-
-    Threads go on all of them; the widget and the browser's thread map list
-    only comments on published articles and translations
-    (``PUBLISHED_ARTICLES``), so a hidden post or a draft is never linked from
-    other pages."""
-    return [a for name in lists for a in getattr(generator, name, [])]
 
 
 def index_by_slug(articles: Iterable[Any]) -> dict[str, list[Any]]:
@@ -265,14 +255,17 @@ def collect(generator) -> None:
     options = Options.from_settings(generator.settings)
     if not options.enabled:
         return
-    articles = all_articles(generator)
+    # Threads go on every article (hidden ones and drafts too); the widget and
+    # the browser's thread map list only published articles and translations,
+    # so a hidden post or a draft is never linked from other pages.
+    articles = contents_of(generator, ARTICLE_LISTS)
     words = labels(generator.settings)
     file_comments: list[Comment] = []
     if options.comments_path is not None and options.comments_path.is_dir():
         file_comments = attach_file_comments(
             options, generator, index_by_slug(articles)
         )
-    listed = all_articles(generator, PUBLISHED_ARTICLES)
+    listed = contents_of(generator, PUBLISHED_ARTICLES)
     listed_ids = {id(article) for article in listed}
     file_comments = [c for c in file_comments if id(c.article) in listed_ids]
     isso_rows = isso_comments(options, articles) if options.isso_db else []
