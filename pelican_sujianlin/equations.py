@@ -69,23 +69,11 @@ NUMBERED_ENVIRONMENTS = ROW_ENVIRONMENTS | SINGLE_ENVIRONMENTS
 MISSING_HTML = '<span class="eqref eqref-missing">(??)</span>'
 MISSING_TEX = "\\text{(??)}"
 
-# The lookahead (every token's first character) lets the engine skip text fast.
-_HTML_TOKEN = re.compile(
-    r"""
-    (?=[<\\$])
-    (?:
-      (?P<raw><(?P<raw_name>pre|code|script|style|textarea)\b[^>]*>.*?</(?P=raw_name)\s*>)
-    | (?P<skip><!--.*?-->|<[A-Za-z/!?][^>]*>|\\[\\$])
-    | (?P<ref>\\(?:eq)?ref\{[^{}\s<]+\})
-    | (?P<math>\\[(\[]|\\begin\{|\$)
-    )
-    """,
-    re.S | re.X | re.I,
-)
-# What scan_html passes over, as _HTML_TOKEN's raw/skip tokens would (same
-# order, same extent) plus characters no token starts with: one regex call per
-# run of tags and text instead of one Python step per tag. (Raw elements are
-# spelt out: a backreference inside a possessive repeat trips CPython's re.)
+# What scan_html passes over: text no token starts with, comments, tags, the
+# raw elements (pre, code, script, style, textarea), escaped "\\" and "$",
+# in one regex call per run instead of one Python step per tag. (Raw elements
+# are spelt out: a backreference inside a possessive repeat trips CPython's
+# re.) Tag names are matched in any case, TeX (the lookahead) in its own.
 _HTML_SKIPPED = re.compile(
     r"""
     (?:
@@ -97,10 +85,14 @@ _HTML_SKIPPED = re.compile(
     | <textarea\b[^>]*>.*?</textarea\s*>
     | <!--.*?--> | <[A-Za-z/!?][^>]*> | \\[\\$]
     | <
-    | \\(?!(?:eq)?ref\{[^{}\s<]+\}|[(\[]|begin\{)
+    | \\(?!(?-i:(?:eq)?ref\{[^{}\s<]+\}|[(\[]|begin\{))
     )*+
     """,
     re.S | re.X | re.I,
+)
+# Where _HTML_SKIPPED stops: a reference in running text or a math opener.
+_HTML_TOKEN = re.compile(
+    r"(?P<ref>\\(?:eq)?ref\{[^{}\s<]+\})|(?P<math>\\[(\[]|\\begin\{|\$)"
 )
 # Without one of these, an article has nothing to number or resolve.
 _WORK_WORDS = ("\\label", "\\tag", "\\begin", "ref{")
