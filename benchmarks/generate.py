@@ -494,12 +494,17 @@ def hash_series(name: str) -> int:
     return sum(name.encode())
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("out", type=Path, help="folder to write the site into")
+def add_size_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that size a generated site (shared by every benchmark tool)."""
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--equations", type=int, default=10, help="per article")
     parser.add_argument("--comments", type=int, default=5, help="per article")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("out", type=Path, help="folder to write the site into")
+    add_size_arguments(parser)
     parser.add_argument("--size", type=int, default=8000, help="bytes per article")
     parser.add_argument("--seed", type=int, default=2024)
     args = parser.parse_args(argv)

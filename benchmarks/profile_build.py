@@ -38,6 +38,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: python benchmarks/profile_build.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.generate import add_size_arguments
 from benchmarks.run import WORK, prepare_site, site_settings
 
 PACKAGE = "pelican_sujianlin"
@@ -267,9 +268,7 @@ def report(stats: pstats.Stats, wall: float, top: int) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--articles", type=int, default=1000)
-    parser.add_argument("--equations", type=int, default=10)
-    parser.add_argument("--comments", type=int, default=5)
+    add_size_arguments(parser)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument(
         "--plugins",

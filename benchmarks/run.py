@@ -37,7 +37,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: python benchmarks/run.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.generate import generate
+from benchmarks.generate import add_size_arguments, generate
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / "work"
@@ -304,9 +304,7 @@ def print_warnings(builds: list[Build]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--articles", type=int, default=1000)
-    parser.add_argument("--equations", type=int, default=10)
-    parser.add_argument("--comments", type=int, default=5)
+    add_size_arguments(parser)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument(
         "--configs",
