@@ -30,6 +30,7 @@ from pelican import signals
 
 from pelican_sujianlin.contents import ARTICLE_LISTS, contents_of
 from pelican_sujianlin.language import is_chinese
+from pelican_sujianlin.settings import with_defaults
 from pelican_sujianlin.theme import add_template_loader
 
 logger = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ class Settings:
 
     @classmethod
     def from_pelican(cls, settings: Mapping[str, Any]) -> Settings:
-        value = {key: settings.get(key, default) for key, default in DEFAULTS.items()}
+        value = with_defaults(settings, DEFAULTS)
         siteurl = value["CITATION_SITEURL"] or settings.get("SITEURL") or ""
         prefix = value["CITATION_KEY_PREFIX"]
         return cls(

@@ -46,6 +46,7 @@ from pelican import signals
 
 from pelican_sujianlin.contents import ARTICLE_LISTS, PAGE_LISTS, contents_of
 from pelican_sujianlin.language import pick
+from pelican_sujianlin.settings import with_defaults
 from pelican_sujianlin.theme import add_template_loader
 
 logger = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ class Settings:
 
     @classmethod
     def from_pelican(cls, settings: Mapping[str, Any]) -> Settings:
-        value = {key: settings.get(key, default) for key, default in DEFAULTS.items()}
+        value = with_defaults(settings, DEFAULTS)
         default_format = pick(settings, FORMAT_ZH, FORMAT_EN)
         count_format = value["READER_COUNT_FORMAT"] or default_format
         if not format_is_valid(count_format):

@@ -34,6 +34,7 @@ from pelican_sujianlin.series.build import (
     group_series,
 )
 from pelican_sujianlin.series.titles import series_key
+from pelican_sujianlin.settings import with_defaults
 from pelican_sujianlin.theme import add_template_loader
 
 logger = logging.getLogger(__name__)
@@ -98,9 +99,7 @@ class SeriesSettings:
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> SeriesSettings:
-        value = {
-            name: settings.get(name, default) for name, default in DEFAULTS.items()
-        }
+        value = with_defaults(settings, DEFAULTS)
         text = dict(TEXT_ZH if is_chinese(settings) else TEXT_EN)
         text.update(value["SERIES_TEXT"] or {})
         return cls(
