@@ -806,12 +806,13 @@ def test_plain_prose_shortcut_on_prose_like_text(text):
     assert RENDERER(text) == RENDERER.markdown(text), text
 
 
-def test_plain_prose_shortcut_is_taken_for_plain_chinese():
-    assert comment_module.is_plain_prose(
-        "感谢博主的分享，式子推导得非常清楚。\n\n期待下一篇！"
+def test_shortcut_without_math_is_taken_for_plain_chinese():
+    """The Isso flavour (no math) takes the shortcut for plain prose only."""
+    assert comment_module.inline_paragraphs(
+        "感谢博主的分享，式子推导得非常清楚。\n\n期待下一篇！", math=False
     )
-    assert not comment_module.is_plain_prose("请问$\\beta_t$的取值？")
-    assert not comment_module.is_plain_prose("1. 列表")
+    assert not comment_module.inline_paragraphs("请问$\\beta_t$的取值？", math=False)
+    assert not comment_module.inline_paragraphs("1. 列表", math=False)
 
 
 ISSO_RENDERER = BodyRenderer(raw_html=False, math=False)
@@ -839,6 +840,19 @@ def test_inline_shortcut_writes_what_markdown_writes(text):
         RENDERER.md.reset()
         assert fast == RENDERER.md.convert(text), text
     assert RENDERER(text) == RENDERER.markdown(text), text
+
+
+@given(st.lists(st.sampled_from(INLINE_PIECES), max_size=30).map("".join))
+@settings(max_examples=3000, deadline=None)
+def test_shortcut_without_math_writes_what_isso_flavour_writes(text):
+    """The Isso flavour's shortcut (math=False) is its Markdown's HTML too."""
+    fast = comment_module.inline_paragraphs(text, math=False)
+    if fast is not None:
+        mark = comment_module.AMPERSAND_MARK
+        ISSO_RENDERER.md.reset()
+        slow = ISSO_RENDERER.md.convert(text.replace("&", mark))
+        assert fast == slow.replace(mark, "&amp;"), text
+    assert ISSO_RENDERER(text) == ISSO_RENDERER.markdown(text), text
 
 
 def test_inline_shortcut_is_taken_for_math_code_and_strong():

@@ -144,19 +144,14 @@ class BodyRenderer:
 
     def __init__(self, *, raw_html: bool = True, math: bool = True) -> None:
         self.raw_html = raw_html
-        # The inline shortcut writes what Markdown with MathExtension and raw
-        # HTML writes; the Isso flavour (no math, typed HTML as text) skips it.
-        self.inline = raw_html and math
+        self.math = math
         self.md = make_markdown(raw_html=raw_html, math=math)
         self.cleaner = make_cleaner()
 
     def __call__(self, text: str) -> str:
-        if is_plain_prose(text):
-            return self.cleaner.clean(prose_paragraphs(text))
-        if self.inline:
-            simple = inline_paragraphs(text)
-            if simple is not None:
-                return self.cleaner.clean(simple)
+        simple = inline_paragraphs(text, math=self.math)
+        if simple is not None:
+            return self.cleaner.clean(simple)
         return self.markdown(text)
 
     def markdown(self, text: str) -> str:
@@ -168,51 +163,33 @@ class BodyRenderer:
         return self.cleaner.clean(rendered.replace(AMPERSAND_MARK, "&amp;"))
 
 
-# Text that Markdown (with MathExtension) would only split into paragraphs: no
-# character with a meaning to Markdown, HTML or TeX, no line that could open a
-# block (list, heading, quote, rule, code), no edge whitespace, no control
-# character. Most comments in Chinese are like that; they skip Markdown.
-MARKUP_CHAR_RE = re.compile(r"[\\`*_\[\]<>&!$~{}|#\t\r\x00-\x09\x0b-\x1f\x7f]")
-BLOCK_START_RE = re.compile(r"^[-+=>0-9]", re.MULTILINE)
-BLANK_LINES_RE = re.compile(r"\n{2,}")
-
-
-def is_plain_prose(text: str) -> bool:
-    """True when Markdown would turn ``text`` into plain paragraphs only."""
-    if MARKUP_CHAR_RE.search(text) or BLOCK_START_RE.search(text):
-        return False
-    return all(line == line.strip() for line in text.split("\n"))
-
-
-def prose_paragraphs(text: str) -> str:
-    """The HTML Markdown writes for plain prose (see :func:`is_plain_prose`)."""
-    blocks = BLANK_LINES_RE.split(text.strip("\n"))
-    return "\n".join(f"<p>{block}</p>" for block in blocks if block)
-
-
-# The inline shortcut: paragraphs of prose with math, `code` spans and
-# **strong** only, the shape of most comments that are not plain prose. Math
-# spans are found exactly as MathExtension finds them and stand in the
+# The shortcut past Markdown: paragraphs of prose with math, `code` spans and
+# **strong** only, the shape of most comments (plain Chinese prose above all).
+# Math spans are found exactly as MathExtension finds them and stand in the
 # skeleton as MATH_MARK, code spans as CODE_MARK; anything else that Markdown
 # could read (escapes, links, HTML, entities, emphasis with one star or with
-# underscores, block starts) sends the comment to Markdown.
+# underscores, block starts, edge whitespace, control characters) sends the
+# comment to Markdown. Without math (the Isso flavour) "$" is plain text and
+# any backslash sends the comment to Markdown; "<" and "&" do in both flavours,
+# so the shortcut's HTML is also what the Isso flavour writes.
 MATH_MARK = "\ue001"
 CODE_MARK = "\ue002"
 INLINE_REJECT_RE = re.compile(r"[\t\r\x00-\x09\x0b-\x1f\x7f\ue000-\ue0ff]")
 INLINE_LINE_START_RE = re.compile(r"^(?:[-+=>0-9#~]|\*(?!\*[^\s*]))", re.MULTILINE)
 INLINE_MARKUP_RE = re.compile(r"[\\\[\]<>&_]")
+BLANK_LINES_RE = re.compile(r"\n{2,}")
 
 
-def inline_paragraphs(text: str) -> str | None:
-    """The HTML Markdown (with MathExtension) writes for ``text``, when it is
-    paragraphs of prose, math, `code` and **strong** only; else None."""
+def inline_paragraphs(text: str, *, math: bool = True) -> str | None:
+    """The HTML Markdown writes for ``text`` (with MathExtension when ``math``),
+    when it is paragraphs of prose, math, `code` and **strong** only; else None."""
     if INLINE_REJECT_RE.search(text) or INLINE_LINE_START_RE.search(text):
         return None
     if any(line != line.strip() for line in text.split("\n")):
         return None
     raws: list[str] = []
     skeleton = text
-    if "$" in text or "\\" in text:
+    if math and ("$" in text or "\\" in text):
         parts: list[str] = []
         last = 0
         for start, end, raw in find_markdown_math(text)[0]:
