@@ -556,10 +556,11 @@ def number_content(content) -> None:
         return
     if not isinstance(content._content, str):
         return
-    result = number_equations(content._content, id_prefix(content))
+    prefix = id_prefix(content)
+    result = number_equations(content._content, prefix)
     summary = _summary_references(content, result.labels)
     content.has_math = result.has_math
-    content.equation_labels = EquationLabels(result.labels, id_prefix(content))
+    content.equation_labels = EquationLabels(result.labels, prefix)
     problems = [*result.problems, *(summary.problems if summary else ())]
     summary_xrefs = summary.xrefs if summary else []
     notes = None
@@ -594,13 +595,6 @@ class _Notes:
         self.xref_problems: list[str] = []
         # (numbered HTML, summary) with the cross-article marks still in them
         self.pristine: tuple[str, str | None] | None = None
-
-    def __getstate__(self):
-        return {name: getattr(self, name) for name in self.__slots__}
-
-    def __setstate__(self, state) -> None:
-        for name, value in state.items():
-            setattr(self, name, value)
 
 
 def _notes(content) -> _Notes | None:
