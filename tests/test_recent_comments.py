@@ -855,6 +855,14 @@ def test_shortcut_without_math_writes_what_isso_flavour_writes(text):
     assert ISSO_RENDERER(text) == ISSO_RENDERER.markdown(text), text
 
 
+def test_isso_flavour_keeps_private_use_characters_as_typed():
+    mark = comment_module.AMPERSAND_MARK
+    for text in (f"a{mark}b", f"a{mark}b **x** &lt;", f"`{mark}&`"):
+        out = ISSO_RENDERER(text)
+        assert mark in out, out
+        assert out.count("&amp;") == text.count("&"), out
+
+
 def test_inline_shortcut_is_taken_for_math_code_and_strong():
     for text in (
         "请问$\\beta_t$的取值有什么讲究吗？",

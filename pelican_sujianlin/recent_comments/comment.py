@@ -159,8 +159,18 @@ class BodyRenderer:
         self.md.reset()
         if self.raw_html:
             return self.cleaner.clean(self.md.convert(text))
-        rendered = self.md.convert(text.replace("&", AMPERSAND_MARK))
-        return self.cleaner.clean(rendered.replace(AMPERSAND_MARK, "&amp;"))
+        mark = ampersand_mark(text)
+        rendered = self.md.convert(text.replace("&", mark))
+        return self.cleaner.clean(rendered.replace(mark, "&amp;"))
+
+
+def ampersand_mark(text: str) -> str:
+    """A private-use character that ``text`` does not contain (usually
+    AMPERSAND_MARK), so that a reader's own such character stays as typed."""
+    code = ord(AMPERSAND_MARK)
+    while chr(code) in text:
+        code += 1
+    return chr(code)
 
 
 # The shortcut past Markdown: paragraphs of prose with math, `code` spans and
