@@ -66,7 +66,11 @@ DEFAULTS: dict[str, Any] = {
 FORMAT_ZH = "{count}位读者"
 FORMAT_EN = "{count:,} readers"
 
-# Where the finalized receiver finds this build's unmatched paths (see below).
+# Where apply_counts leaves this build's unmatched paths for warn_unmatched.
+# They can only be checked once every file is written (static files and plugin
+# pages come after the pages), at ``finalized``, whose only argument is the
+# Pelican object: its settings dict is the one per-build object both receivers
+# see (the generators and the context are local to ``Pelican.run``).
 PENDING_KEY = "_READER_COUNT_UNMATCHED"
 MAX_LISTED = 10
 
@@ -80,6 +84,7 @@ class Settings:
 
     files: tuple[Path, ...]
     format: str
+    count_spec: str  # of format's {count} field, for the live script
     popular_count: int
     popular_title: str
     live: str
@@ -101,6 +106,7 @@ class Settings:
         return cls(
             files=stats_files(value["READER_COUNT_FILE"], settings.get("PATH", ".")),
             format=count_format,
+            count_spec=count_spec(count_format) or "",
             popular_count=int(value["POPULAR_ARTICLES_COUNT"]),
             popular_title=value["POPULAR_ARTICLES_TITLE"]
             or pick(settings, "热门文章", "Most read"),
@@ -451,9 +457,9 @@ def metadata_count(content: Any) -> int | None:
 
 def readers_attrs(content: Any, settings: Settings) -> str:
     """Data attributes for the live script on the count's span ("" when off)."""
-    spec = count_spec(settings.format)
-    if not settings.live or content.readers is None or spec is None:
+    if not settings.live or content.readers is None:
         return ""
+    spec = settings.count_spec
     separator = "," if "," in spec else "_" if "_" in spec else ""
     attrs = {
         "data-goatcounter": settings.live,
