@@ -99,10 +99,6 @@ class Comment:
     def timestamp(self) -> float:
         return self.date.timestamp()
 
-    @property
-    def id(self) -> str:
-        return self.anchor
-
 
 def make_markdown(*, raw_html: bool, math: bool) -> markdown.Markdown:
     """A Markdown instance to reuse for many comments (``reset()`` between them).
