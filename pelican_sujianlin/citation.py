@@ -8,7 +8,8 @@ written) and the words the ``sujianlin/citation.html`` partial shows. All of it
 is plain text: the partials escape it.
 
 Signals: ``generator_init`` (makes the bundle's partials includable),
-``article_generator_finalized`` (builds each article's citation),
+``article_generator_finalized`` (gives each article its citation, built on
+first use),
 ``article_writer_finalized`` (writes the ``.bib`` files when
 ``CITATION_BIB_SAVE_AS`` is set).
 """
@@ -28,7 +29,7 @@ from urllib.parse import quote, urlsplit
 from markupsafe import Markup
 from pelican import signals
 
-from pelican_sujianlin.contents import ARTICLE_LISTS, contents_of
+from pelican_sujianlin.contents import ARTICLE_LISTS, PUBLISHED_ARTICLES, contents_of
 from pelican_sujianlin.language import is_chinese
 from pelican_sujianlin.settings import with_defaults
 from pelican_sujianlin.theme import add_template_loader
@@ -45,6 +46,9 @@ DEFAULTS: dict[str, Any] = {
     # Where to write one .bib file per article, e.g. "archives/{slug}.bib"; off.
     "CITATION_BIB_SAVE_AS": "",
 }
+
+# The articles Pelican writes a page for (drafts are left out).
+WRITTEN_ARTICLES = (*PUBLISHED_ARTICLES, "hidden_articles", "hidden_translations")
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun",
           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")  # fmt: skip
@@ -317,9 +321,6 @@ class Citation:
             "label": self.label,
         }
 
-    def __bool__(self) -> bool:
-        return True
-
 
 def article_author(article: Any) -> str:
     authors = getattr(article, "authors", None) or []
@@ -387,14 +388,10 @@ def write_bib_files(generator: Any, writer: Any) -> None:
     if settings is None or not settings.bib_save_as:
         return
     output = Path(generator.output_path)
-    for name in ("articles", "translations", "hidden_articles", "hidden_translations"):
-        for article in getattr(generator, name, ()):
-            citation = getattr(article, "citation", None)
-            if citation is None:
-                continue
-            path = output / bib_path(article, settings)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(citation.bibtex + "\n", encoding="utf-8")
+    for article in contents_of(generator, WRITTEN_ARTICLES):
+        path = output / bib_path(article, settings)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(article.citation.bibtex + "\n", encoding="utf-8")
 
 
 def register() -> None:
