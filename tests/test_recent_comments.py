@@ -663,6 +663,20 @@ def test_avatars_only_when_asked_and_never_the_email(build_site, theme):
     assert meta_a.find("img") is None  # no email, no avatar
 
 
+def test_avatar_url_is_escaped_in_python(build_site, theme):
+    """The partial prints ``comment.avatar`` as it is: the plugin escapes it."""
+    site = build_site(
+        site_with_comments(),
+        THEME_TEMPLATES_OVERRIDES=[theme],
+        COMMENTS_AVATAR_URL='https://avatars.example/{hash}?d=identicon&s=40"x',
+    )
+    html_text = site.read("first.html")
+    assert "?d=identicon&amp;s=40&quot;x" in html_text
+    assert "&s=40" not in html_text
+    image = soup(html_text).find(id="comment-c").find("img", class_="comment-avatar")
+    assert image["src"].endswith('?d=identicon&s=40"x')
+
+
 def test_custom_comments_path(build_site, theme):
     content = {
         "first.md": post("first", 1),

@@ -19,6 +19,7 @@ the article URLs and titles the widget's script needs for new comments).
 from __future__ import annotations
 
 import heapq
+import html
 import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
@@ -66,7 +67,7 @@ class Options:
     isso_url: str
     count: int
     excerpt: int
-    avatar_url: str
+    avatar_url: str  # escaped; "{hash}" stands for the MD5 of the email
     timezone: str
     site_path: str
 
@@ -85,7 +86,7 @@ class Options:
             isso_url=str(get("ISSO_URL") or "").rstrip("/"),
             count=positive_int(settings, "RECENT_COMMENTS_COUNT"),
             excerpt=positive_int(settings, "RECENT_COMMENTS_EXCERPT"),
-            avatar_url=str(get("COMMENTS_AVATAR_URL") or ""),
+            avatar_url=html.escape(str(get("COMMENTS_AVATAR_URL") or "")),
             timezone=str(settings.get("TIMEZONE") or "UTC"),
             site_path=urlsplit(str(settings.get("SITEURL") or "")).path.rstrip("/"),
         )

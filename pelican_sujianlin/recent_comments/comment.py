@@ -2,8 +2,10 @@
 
 Every comment field is untrusted. :class:`Comment` holds only values that are
 already safe to print as they are: ``author`` and ``excerpt`` are HTML-escaped
-plain text, ``website`` is an escaped http(s) URL or empty, ``body`` is HTML
-sanitised by nh3, ``anchor`` contains only word characters, dots and dashes.
+plain text, ``website`` is an escaped http(s) URL or empty, ``avatar`` is
+empty, an MD5 hash or (in a built site) the escaped ``COMMENTS_AVATAR_URL``
+with that hash, ``body`` is HTML sanitised by nh3, ``anchor`` contains only
+word characters, dots and dashes.
 """
 
 from __future__ import annotations
