@@ -224,6 +224,7 @@ def attach(series: Series) -> None:
             series,
             member,
             position,
+            part=parts[position],
             all_articles=articles,
             all_parts=parts,
             previous=articles[position - 1] if position else None,
@@ -241,12 +242,14 @@ def attach_preview(series: Series, member: Member) -> None:
     articles = series.articles
     keys = [m.sort_key for m in series.members]
     position = bisect.bisect_left(keys, member.sort_key)
+    part = part_of(member)
     member.article.series = mapping(
         series,
         member,
         position,
+        part=part,
         all_articles=WithExtra(articles, position, member.article),
-        all_parts=WithExtra(series.parts, position, part_of(member)),
+        all_parts=WithExtra(series.parts, position, part),
         previous=articles[position - 1] if position else None,
         following=articles[position] if position < len(articles) else None,
         before=Window(articles, 0, position),
@@ -266,6 +269,7 @@ def mapping(
     member: Member,
     position: int,
     *,
+    part: SeriesPart,
     all_articles: Sequence,
     all_parts: Sequence,
     previous: Any,
@@ -284,7 +288,7 @@ def mapping(
         "next": following,
         # this plugin's own
         "url": series.url,
-        "subtitle": escape_text(member.subtitle),
+        "subtitle": part.subtitle,  # escaped once, in part_of
         "number": member.index,
         "part": member.part,
         "count": len(all_articles),
