@@ -62,7 +62,7 @@ DEFAULTS: dict[str, Any] = {
 class Options:
     """This plugin's settings, read once per build."""
 
-    comments_path: Path | None
+    comments_path: Path | None  # None unless the folder exists
     isso_db: Path | None
     isso_url: str
     count: int
@@ -77,11 +77,13 @@ class Options:
             value = settings.get(key)
             return DEFAULTS[key] if value is None else value
 
-        content = Path(settings.get("PATH") or ".")
         folder = str(get("COMMENTS_PATH")).strip()
+        comments_path = Path(settings.get("PATH") or ".") / folder if folder else None
+        if comments_path is not None and not comments_path.is_dir():
+            comments_path = None
         isso_db = get("ISSO_DB")
         return cls(
-            comments_path=content / folder if folder else None,
+            comments_path=comments_path,
             isso_db=Path(str(isso_db)) if isso_db else None,
             isso_url=str(get("ISSO_URL") or "").rstrip("/"),
             count=positive_int(settings, "RECENT_COMMENTS_COUNT"),
@@ -93,8 +95,7 @@ class Options:
 
     @property
     def enabled(self) -> bool:
-        has_files = self.comments_path is not None and self.comments_path.is_dir()
-        return has_files or bool(self.isso_db or self.isso_url)
+        return bool(self.comments_path or self.isso_db or self.isso_url)
 
 
 def positive_int(settings: Mapping[str, Any], key: str) -> int:
@@ -262,7 +263,7 @@ def collect(generator) -> None:
     articles = contents_of(generator, ARTICLE_LISTS)
     words = labels(generator.settings)
     file_comments: list[Comment] = []
-    if options.comments_path is not None and options.comments_path.is_dir():
+    if options.comments_path is not None:
         file_comments = attach_file_comments(
             options, generator, index_by_slug(articles)
         )
