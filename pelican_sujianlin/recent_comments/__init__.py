@@ -24,6 +24,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -68,7 +69,7 @@ class Options:
     count: int
     excerpt: int
     avatar_url: str  # escaped; "{hash}" stands for the MD5 of the email
-    timezone: str
+    zone: tzinfo | None  # TIMEZONE, for Isso's UTC dates
     site_path: str
 
     @classmethod
@@ -89,13 +90,20 @@ class Options:
             count=positive_int(settings, "RECENT_COMMENTS_COUNT"),
             excerpt=positive_int(settings, "RECENT_COMMENTS_EXCERPT"),
             avatar_url=html.escape(str(get("COMMENTS_AVATAR_URL") or "")),
-            timezone=str(settings.get("TIMEZONE") or "UTC"),
+            zone=zone_of(str(settings.get("TIMEZONE") or "UTC")),
             site_path=urlsplit(str(settings.get("SITEURL") or "")).path.rstrip("/"),
         )
 
     @property
     def enabled(self) -> bool:
         return bool(self.comments_path or self.isso_db or self.isso_url)
+
+
+def zone_of(name: str) -> tzinfo | None:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 def positive_int(settings: Mapping[str, Any], key: str) -> int:
@@ -203,15 +211,11 @@ def isso_comments(options: Options, articles: list[Any]) -> list[tuple[Any, Any]
 def comment_from_isso(
     row: isso.IssoRow, article: Any, options: Options, render, words
 ) -> Comment:
-    try:
-        zone = ZoneInfo(options.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = None
     anchor = f"isso-{row.id}"
     return Comment(
         anchor=anchor,
         author=clean_line(row.author) or words["anonymous"],
-        date=row.created.astimezone(zone) if zone else row.created,
+        date=row.created.astimezone(options.zone) if options.zone else row.created,
         excerpt=excerpt(render(row.text), options.excerpt),
         website=safe_website(row.website),
         source="isso",
