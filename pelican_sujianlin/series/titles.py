@@ -161,16 +161,6 @@ def _number_continues(dot: str, subtitle: str) -> bool:
     return dot in (".", "．") and first.isascii() and first.isalnum()
 
 
-def is_cjk(ch: str) -> bool:
-    """True for a CJK ideograph (and CJK punctuation or full-width forms)."""
-    return (
-        "\u3000" <= ch <= "\u9fff"
-        or "\uf900" <= ch <= "\ufaff"
-        or "\uff00" <= ch <= "\uffef"
-        or "\U00020000" <= ch <= "\U0003134f"
-    )
-
-
 def series_key(name: str) -> str:
     """The name two posts must share to be in one series: width, case and
     spaces do not count (``Transformer 升级之路`` is ``transformer升级之路``)."""
