@@ -336,19 +336,6 @@ def link_fragments_to(html: str, url: str) -> str:
 # --- the marker split -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Split:
-    """An article split at its marker."""
-
-    summary: str  # balanced HTML before the marker
-    article: str  # the article with the marker made ``<span id="more">``
-    has_more: bool  # something shows after the marker
-    dropped: str  # what lies between the summary's end and the marker
-    closing: str  # the end tags that close the summary
-    anchors_before: int  # ANCHORs in the article before the marker's own
-    marker_start: int  # where the marker's ANCHOR starts in ``article``
-
-
 class Cut(NamedTuple):
     """Where a summary was cut from its article, without copies of the text:
     the summary is ``article[:keep].strip() + closing``, the marker's anchor
@@ -358,19 +345,23 @@ class Cut(NamedTuple):
     keep: int
     start: int
     closing: str
-    anchors_before: int
-
-    @classmethod
-    def of(cls, split: Split) -> Cut:
-        start = split.marker_start
-        keep = start - len(split.dropped)
-        return cls(split.article, keep, start, split.closing, split.anchors_before)
+    anchors_before: int  # ANCHORs in the article before the marker's own
 
     def summary(self) -> str:
         return self.article[: self.keep].strip() + self.closing
 
     def dropped(self) -> str:
         return self.article[self.keep : self.start]
+
+
+@dataclass(frozen=True)
+class Split:
+    """An article split at its marker."""
+
+    summary: str  # balanced HTML before the marker
+    article: str  # the article with the marker made ``<span id="more">``
+    has_more: bool  # something shows after the marker
+    cut: Cut  # where ``summary`` lies in ``article``
 
 
 def split_at_marker(html: str, marker: re.Pattern[str]) -> Split | None:
@@ -387,15 +378,9 @@ def split_at_marker(html: str, marker: re.Pattern[str]) -> Split | None:
     pieces.append(html[position:])
     before = html[:start]
     keep, closing = balance(before)
-    return Split(
-        summary=before[:keep].strip() + closing,
-        article="".join(pieces),
-        has_more=has_visible_content(html[end:]),
-        dropped=before[keep:],
-        closing=closing,
-        anchors_before=before.count(ANCHOR),
-        marker_start=start,
-    )
+    article = "".join(pieces)  # starts with ``before``; the ANCHOR at ``start``
+    cut = Cut(article, keep, start, closing, before.count(ANCHOR))
+    return Split(cut.summary(), article, has_visible_content(html[end:]), cut)
 
 
 # --- CJK text without a marker --------------------------------------------------------
@@ -628,7 +613,7 @@ def plan_summary(content: Any, options: Options) -> ReadMoreSummary | None:
                 "%s: the read-more marker comes before any text: the summary is empty",
                 content.source_path,
             )
-        return ReadMoreSummary(content, None, "#more", options, Cut.of(split))
+        return ReadMoreSummary(content, None, "#more", options, split.cut)
     if options.cjk_length and is_cjk_text(html):
         cut = cut_by_characters(html, options.cjk_length, options.ellipsis)
         content.has_more = cut is not None
