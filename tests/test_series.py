@@ -21,11 +21,80 @@ from pelican_sujianlin.series.build import (
     find_member,
     group_series,
 )
-from pelican_sujianlin.series.numerals import parse_number, to_chinese, to_positional
+from pelican_sujianlin.series.numerals import parse_number
 from pelican_sujianlin.series.titles import TitleParts, parse_title, series_key
 from pelican_sujianlin.series.views import Window, WithExtra
 
 # --- numerals ----------------------------------------------------------------
+
+# Writing numbers, the inverse of parse_number, so the tests can round-trip it.
+
+WRITE_DIGITS = "零一二三四五六七八九"
+GROUP_NAMES = ("", "万", "亿")
+
+
+def to_chinese(
+    number: int, *, explicit_ten: bool = False, liang: bool = False, zero: str = "零"
+) -> str:
+    """Write 0 <= number < 10**12 in standard Chinese numerals: 105 -> 一百零五.
+
+    ``explicit_ten`` writes 10-19 as 一十, 一十五 instead of 十, 十五; ``liang``
+    writes a 2 before 百, 千, 万 or 亿 as 两; ``zero`` is the zero sign (零 or 〇).
+    """
+    if not 0 <= number < 10**12:
+        raise ValueError(f"{number} is out of range")
+    if number == 0:
+        return zero
+    groups = []  # groups of four digits, lowest first
+    while number:
+        number, group = divmod(number, 10**4)
+        groups.append(group)
+    out: list[str] = []
+    gap = False  # a whole group of zeros since the last one written
+    for position in range(len(groups) - 1, -1, -1):
+        group = groups[position]
+        if group == 0:
+            gap = bool(out)
+            continue
+        if out and (gap or group < 1000):
+            out.append(zero)
+        bare_ten = not out and not explicit_ten
+        out.append(_write_group(group, bare_ten=bare_ten, liang=liang, zero=zero))
+        out.append(GROUP_NAMES[position])
+        gap = False
+    text = "".join(out)
+    if liang and text.startswith("二") and len(text) > 1 and text[1] in "万亿":
+        text = "两" + text[1:]
+    return text
+
+
+def _write_group(group: int, *, bare_ten: bool, liang: bool, zero: str) -> str:
+    """Write 1..9999 without a leading zero: 1005 -> 一千零五, 15 -> 十五."""
+    out = []
+    started = pending_zero = False
+    for digit, unit in zip(f"{group:04d}", ("千", "百", "十", ""), strict=True):
+        value = int(digit)
+        if value == 0:
+            pending_zero = started
+            continue
+        if pending_zero:
+            out.append(zero)
+            pending_zero = False
+        if unit == "十" and value == 1 and not started and bare_ten:
+            pass  # 十五, not 一十五
+        elif value == 2 and liang and unit in ("千", "百"):
+            out.append("两")
+        else:
+            out.append(WRITE_DIGITS[value])
+        out.append(unit)
+        started = True
+    return "".join(out)
+
+
+def to_positional(number: int, *, zero: str = "〇") -> str:
+    """Write a non-negative int digit by digit, as years are: 2024 -> 二〇二四."""
+    return "".join(zero if d == "0" else WRITE_DIGITS[int(d)] for d in str(number))
+
 
 NUMERALS = [
     ("3", 3),
