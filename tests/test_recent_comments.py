@@ -687,6 +687,19 @@ def test_custom_comments_path(build_site, theme):
     assert not any(name.startswith("talk") for name in site.files())
 
 
+@pytest.mark.parametrize("setting", ["/talk/", " talk "])
+def test_comments_path_is_read_and_excluded_the_same_way(build_site, theme, setting):
+    """Edge slashes and spaces: the folder read is the folder excluded."""
+    content = {
+        "first.md": post("first", 1),
+        "talk/first/1.md": comment_file("甲", "2024-02-02", "放在别处"),
+    }
+    site = build_site(content, THEME_TEMPLATES_OVERRIDES=[theme], COMMENTS_PATH=setting)
+    assert soup(site.read("first.html")).find(id="comment-1")
+    assert not any(name.startswith("talk") for name in site.files())
+    assert not site.warnings
+
+
 def test_isso_url_embeds_the_client_and_writes_the_thread_map(
     build_site, theme, tmp_path
 ):

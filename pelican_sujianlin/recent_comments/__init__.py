@@ -78,7 +78,7 @@ class Options:
             value = settings.get(key)
             return DEFAULTS[key] if value is None else value
 
-        folder = str(get("COMMENTS_PATH")).strip()
+        folder = comments_folder(settings)
         comments_path = Path(settings.get("PATH") or ".") / folder if folder else None
         if comments_path is not None and not comments_path.is_dir():
             comments_path = None
@@ -132,11 +132,17 @@ def labels(settings: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
+def comments_folder(settings: Mapping[str, Any]) -> str:
+    """``COMMENTS_PATH`` relative to the content folder, "" for none."""
+    folder = settings.get("COMMENTS_PATH")
+    folder = DEFAULTS["COMMENTS_PATH"] if folder is None else folder
+    return str(folder).strip().strip("/")
+
+
 def exclude_comments_path(pelican) -> None:
     """Add ``COMMENTS_PATH`` to the article, page and static excludes, once."""
     settings = pelican.settings
-    folder = settings.get("COMMENTS_PATH")
-    folder = str(DEFAULTS["COMMENTS_PATH"] if folder is None else folder).strip("/")
+    folder = comments_folder(settings)
     if not folder:
         return
     for key in ("ARTICLE_EXCLUDES", "PAGE_EXCLUDES", "STATIC_EXCLUDES"):
