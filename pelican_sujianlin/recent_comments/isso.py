@@ -5,8 +5,9 @@ created, mode, text, author, email, website, remote_addr, ...)``; ``mode`` is
 1 for a published comment, 2 for one awaiting moderation, 4 for a deleted one.
 Only ``mode = 1`` rows are read, and never ``email`` or ``remote_addr``.
 Isso stores ``author`` and ``website`` HTML-escaped and ``text`` as the
-Markdown typed, so authors are decoded once and escaped once here, and texts
-are rendered the way Isso renders them (typed HTML shown as text).
+Markdown typed: this module decodes authors and websites, and the plugin
+escapes them once (:func:`~.comment.clean_line`, :func:`~.comment.safe_website`)
+and renders texts the way Isso renders them (typed HTML shown as text).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ QUERY = """
 
 @dataclass(frozen=True)
 class IssoRow:
-    """A published comment as Isso stores it (author and website escaped)."""
+    """A published comment; ``author`` and ``website`` decoded, NOT escaped."""
 
     id: int
     created: datetime
