@@ -279,7 +279,7 @@ def protect_math(text: str, store) -> str:
 
     def flush() -> None:
         if chunk:
-            out.append(_replace(("\n".join(chunk)), store))
+            out.append(_replace("\n".join(chunk), store))
             chunk.clear()
 
     for line, is_code in zip(lines, flags, strict=True):
