@@ -294,7 +294,7 @@ def collect(generator) -> None:
     if options.isso_url:
         for article in articles:
             article.isso_uri = f"{options.site_path}/{article.url}"
-        generator.context["recent_comments_threads"] = thread_map(
+        generator.recent_comments_threads = thread_map(
             listed, generator.settings, options.site_path
         )
     generator.context["recent_comments"] = recent
@@ -322,7 +322,7 @@ def thread_map(
 
 def write_thread_map(generator, writer=None) -> None:
     """``article_writer_finalized``: write the map the widget's script reads."""
-    threads = generator.context.get("recent_comments_threads")
+    threads = getattr(generator, "recent_comments_threads", None)
     if threads is None:
         return
     path = Path(generator.output_path) / THREADS_FILE
