@@ -11,10 +11,11 @@ Counts come from two sources:
   opened as they come from the service.
 
 The metadata wins over the files; counts from several files are added up.
-Each content object gets ``readers`` (int or None) and ``readers_text`` ("" when
-unknown); the context gets ``popular_articles``, most read first (and
-``popular_items``, the same posts with their title, address and count escaped
-once per build for the ``popular.html`` partial).
+Each content object gets ``readers`` (int or None), ``readers_text`` ("" when
+unknown) and ``readers_attrs`` (the live script's data attributes, "" when
+``READER_COUNT_LIVE`` is off); the context gets ``popular_articles``, most
+read first (and ``popular_items``, the same posts with their title, address
+and count escaped once per build for the ``popular.html`` partial).
 
 Signals: ``generator_init`` (makes the bundle's partials includable),
 ``all_generators_finalized`` (reads the files once and sets the counts, when
