@@ -41,7 +41,7 @@ class SeriesGenerator(Generator):
                     page_name=series.save_as.rsplit(".", 1)[0],
                 )
         index = self.context.get("series_index")
-        if index is not None and index.save_as and index.series:
+        if index is not None and index.save_as:  # empty with no listed series
             writer.write_file(
                 index.save_as,
                 self.get_template("series_index"),
