@@ -43,6 +43,7 @@ from pelican_sujianlin.contents import (
     forget_memoized,
 )
 from pelican_sujianlin.language import pick
+from pelican_sujianlin.settings import with_defaults
 from pelican_sujianlin.theme import add_template_loader
 
 logger = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ class Options:
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> Options:
-        value = {key: settings.get(key, default) for key, default in DEFAULTS.items()}
+        value = with_defaults(settings, DEFAULTS)
         marker = str(value["READ_MORE_MARKER"] or "")
         if not marker_words(marker)[0]:
             logger.warning(

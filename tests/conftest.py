@@ -23,10 +23,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from pelican import Pelican
 from pelican.log import LimitFilter
 from pelican.plugins import signals
 from pelican.settings import read_settings
+
+# Property tests judge results, never speed: a loaded machine (CI, parallel
+# runs) must not fail an example for taking longer than Hypothesis's 200 ms.
+hypothesis_settings.register_profile("sujianlin", deadline=None)
+hypothesis_settings.load_profile("sujianlin")
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_SITE = REPO / "example_site"

@@ -721,3 +721,13 @@ def test_translations_get_their_own_ids_and_targets(build_site):
     assert 'second-en.html#eq-second-en-2">(2)</a>' in page
     assert 'second.html#eq-second-2">(2)</a>' in site.read("first.html")
     assert site.warnings == []
+
+
+def test_upper_case_reference_commands_are_plain_text():
+    """``\\EQREF``/``\\REF`` are not TeX's commands: left alone, never a crash."""
+    result = number_equations(
+        "\\begin{equation}x\\label{a}\\end{equation} \\EQREF{a} \\REF{a}", "eq-p"
+    )
+    assert "\\EQREF{a}" in result.html
+    assert "\\REF{a}" in result.html
+    assert "\\tag{1}" in result.html
