@@ -100,6 +100,8 @@ def test_live_counts_replace_smaller_built_counts(
                 "document.querySelector('.post-meta .readers').textContent"
                 " === '80000位读者'"
             )
+            # Let the article page's own fetches finish before counting.
+            page.wait_for_load_state("networkidle")
             # On the index every post's count is fetched, each once.
             before = len(requests)
             page.goto(f"{base}/")
