@@ -218,11 +218,10 @@ def _unquote(tex: str, text: str, start: int) -> str:
     return first + "\n" + continuation.sub("", rest)
 
 
-def find_markdown_math(text: str) -> tuple[list[tuple[int, int, str]], bool]:
+def find_markdown_math(text: str) -> list[tuple[int, int, str]]:
     """Spans of ``text`` (no code in it) to stash, with the HTML for each.
 
-    Returns ``(spans, has_math)``; lone dollars are in ``spans`` only when
-    the text has math.
+    Lone dollars are among the spans only when the text has math.
     """
     spans: list[tuple[int, int, str]] = []
     lone_dollars: list[int] = []
@@ -263,7 +262,7 @@ def find_markdown_math(text: str) -> tuple[list[tuple[int, int, str]], bool]:
     if has_math:
         spans.extend((start, start + 1, DOLLAR_HTML) for start in lone_dollars)
         spans.sort()
-    return spans, has_math
+    return spans
 
 
 def protect_math(text: str, store) -> str:
@@ -295,7 +294,7 @@ def protect_math(text: str, store) -> str:
 def _replace(text: str, store) -> str:
     if "$" not in text and "\\" not in text:
         return text
-    spans, _ = find_markdown_math(text)
+    spans = find_markdown_math(text)
     if not spans:
         return text
     parts: list[str] = []

@@ -200,7 +200,7 @@ def inline_paragraphs(text: str, *, math: bool = True) -> str | None:
     if math and ("$" in text or "\\" in text):
         parts: list[str] = []
         last = 0
-        for start, end, raw in find_markdown_math(text)[0]:
+        for start, end, raw in find_markdown_math(text):
             parts += (text[last:start], MATH_MARK)
             raws.append(raw)
             last = end
