@@ -47,15 +47,20 @@ LIST = """<!DOCTYPE html><html><body>{% for article in articles %}<article>
 """
 
 
-@pytest.fixture
-def minimal_theme(tmp_path: Path) -> Path:
-    templates = tmp_path / "cite_theme" / "templates"
+def write_minimal_theme(folder: Path) -> Path:
+    """A theme of two templates that show the meta line and the citation."""
+    templates = folder / "templates"
     templates.mkdir(parents=True)
     (templates / "article.html").write_text(ARTICLE, encoding="utf-8")
     for name in ("index", "tag", "category", "author", "archives", "period_archives",
                  "tags", "categories", "authors", "page"):  # fmt: skip
         (templates / f"{name}.html").write_text(LIST, encoding="utf-8")
-    return templates.parent
+    return folder
+
+
+@pytest.fixture
+def minimal_theme(tmp_path: Path) -> Path:
+    return write_minimal_theme(tmp_path / "cite_theme")
 
 
 def build(build_site, theme, content, **settings):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import CHROMIUM
-from test_citation import ARTICLE, KEXUE, LIST, PLUGINS, ROPE
+from test_citation import KEXUE, PLUGINS, ROPE, write_minimal_theme
 
 pytestmark = pytest.mark.browser
 CHROMIUM_PATH = str(CHROMIUM)
@@ -19,15 +19,8 @@ BIBTEX = (
 
 @pytest.fixture
 def site(build_site, tmp_path):
-    templates = tmp_path / "theme" / "templates"
-    templates.mkdir(parents=True)
-    (templates / "article.html").write_text(ARTICLE, encoding="utf-8")
-    for name in ("index", "tag", "category", "author", "archives", "period_archives",
-                 "tags", "categories", "authors", "page"):  # fmt: skip
-        (templates / f"{name}.html").write_text(LIST, encoding="utf-8")
-    return build_site(
-        {"rope.md": ROPE}, PLUGINS=PLUGINS, THEME=str(templates.parent), **KEXUE
-    )
+    theme = write_minimal_theme(tmp_path / "theme")
+    return build_site({"rope.md": ROPE}, PLUGINS=PLUGINS, THEME=str(theme), **KEXUE)
 
 
 def test_copy_button_uses_the_clipboard_when_allowed(site, serve, browser):
