@@ -21,7 +21,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -195,10 +194,12 @@ def citation_bibtex(key: str, author: str, date: datetime, title: str, url: str)
 
 
 class BuildNotes:
-    """Per-build memory of what was already warned about."""
+    """What one build's citations share: what was already warned about, and
+    the data of the citation last shown."""
 
     def __init__(self) -> None:
         self.relative_url_warned = False
+        self.last_shown: tuple[Citation, CitationData] | None = None
 
 
 @dataclass(frozen=True)
@@ -251,28 +252,30 @@ class CitationData:
 class Citation:
     """``article.citation``: what to cite and how (plain text, never HTML).
 
-    Built on first use, so a site whose theme shows no citation pays nothing
-    for it; the first site-relative address a build shows warns once.
+    Its text is made when a page shows it and kept only while that page is
+    written (a build holds a thousand citations and shows each once or
+    twice), so a site whose theme shows no citation pays nothing for it; the
+    first site-relative address a build shows warns once.
     """
+
+    __slots__ = ("_article", "_notes", "_settings", "_shown")
 
     def __init__(
         self, article: Any, settings: Settings, notes: BuildNotes | None = None
     ) -> None:
         self._article = article
         self._settings = settings
-        self._notes = notes
-        self.labels = LABELS_ZH if settings.chinese else LABELS_EN
-        self.label = self.labels.cite
+        self._notes = notes if notes is not None else BuildNotes()
+        self._shown: dict[str, Any] | None = None  # an unpickled copy's values
 
-    @cached_property
     def _data(self) -> CitationData:
-        data = citation_data(self._article, self._settings, self.page_url)
+        if self._shown is not None:
+            return self._shown["data"]
         notes = self._notes
-        if (
-            notes is not None
-            and not notes.relative_url_warned
-            and "://" not in data.url
-        ):
+        if notes.last_shown is not None and notes.last_shown[0] is self:
+            return notes.last_shown[1]
+        data = citation_data(self._article, self._settings, self.page_url)
+        if not notes.relative_url_warned and "://" not in data.url:
             notes.relative_url_warned = True
             logger.warning(
                 "citation: SITEURL is empty, so citations give site-relative "
@@ -280,46 +283,66 @@ class Citation:
                 "published address",
                 data.url,
             )
+        notes.last_shown = (self, data)
         return data
 
-    @cached_property
+    @property
+    def labels(self) -> Labels:
+        """The partial's words in the site's language."""
+        return LABELS_ZH if self._settings.chinese else LABELS_EN
+
+    @property
+    def label(self) -> str:
+        return self.labels.cite
+
+    @property
     def page_url(self) -> str:
         """The article's ``url`` (for links to ``#cite`` from list pages)."""
+        if self._shown is not None:
+            return self._shown["page_url"]
         return self._article.url
 
-    @cached_property
+    @property
     def save_as(self) -> str:
         """The article's ``save_as`` (to know when a page is the article's own)."""
+        if self._shown is not None:
+            return self._shown["save_as"]
         return self._article.save_as
 
     @property
     def key(self) -> str:
-        return self._data.key
+        return self._data().key
 
     @property
     def text(self) -> str:
-        return self._data.text
+        return self._data().text
 
     @property
     def bibtex(self) -> str:
-        return self._data.bibtex
+        return self._data().bibtex
 
     @property
     def url(self) -> str:
-        return self._data.url
+        return self._data().url
 
     @property
     def bib_url(self) -> str:
-        return self._data.bib_url
+        return self._data().bib_url
 
     def __getstate__(self) -> dict[str, Any]:
+        """A pickled citation keeps its values, not its article."""
         return {
-            "_data": self._data,
+            "data": self._data(),
             "page_url": self.page_url,
             "save_as": self.save_as,
-            "labels": self.labels,
-            "label": self.label,
+            "settings": self._settings,
         }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._article = None
+        self._settings = state["settings"]
+        self._notes = BuildNotes()
+        self._shown = state
 
 
 def article_author(article: Any) -> str:

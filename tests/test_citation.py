@@ -255,7 +255,7 @@ def test_citation_is_built_on_first_use_and_pickles():
     assert "《changed before first use》" in made.text
     copy = pickle.loads(pickle.dumps(made))
     assert (copy.text, copy.bibtex, copy.label) == (made.text, made.bibtex, "引用")
-    assert not hasattr(copy, "_article")
+    assert copy._article is None  # the copy keeps values, not the article
 
 
 def test_relative_url_warns_once_per_build(caplog):
