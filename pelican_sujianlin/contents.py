@@ -1,14 +1,17 @@
 """What the plugins share about Pelican's content objects.
 
-Where a generator keeps its articles and pages, and how to drop what Pelican
-memoized for a content object whose text a plugin has just rewritten.
+Where a generator keeps its articles and pages, how Pelican joins a content
+object's URL to the site's, and how to drop what Pelican memoized for a
+content object whose text a plugin has just rewritten.
 """
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterable
 from itertools import chain
 from typing import Any
+from urllib.parse import urljoin
 
 PUBLISHED_ARTICLES = ("articles", "translations")
 UNLISTED_ARTICLES = (
@@ -50,3 +53,10 @@ def forget_memoized(content: Any, *methods: str) -> None:
             continue
         for siteurl in siteurls:
             cache.pop((content, siteurl), None)
+
+
+def join_url(siteurl: str, url: str, relative: bool = False) -> str:
+    """``url`` below ``siteurl`` the way Pelican joins them (writer and links)."""
+    if relative:
+        return posixpath.join(siteurl, url)
+    return urljoin(siteurl if siteurl.endswith("/") else siteurl + "/", url)

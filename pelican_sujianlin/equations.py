@@ -38,6 +38,7 @@ from pelican_sujianlin.contents import (
     PAGE_LISTS,
     contents_of,
     forget_memoized,
+    join_url,
 )
 from pelican_sujianlin.math_markdown import math_span_end
 from pelican_sujianlin.theme import add_template_loader
@@ -656,8 +657,22 @@ def _summary_references(content, labels) -> Numbered | None:
     if not isinstance(summary, str) or "ref{" not in summary:
         return None
     siteurl = content.settings.get("SITEURL", "")
-    html_base = f"{{filename}}/{content.get_relative_source_path()}"
-    return resolve_references(summary, labels, html_base, f"{siteurl}/{content.url}")
+    return resolve_references(
+        summary, labels, link_to(content, content), f"{siteurl}/{content.url}"
+    )
+
+
+def link_to(target, content) -> str:
+    """The address of ``target`` in links written into ``content``.
+
+    With relative URLs it depends on the page the link is shown on: Pelican's
+    ``{filename}`` link, replaced when each page is written. Otherwise it is
+    the absolute URL Pelican would write, set now: the article's HTML then has
+    no intrasite link and Pelican keeps no second, link-replaced copy of it.
+    """
+    if content.settings.get("RELATIVE_URLS"):
+        return f"{{filename}}/{target.get_relative_source_path()}"
+    return join_url(content.settings.get("SITEURL", ""), target.url)
 
 
 def _set_summary(content, summary: str) -> None:
@@ -749,7 +764,7 @@ def resolve_content(content, registry: Mapping[str, list]) -> None:
             return f"unknown label '{xref.label}' in article '{xref.target}'"
         if target is content:
             return Target(f"#{found[1]}", f"#{found[1]}", found[0])
-        html_href = f"{{filename}}/{target.get_relative_source_path()}#{found[1]}"
+        html_href = f"{link_to(target, content)}#{found[1]}"
         tex_href = f"{siteurl}/{target.url}#{found[1]}"
         return Target(html_href, tex_href, found[0])
 

@@ -27,12 +27,10 @@ after the cut), ``generator_init`` (makes the bundle's partials includable).
 from __future__ import annotations
 
 import logging
-import posixpath
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
-from urllib.parse import urljoin
 
 from pelican import signals
 
@@ -41,6 +39,7 @@ from pelican_sujianlin.contents import (
     PAGE_LISTS,
     contents_of,
     forget_memoized,
+    join_url,
 )
 from pelican_sujianlin.language import pick
 from pelican_sujianlin.settings import with_defaults
@@ -497,13 +496,6 @@ def pelican_truncates(
 
 
 # --- the Pelican glue -----------------------------------------------------------------
-
-
-def join_url(siteurl: str, url: str, relative: bool) -> str:
-    """``url`` below ``siteurl`` the way Pelican joins them (writer and links)."""
-    if relative:
-        return posixpath.join(siteurl, url)
-    return urljoin(siteurl if siteurl.endswith("/") else siteurl + "/", url)
 
 
 def read_more_link(url: str, text: str) -> str:

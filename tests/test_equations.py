@@ -11,6 +11,7 @@ import pytest
 from bs4 import BeautifulSoup
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pelican import signals
 from pelican.settings import DEFAULT_CONFIG
 
 from pelican_sujianlin import equations
@@ -390,6 +391,49 @@ def test_cross_article_reference(math_site):
         '#eq-first-3">(3)</a>'
     ) in second
     assert math_site.warnings == []
+
+
+def test_cross_article_reference_with_relative_urls(build_site, theme_overrides):
+    site = build_site(
+        {"first.md": FIRST, "second.md": SECOND},
+        THEME_TEMPLATES_OVERRIDES=[theme_overrides],
+        RELATIVE_URLS=True,
+    )
+    first = article_body(site.read("first.html"))
+    assert '第二篇的<a class="eqref" href="./second.html#eq-second-2">(2)</a>' in first
+    second = article_body(site.read("second.html"))
+    assert '上一篇的<a class="eqref" href="./first.html#eq-first-3">(3)</a>' in second
+    assert site.warnings == []
+
+
+def test_absolute_cross_references_leave_pelican_no_copy_to_make(
+    build_site, theme_overrides
+):
+    """Without relative URLs the links are written absolute at once, so
+    Pelican's link replacement finds nothing and keeps no second copy."""
+    seen = {}
+
+    def capture(generators):
+        for generator in generators:
+            for article in getattr(generator, "articles", []):
+                siteurl = article.settings["SITEURL"]
+                seen[article.slug] = (
+                    article._content,
+                    article.get_content(siteurl),
+                )
+
+    signals.all_generators_finalized.connect(capture)
+    try:
+        build_site(
+            {"first.md": FIRST, "second.md": SECOND},
+            THEME_TEMPLATES_OVERRIDES=[theme_overrides],
+        )
+    finally:
+        signals.all_generators_finalized.disconnect(capture)
+    for slug in ("first", "second"):
+        content, shown = seen[slug]
+        assert "{filename}" not in content
+        assert shown is content, slug
 
 
 def test_index_page_ids_unique_with_shared_label_names(math_site):

@@ -20,7 +20,6 @@ from pelican_sujianlin.read_more import (
     cut_by_characters,
     find_markers,
     is_cjk_text,
-    join_url,
     link_fragments_to,
     marker_pattern,
     pelican_truncates,
@@ -221,22 +220,6 @@ def test_fragment_links_outside_the_summary_point_at_the_article():
         "<sup id='fnref:1'><a href='URL#fn:1'>1</a></sup>"
         '<a href="#top">top</a><a href="other.html#x">o</a></p>'
     )
-
-
-@pytest.mark.parametrize(
-    ("siteurl", "relative", "url", "joined"),
-    [
-        ("https://host", False, "a.html", "https://host/a.html"),
-        ("https://host/blog", False, "a.html", "https://host/blog/a.html"),
-        ("https://host/blog/", False, "archives/a/", "https://host/blog/archives/a/"),
-        ("", False, "a.html", "/a.html"),
-        (".", True, "a.html", "./a.html"),
-        ("../..", True, "archives/a/", "../../archives/a/"),
-        ("https://host/blog", True, "a.html", "https://host/blog/a.html"),
-    ],
-)
-def test_join_url_follows_pelican(siteurl, relative, url, joined):
-    assert join_url(siteurl, url, relative) == joined
 
 
 # --- CJK text ----------------------------------------------------------------------
