@@ -10,6 +10,8 @@ import json
 import re
 import shutil
 import sqlite3
+import subprocess
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -880,6 +882,52 @@ def test_shortcut_without_math_writes_what_isso_flavour_writes(text):
         slow = ISSO_RENDERER.md.convert(text.replace("&", mark))
         assert fast == slow.replace(mark, "&amp;"), text
     assert ISSO_RENDERER(text) == ISSO_RENDERER.markdown(text), text
+
+
+HOSTILE_PIECES = [
+    *INLINE_PIECES,
+    *["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "&#60;b&#62;"],
+    *["$<script>$", "`<img src=x>`", '$"onmouseover="x$', "javascript:x", "\u2028"],
+]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(HOSTILE_PIECES), max_size=30).map("".join))
+@settings(max_examples=3000, deadline=None)
+def test_shortcut_html_is_safe_without_the_sanitiser(text):
+    """What the shortcut writes has no element but p, strong, code and the
+    escaped dollar's span, no other attribute, and nothing the sanitiser would
+    take out."""
+    for math in (True, False):
+        fast = comment_module.inline_paragraphs(text, math=math)
+        if fast is None:
+            continue
+        soup = BeautifulSoup(fast, "html.parser")
+        for element in soup.find_all(True):
+            if element.name == "span":
+                assert element.attrs == {"class": ["tex-dollar"]}, fast
+            else:
+                assert element.name in {"p", "strong", "code"}, fast
+                assert element.attrs == {}, fast
+        written = comment_module.as_sanitiser_writes(fast)
+        assert RENDERER.cleaner.clean(written) == written, text
+
+
+def test_plain_prose_comments_never_load_the_sanitiser(tmp_path):
+    """nh3 is loaded only when a comment needs Markdown (and so the sanitiser)."""
+    script = (
+        "import sys\n"
+        "from pelican_sujianlin.recent_comments.comment import BodyRenderer\n"
+        "render = BodyRenderer()\n"
+        "render('请问$\\\\beta_t$的取值？这里的**近似**呢？`x+y`')\n"
+        "assert 'nh3' not in sys.modules\n"
+        "print(render('[链接](http://a.example/)'))\n"
+        "assert 'nh3' in sys.modules\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert 'rel="nofollow ugc noopener"' in done.stdout
 
 
 def test_isso_flavour_keeps_private_use_characters_as_typed():

@@ -4,25 +4,29 @@ Every comment field is untrusted. :class:`Comment` holds only values that are
 already safe to print as they are: ``author`` and ``excerpt`` are HTML-escaped
 plain text, ``website`` is an escaped http(s) URL or empty, ``avatar`` is
 empty, an MD5 hash or (in a built site) the escaped ``COMMENTS_AVATAR_URL``
-with that hash, ``body`` is HTML sanitised by nh3, ``anchor`` contains only
-word characters, dots and dashes.
+with that hash, ``body`` is HTML sanitised by nh3 (or, for the plain prose most
+comments are, built from escaped text by :func:`inline_paragraphs`), ``anchor``
+contains only word characters, dots and dashes.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import markdown
-import nh3
 from markdown.util import code_escape
 
 from pelican_sujianlin.math_markdown import MathExtension, find_markdown_math
+
+if TYPE_CHECKING:
+    import nh3
 
 ALLOWED_TAGS = {
     "a",
@@ -120,7 +124,13 @@ def make_markdown(*, raw_html: bool, math: bool) -> markdown.Markdown:
 
 
 def make_cleaner() -> nh3.Cleaner:
-    """The sanitiser every comment body goes through."""
+    """The sanitiser of every comment body Markdown renders.
+
+    nh3 is imported here, on first use: a build whose comments are all plain
+    prose (the shortcut of :func:`inline_paragraphs`) never loads it.
+    """
+    import nh3
+
     return nh3.Cleaner(
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
@@ -144,12 +154,15 @@ class BodyRenderer:
         self.raw_html = raw_html
         self.math = math
         self.md = make_markdown(raw_html=raw_html, math=math)
-        self.cleaner = make_cleaner()
+
+    @functools.cached_property
+    def cleaner(self) -> nh3.Cleaner:
+        return make_cleaner()
 
     def __call__(self, text: str) -> str:
         simple = inline_paragraphs(text, math=self.math)
         if simple is not None:
-            return self.cleaner.clean(simple)
+            return as_sanitiser_writes(simple)
         return self.markdown(text)
 
     def markdown(self, text: str) -> str:
@@ -190,7 +203,13 @@ BLANK_LINES_RE = re.compile(r"\n{2,}")
 
 def inline_paragraphs(text: str, *, math: bool = True) -> str | None:
     """The HTML Markdown writes for ``text`` (with MathExtension when ``math``),
-    when it is paragraphs of prose, math, `code` and **strong** only; else None."""
+    when it is paragraphs of prose, math, `code` and **strong** only; else None.
+
+    Safe without the sanitiser: its only elements are ``p``, ``strong`` and
+    ``code``, without attributes, around text in which every ``<``, ``>`` and
+    ``&`` the reader typed is escaped (outside math and code they send the
+    comment to Markdown instead).
+    """
     if INLINE_REJECT_RE.search(text) or INLINE_LINE_START_RE.search(text):
         return None
     if any(line != line.strip() for line in text.split("\n")):
@@ -243,6 +262,15 @@ def inline_markup(block: str) -> str | None:
             for number, part in enumerate(parts)
         )
     return fill_marks(block, CODE_MARK, codes) if codes else block
+
+
+def as_sanitiser_writes(html_text: str) -> str:
+    """The shortcut's HTML spelt the way nh3 writes text: quotes as characters,
+    no-break spaces as ``&nbsp;`` (so a body is the same whichever way it went).
+    Every ``&`` a reader typed is already ``&amp;`` here, so the replacements
+    match only what ``html.escape`` wrote."""
+    html_text = html_text.replace("&quot;", '"').replace("&#x27;", "'")
+    return html_text.replace("\xa0", "&nbsp;")
 
 
 def fill_marks(text: str, mark: str, values: list[str]) -> str:
