@@ -113,7 +113,6 @@ def test_split_metadata_with_dashes_and_without_body():
 
 def make(slug: str, replyto: str = "", day: int = 1) -> Comment:
     return Comment(
-        anchor=f"comment-{slug}",
         author=slug,
         date=datetime(2024, 1, day, tzinfo=timezone.utc),
         slug=slug,
@@ -142,7 +141,11 @@ def test_thread_nests_replies_and_keeps_orphans_and_cycles_at_top():
     me = make("me", "me")
     top, orphans = files.thread([a, b, c, lost, x, y, me])
     assert top == [a, lost, x, y, me]
-    assert (a.replies, b.replies, c.replies) == ([b], [c], [])
+    assert (a.replies, b.replies, c.replies) == ([b], [c], ())
+    assert (make("d").anchor, Comment("x", a.date, source="isso", slug="7").anchor) == (
+        "comment-d",
+        "isso-7",
+    )
     assert orphans == [lost, x, y, me]
     assert [c.slug for c in files.walk(top)] == ["a", "b", "c", "lost", "x", "y", "me"]
 

@@ -217,9 +217,7 @@ def isso_comments(options: Options, articles: list[Any]) -> list[tuple[Any, Any]
 def comment_from_isso(
     row: isso.IssoRow, article: Any, options: Options, render, words
 ) -> Comment:
-    anchor = f"isso-{row.id}"
     return Comment(
-        anchor=anchor,
         author=clean_line(row.author) or words["anonymous"],
         date=row.created.astimezone(options.zone) if options.zone else row.created,
         excerpt=excerpt(render(row.text), options.excerpt),

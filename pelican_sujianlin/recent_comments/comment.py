@@ -15,7 +15,7 @@ import functools
 import hashlib
 import html
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -68,11 +68,10 @@ ANCHOR_UNSAFE_RE = re.compile(r"[^\w.-]+")
 class Comment:
     """A published comment, every field safe to print (see the module doc).
 
-    The texts derived from ``date`` and ``article`` are properties: a build
-    holds thousands of comments and prints each of them once or twice.
+    The texts derived from ``date``, ``slug`` and ``article`` are properties:
+    a build holds thousands of comments and prints each of them once or twice.
     """
 
-    anchor: str
     author: str
     date: datetime
     excerpt: str = ""
@@ -82,9 +81,14 @@ class Comment:
     source: str = "file"
     slug: str = ""
     replyto: str = ""
-    source_path: str = ""
     article: Any = None
-    replies: list[Comment] = field(default_factory=list)
+    # A list once the comment has replies; one shared empty tuple until then.
+    replies: list[Comment] | tuple[()] = ()
+
+    @property
+    def anchor(self) -> str:
+        """The comment's element id: ``comment-SLUG`` (``isso-ID`` for Isso)."""
+        return f"{'isso' if self.source == 'isso' else 'comment'}-{self.slug}"
 
     @property
     def url(self) -> str:

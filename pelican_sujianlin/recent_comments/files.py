@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -109,7 +109,6 @@ def read_comment(
         logger.warning("Comment %s has an empty identifier: skipped", path)
         return None
     return Comment(
-        anchor=f"comment-{slug}",
         author=clean_line(meta["author"]),
         date=date,
         body=render(body),
@@ -118,7 +117,6 @@ def read_comment(
         source="file",
         slug=slug,
         replyto=safe_anchor(meta.get("replyto", "")),
-        source_path=path,
     )
 
 
@@ -129,10 +127,11 @@ def stem(path: str) -> str:
 
 def read_folder(
     folder: Path, render: Callable[[str], str], settings: Mapping[str, Any]
-) -> list[Comment]:
-    """Every readable comment of one article's folder, in date order."""
+) -> tuple[list[Comment], dict[str, str]]:
+    """Every readable comment of one article's folder, in date order, and the
+    file each came from, by identifier (for warnings)."""
     comments: list[Comment] = []
-    seen: set[str] = set()
+    paths: dict[str, str] = {}
     with os.scandir(folder) as entries:
         listing = sorted(entries, key=lambda entry: entry.name)
     for entry in listing:
@@ -148,22 +147,22 @@ def read_folder(
         comment = read_comment(path, render, settings)
         if comment is None:
             continue
-        if comment.slug in seen:
-            unique = unused_name(comment.slug, seen)
+        if comment.slug in paths:
+            unique = unused_name(comment.slug, paths)
             logger.warning(
                 "Comment %s repeats the identifier %r; it is renamed %r",
                 path,
                 comment.slug,
                 unique,
             )
-            comment.slug, comment.anchor = unique, f"comment-{unique}"
-        seen.add(comment.slug)
+            comment.slug = unique
+        paths[comment.slug] = path
         comments.append(comment)
     comments.sort(key=lambda c: (c.date, c.slug))
-    return comments
+    return comments, paths
 
 
-def unused_name(name: str, taken: set[str]) -> str:
+def unused_name(name: str, taken: Container[str]) -> str:
     """``name-2``, ``name-3``... the first not in ``taken``."""
     number = 2
     while f"{name}-{number}" in taken:
@@ -182,7 +181,7 @@ def thread(comments: list[Comment]) -> tuple[list[Comment], list[Comment]]:
     top: list[Comment] = []
     orphans: list[Comment] = []
     for comment in comments:
-        comment.replies = []
+        comment.replies = ()
     for comment in comments:
         parent = by_slug.get(comment.replyto) if comment.replyto else None
         if comment.replyto and (parent is None or forms_cycle(comment, by_slug)):
@@ -190,8 +189,10 @@ def thread(comments: list[Comment]) -> tuple[list[Comment], list[Comment]]:
             top.append(comment)
         elif parent is None:
             top.append(comment)
-        else:
+        elif parent.replies:
             parent.replies.append(comment)
+        else:
+            parent.replies = [comment]
     return top, orphans
 
 
@@ -255,13 +256,13 @@ def load(
                 len(files),
             )
             continue
-        comments = read_folder(folder, render, settings)
+        comments, paths = read_folder(folder, render, settings)
         top, orphans = thread(comments)
         for orphan in orphans:
             logger.warning(
                 "Comment %s replies to %r, which is not a comment of this article: "
                 "shown at the top level",
-                orphan.source_path,
+                paths[orphan.slug],
                 orphan.replyto,
             )
         orphan_count += len(orphans)
