@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import pickle
 import re
 import shutil
 import sqlite3
@@ -111,6 +112,13 @@ def test_split_metadata_with_dashes_and_without_body():
     )
 
 
+def walk(comments):
+    """Every comment of a thread, parents before their replies."""
+    for comment in comments:
+        yield comment
+        yield from walk(comment.replies)
+
+
 def make(slug: str, replyto: str = "", day: int = 1) -> Comment:
     return Comment(
         author=slug,
@@ -147,7 +155,41 @@ def test_thread_nests_replies_and_keeps_orphans_and_cycles_at_top():
         "isso-7",
     )
     assert orphans == [lost, x, y, me]
-    assert [c.slug for c in files.walk(top)] == ["a", "b", "c", "lost", "x", "y", "me"]
+    assert [c.slug for c in walk(top)] == ["a", "b", "c", "lost", "x", "y", "me"]
+
+
+def test_threads_are_read_when_shown_and_only_the_last_is_kept(tmp_path, caplog):
+    root = tmp_path / "comments"
+    write_files(
+        root,
+        {
+            "a/1.md": comment_file("甲", "2024-02-01", "第一条"),
+            "a/2.md": comment_file("乙", "2024-02-02", "回复", replyto="1"),
+            "a/bad.md": "author: x\n\nno date\n",
+            "b/1.md": comment_file("丙", "2024-02-03", "b 的评论"),
+        },
+    )
+    scanned = dict(files.scan(root, {"a", "b"}, {}))
+    assert [c.body for c in scanned["a"].comments] == ["", ""]  # not rendered
+    assert caplog.text.count("bad.md has no date") == 1
+    caplog.clear()
+    options = recent_comments_module.Options.from_settings({"PATH": str(tmp_path)})
+    reader = recent_comments_module.ThreadReader(options, {})
+    a = recent_comments_module.CommentThread(reader, root / "a", "post a", 2)
+    b = recent_comments_module.CommentThread(reader, root / "b", "post b", 1)
+    assert a
+    assert b
+    assert reader.last is None  # truth comes from the scan's count
+    assert [c.slug for c in walk(a)] == ["1", "2"]
+    assert (a[0].body, a[0].replies[0].article) == ("<p>第一条</p>", "post a")
+    assert len(a) == 1
+    assert caplog.text == ""  # read again without reporting its problems again
+    assert reader.last[1] is a._comments()  # asked again: not read again
+    assert [c.author for c in b] == ["丙"]
+    assert reader.last[0] == root / "b"  # one thread held at a time
+    copy = pickle.loads(pickle.dumps(a))
+    assert [c.slug for c in walk(copy)] == ["1", "2"]
+    assert copy[0].body == "<p>第一条</p>"
 
 
 def test_excerpt_is_escaped_plain_text_cut_at_length():

@@ -11,7 +11,8 @@ widget in the browser from Isso's ``/latest``.
 
 Signals: ``initialized`` (keeps ``COMMENTS_PATH`` out of articles, pages and
 static files), ``generator_init`` (makes the partials includable),
-``article_generator_finalized`` (reads the comments, fills the context),
+``article_generator_finalized`` (scans the comments, fills the context; a
+thread is read again when its article's page shows it),
 ``article_writer_finalized`` (with ``ISSO_URL``: writes ``recent-comments.json``,
 the article URLs and titles the widget's script needs for new comments).
 """
@@ -20,9 +21,17 @@ from __future__ import annotations
 
 import heapq
 import html
+import itertools
 import json
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import (
+    Callable,
+    Container,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
@@ -167,26 +176,119 @@ def index_by_uri(articles: Iterable[Any], site_path: str) -> dict[str, Any]:
     return by_uri
 
 
+class ThreadReader:
+    """Reads an article's comment folder when a page shows its thread.
+
+    One per build, with the build's one Markdown instance; it keeps only the
+    thread it read last (a page asks for it more than once), so a build holds
+    one article's comments at a time, however many the site has.
+    """
+
+    def __init__(self, options: Options, settings: Mapping[str, Any]) -> None:
+        self.options = options
+        self.settings = settings
+        self.render = BodyRenderer(raw_html=True, math=True)
+        self.last: tuple[Path, list[Comment]] | None = None
+
+    def read(self, folder: Path, article: Any) -> list[Comment]:
+        """The top-level comments of ``folder``, replies nested, oldest first."""
+        if self.last is not None and self.last[0] == folder:
+            return self.last[1]
+        comments, _ = files.read_folder(folder, self.render, self.settings, files.quiet)
+        top, _ = files.thread(comments)
+        for comment in comments:
+            self.finish(comment, article)
+        self.last = (folder, top)
+        return top
+
+    def finish(self, comment: Comment, article: Any) -> None:
+        """Link ``comment`` to its article; its avatar hash becomes a URL."""
+        comment.article = article
+        if self.options.avatar_url and comment.avatar:
+            comment.avatar = self.options.avatar_url.replace("{hash}", comment.avatar)
+        else:
+            comment.avatar = ""
+
+
+class CommentThread(Sequence):
+    """``article.comments``: the article's top-level file comments (replies in
+    their ``replies``), oldest first, read from its folder when first used on
+    a page (see :class:`ThreadReader`)."""
+
+    __slots__ = ("_article", "_count", "_folder", "_kept", "_reader")
+
+    def __init__(
+        self, reader: ThreadReader, folder: Path, article: Any, count: int
+    ) -> None:
+        self._reader = reader
+        self._folder = folder
+        self._article = article
+        self._count = count
+        self._kept: list[Comment] | None = None  # an unpickled thread's comments
+
+    def _comments(self) -> list[Comment]:
+        if self._kept is not None:
+            return self._kept
+        return self._reader.read(self._folder, self._article)
+
+    def __getitem__(self, index):
+        return self._comments()[index]
+
+    def __len__(self) -> int:
+        return len(self._comments())
+
+    def __iter__(self) -> Iterator[Comment]:
+        return iter(self._comments())
+
+    def __bool__(self) -> bool:
+        return self._count > 0  # without reading the folder
+
+    def __getstate__(self) -> dict[str, Any]:
+        """A pickled thread (Pelican's content cache) keeps its comments."""
+        return {"kept": list(self._comments()), "count": self._count}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._reader = self._folder = self._article = None
+        self._kept, self._count = state["kept"], state["count"]
+
+
 def attach_file_comments(
-    options: Options, generator, by_slug: Mapping[str, list[Any]]
+    options: Options,
+    generator,
+    by_slug: Mapping[str, list[Any]],
+    listed_ids: Container[int],
 ) -> list[Comment]:
-    """Read comment files, thread them onto articles; return all of them."""
-    render = BodyRenderer(raw_html=True, math=True)
-    threads = files.load(options.comments_path, by_slug, render, generator.settings)
-    every: list[Comment] = []
-    for slug, (top, count) in threads.items():
+    """Scan the comment files; give each article its thread (read when shown)
+    and count; return the newest comments of listed articles, newest
+    ``options.count`` at most, in scan order, bodies rendered (for the widget).
+    """
+    reader = ThreadReader(options, generator.settings)
+    newest: list[tuple[float, int, Comment, str, Any]] = []  # a min-heap
+    order = itertools.count()
+    folders = files.scan(options.comments_path, by_slug, generator.settings)
+    for slug, folder in folders:
         primary = by_slug[slug][0]
-        for comment in files.walk(top):
-            comment.article = primary
-            if options.avatar_url and comment.avatar:
-                comment.avatar = options.avatar_url.replace("{hash}", comment.avatar)
-            else:
-                comment.avatar = ""
-            every.append(comment)
+        count = len(folder.comments)
+        thread = CommentThread(reader, folder.path, primary, count)
         for article in by_slug[slug]:
-            article.comments = top
+            article.comments = thread
             article.comments_count = count
-    return every
+        if id(primary) not in listed_ids:
+            continue
+        for comment in folder.comments:
+            # ties: the comment scanned first ranks higher, as in a stable sort
+            rank = (comment.timestamp, -next(order))
+            item = (*rank, comment, folder.paths[comment.slug], primary)
+            if len(newest) < options.count:
+                heapq.heappush(newest, item)
+            elif rank > newest[0][:2]:
+                heapq.heapreplace(newest, item)
+    chosen = []
+    for _, _, comment, path, primary in sorted(newest, key=lambda item: -item[1]):
+        reader.finish(comment, primary)
+        comment.body = reader.render(files.read_body(path))
+        chosen.append(comment)
+    return chosen
 
 
 def isso_comments(options: Options, articles: list[Any]) -> list[tuple[Any, Any]]:
@@ -270,14 +372,13 @@ def collect(generator) -> None:
     # so a hidden post or a draft is never linked from other pages.
     articles = contents_of(generator, ARTICLE_LISTS)
     words = labels(generator.settings)
+    listed = contents_of(generator, PUBLISHED_ARTICLES)
+    listed_ids = {id(article) for article in listed}
     file_comments: list[Comment] = []
     if options.comments_path is not None:
         file_comments = attach_file_comments(
-            options, generator, index_by_slug(articles)
+            options, generator, index_by_slug(articles), listed_ids
         )
-    listed = contents_of(generator, PUBLISHED_ARTICLES)
-    listed_ids = {id(article) for article in listed}
-    file_comments = [c for c in file_comments if id(c.article) in listed_ids]
     isso_rows = isso_comments(options, articles) if options.isso_db else []
     isso_rows = [(row, a) for row, a in isso_rows if id(a) in listed_ids]
     recent: list[Comment] = []

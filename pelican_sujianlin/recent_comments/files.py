@@ -12,10 +12,10 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Callable, Container, Mapping
+from collections.abc import Callable, Container, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pelican.utils import get_date, set_date_tzinfo
 
@@ -80,38 +80,47 @@ def read_text(path: str) -> str:
     return b"".join(chunks).decode("utf-8")
 
 
+Report = Callable[..., None]  # logger.warning's signature
+
+
+def quiet(*_args: Any) -> None:
+    """A :data:`Report` for files read again: their problems were reported."""
+
+
 def read_comment(
     path: str | os.PathLike[str],
-    render: Callable[[str], str],
+    render: Callable[[str], str] | None,
     settings: Mapping[str, Any],
+    report: Report = logger.warning,
 ) -> Comment | None:
-    """One comment file as a :class:`Comment`, or None (with a warning)."""
+    """One comment file as a :class:`Comment`, or None (with a warning).
+
+    Without ``render`` the body is left empty (a scan for dates and threads).
+    """
     path = os.fspath(path)
     try:
         text = read_text(path)
     except (OSError, UnicodeDecodeError) as error:
-        logger.warning("Comment %s cannot be read: %s", path, error)
+        report("Comment %s cannot be read: %s", path, error)
         return None
     meta, body = split_metadata(text)
     missing = [key for key in ("author", "date") if not meta.get(key)]
     if missing:
-        logger.warning("Comment %s has no %s: skipped", path, " and no ".join(missing))
+        report("Comment %s has no %s: skipped", path, " and no ".join(missing))
         return None
     try:
         date = parse_date(meta["date"], settings.get("TIMEZONE") or "UTC")
     except (ValueError, OverflowError):
-        logger.warning(
-            "Comment %s has a date that does not parse: %r", path, meta["date"]
-        )
+        report("Comment %s has a date that does not parse: %r", path, meta["date"])
         return None
     slug = safe_anchor(meta.get("slug") or stem(path))
     if not slug:
-        logger.warning("Comment %s has an empty identifier: skipped", path)
+        report("Comment %s has an empty identifier: skipped", path)
         return None
     return Comment(
         author=clean_line(meta["author"]),
         date=date,
-        body=render(body),
+        body=render(body) if render else "",
         website=safe_website(meta.get("website", "")),
         avatar=avatar_hash(meta.get("email", "")),
         source="file",
@@ -120,16 +129,29 @@ def read_comment(
     )
 
 
+def read_body(path: str) -> str:
+    """The body of a comment file read before (its text after the metadata);
+    empty, with a warning, if it can no longer be read."""
+    try:
+        return split_metadata(read_text(path))[1]
+    except (OSError, UnicodeDecodeError) as error:
+        logger.warning("Comment %s cannot be read: %s", path, error)
+        return ""
+
+
 def stem(path: str) -> str:
     """The file name without its extension (``Path.stem``)."""
     return os.path.splitext(os.path.basename(path))[0]
 
 
 def read_folder(
-    folder: Path, render: Callable[[str], str], settings: Mapping[str, Any]
+    folder: Path,
+    render: Callable[[str], str] | None,
+    settings: Mapping[str, Any],
+    report: Report = logger.warning,
 ) -> tuple[list[Comment], dict[str, str]]:
     """Every readable comment of one article's folder, in date order, and the
-    file each came from, by identifier (for warnings)."""
+    file each came from, by identifier."""
     comments: list[Comment] = []
     paths: dict[str, str] = {}
     with os.scandir(folder) as entries:
@@ -140,16 +162,14 @@ def read_folder(
         path = entry.path
         suffix = os.path.splitext(entry.name)[1].lower()
         if suffix not in MARKDOWN_SUFFIXES or not entry.is_file():
-            logger.warning(
-                "Comment folder entry %s is not a Markdown file: skipped", path
-            )
+            report("Comment folder entry %s is not a Markdown file: skipped", path)
             continue
-        comment = read_comment(path, render, settings)
+        comment = read_comment(path, render, settings, report)
         if comment is None:
             continue
         if comment.slug in paths:
             unique = unused_name(comment.slug, paths)
-            logger.warning(
+            report(
                 "Comment %s repeats the identifier %r; it is renamed %r",
                 path,
                 comment.slug,
@@ -211,26 +231,27 @@ def forms_cycle(comment: Comment, by_slug: Mapping[str, Comment]) -> bool:
     return False
 
 
-def walk(comments: list[Comment]):
-    """Every comment of a thread, parents before their replies."""
-    for comment in comments:
-        yield comment
-        yield from walk(comment.replies)
+class ScannedFolder(NamedTuple):
+    """One article's comment folder as a scan found it: its comments without
+    their bodies, and the file of each (by identifier)."""
+
+    path: Path
+    comments: list[Comment]
+    paths: dict[str, str]
 
 
-def load(
-    root: Path,
-    slugs: Mapping[str, Any],
-    render: Callable[[str], str],
-    settings: Mapping[str, Any],
-) -> dict[str, tuple[list[Comment], int]]:
-    """Read ``root``: for each known article slug, its threaded comments and count.
+def scan(
+    root: Path, slugs: Container[str], settings: Mapping[str, Any]
+) -> Iterator[tuple[str, ScannedFolder]]:
+    """Check every comment folder of ``root`` naming a known article slug, one
+    at a time: each problem is reported here, once, with the file it is in.
 
+    Bodies are not rendered (see :func:`read_folder`): a page that shows a
+    thread reads its folder again, so a build never holds every comment.
     Folders naming no article and orphan replies are reported in warnings.
     """
-    threads: dict[str, tuple[list[Comment], int]] = {}
     if not root.is_dir():
-        return threads
+        return
     orphan_count = 0
     with os.scandir(root) as entries:
         listing = sorted(entries, key=lambda entry: entry.name)
@@ -256,8 +277,8 @@ def load(
                 len(files),
             )
             continue
-        comments, paths = read_folder(folder, render, settings)
-        top, orphans = thread(comments)
+        comments, paths = read_folder(folder, None, settings)
+        _, orphans = thread(comments)
         for orphan in orphans:
             logger.warning(
                 "Comment %s replies to %r, which is not a comment of this article: "
@@ -266,7 +287,7 @@ def load(
                 orphan.replyto,
             )
         orphan_count += len(orphans)
-        threads[folder.name] = (top, len(comments))
+        yield folder.name, ScannedFolder(folder, comments, paths)
     if orphan_count:
         logger.warning(
             "%d orphan comment(s) in %s replied to nothing "
@@ -274,4 +295,3 @@ def load(
             orphan_count,
             root,
         )
-    return threads
