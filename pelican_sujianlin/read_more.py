@@ -538,10 +538,11 @@ class ReadMoreSummary:
     @property
     def body(self) -> str:
         """The summary's HTML before link resolution; a cut summary is made
-        from the cut article again when asked for (seldom: see from_article)."""
-        if self._body is None:
-            self._body = link_fragments_to(self.split.summary(), URL_PLACEHOLDER)
-        return self._body
+        from the cut article again, once per siteurl, and not kept (its result
+        is: see ``__call__``)."""
+        if self._body is not None:
+            return self._body
+        return link_fragments_to(self.split.summary(), URL_PLACEHOLDER)
 
     @property
     def at_marker(self) -> bool:
