@@ -284,10 +284,12 @@ def attach_file_comments(
             elif rank > newest[0][:2]:
                 heapq.heapreplace(newest, item)
     chosen = []
-    for _, _, comment, path, primary in sorted(newest, key=lambda item: -item[1]):
-        reader.finish(comment, primary)
-        comment.body = reader.render(files.read_body(path))
-        chosen.append(comment)
+    for _, _, scanned, path, primary in sorted(newest, key=lambda item: -item[1]):
+        comment = files.read_comment(path, reader.render, generator.settings)
+        if comment is not None:  # None: changed since the scan (and reported)
+            comment.slug = scanned.slug  # as renamed if its identifier repeats
+            reader.finish(comment, primary)
+            chosen.append(comment)
     return chosen
 
 

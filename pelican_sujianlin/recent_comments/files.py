@@ -95,7 +95,8 @@ def read_comment(
 ) -> Comment | None:
     """One comment file as a :class:`Comment`, or None (with a warning).
 
-    Without ``render`` the body is left empty (a scan for dates and threads).
+    Without ``render``, only what a scan needs: the file is checked in full,
+    but the comment keeps its date and identifiers alone (no author, body...).
     """
     path = os.fspath(path)
     try:
@@ -117,26 +118,19 @@ def read_comment(
     if not slug:
         report("Comment %s has an empty identifier: skipped", path)
         return None
+    replyto = safe_anchor(meta.get("replyto", ""))
+    if render is None:
+        return Comment(author="", date=date, slug=slug, replyto=replyto)
     return Comment(
         author=clean_line(meta["author"]),
         date=date,
-        body=render(body) if render else "",
+        body=render(body),
         website=safe_website(meta.get("website", "")),
         avatar=avatar_hash(meta.get("email", "")),
         source="file",
         slug=slug,
-        replyto=safe_anchor(meta.get("replyto", "")),
+        replyto=replyto,
     )
-
-
-def read_body(path: str) -> str:
-    """The body of a comment file read before (its text after the metadata);
-    empty, with a warning, if it can no longer be read."""
-    try:
-        return split_metadata(read_text(path))[1]
-    except (OSError, UnicodeDecodeError) as error:
-        logger.warning("Comment %s cannot be read: %s", path, error)
-        return ""
 
 
 def stem(path: str) -> str:
