@@ -289,10 +289,24 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return (
+    text = (
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs "
         f"({cpu}), Python {platform.python_version()}, Pelican {pelican.__version__}"
     )
+    installed = namespace_plugins()
+    if installed:
+        # Pelican imports every one of them in every build, plain builds too.
+        text += f"; namespace plugins installed (imported by every build): {installed}"
+    return text
+
+
+def namespace_plugins() -> list[str]:
+    """The ``pelican.plugins.*`` packages installed here."""
+    import pkgutil
+
+    import pelican.plugins
+
+    return [m.name for m in pkgutil.iter_modules(pelican.plugins.__path__) if m.ispkg]
 
 
 def print_warnings(builds: list[Build]) -> None:
