@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 META_RE = re.compile(r"^([A-Za-z][\w-]*)[ \t]*:[ \t]*(.*)$")
 MARKDOWN_SUFFIXES = {".md", ".markdown", ".mkd", ".mdown"}
+READ_SIZE = 1 << 16
 
 
 def split_metadata(text: str) -> tuple[dict[str, str], str]:
@@ -72,12 +73,15 @@ def read_text(path: str) -> str:
     :func:`split_metadata` (``splitlines``), as universal newlines would."""
     fd = os.open(path, os.O_RDONLY)
     try:
-        chunks = []
-        while chunk := os.read(fd, 1 << 16):
-            chunks.append(chunk)
+        data = os.read(fd, READ_SIZE)
+        if len(data) == READ_SIZE:  # a long comment: read the rest
+            chunks = [data]
+            while chunk := os.read(fd, READ_SIZE):
+                chunks.append(chunk)
+            data = b"".join(chunks)
     finally:
         os.close(fd)
-    return b"".join(chunks).decode("utf-8")
+    return data.decode("utf-8")
 
 
 Report = Callable[..., None]  # logger.warning's signature
