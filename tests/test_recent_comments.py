@@ -175,8 +175,8 @@ def test_threads_are_read_when_shown_and_only_the_last_is_kept(tmp_path, caplog)
     caplog.clear()
     options = recent_comments_module.Options.from_settings({"PATH": str(tmp_path)})
     reader = recent_comments_module.ThreadReader(options, {})
-    a = recent_comments_module.CommentThread(reader, root / "a", "post a", 2)
-    b = recent_comments_module.CommentThread(reader, root / "b", "post b", 1)
+    a = recent_comments_module.CommentThread(reader, str(root / "a"), "post a", 2)
+    b = recent_comments_module.CommentThread(reader, str(root / "b"), "post b", 1)
     assert a
     assert b
     assert reader.last is None  # truth comes from the scan's count
@@ -186,7 +186,8 @@ def test_threads_are_read_when_shown_and_only_the_last_is_kept(tmp_path, caplog)
     assert caplog.text == ""  # read again without reporting its problems again
     assert reader.last[1] is a._comments()  # asked again: not read again
     assert [c.author for c in b] == ["丙"]
-    assert reader.last[0] == root / "b"  # one thread held at a time
+    assert reader.last[0] == str(root / "b")  # one thread held at a time
+    assert scanned["b"].path == str(root / "b")
     copy = pickle.loads(pickle.dumps(a))
     assert [c.slug for c in walk(copy)] == ["1", "2"]
     assert copy[0].body == "<p>第一条</p>"

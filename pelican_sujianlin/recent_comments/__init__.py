@@ -188,9 +188,9 @@ class ThreadReader:
         self.options = options
         self.settings = settings
         self.render = BodyRenderer(raw_html=True, math=True)
-        self.last: tuple[Path, list[Comment]] | None = None
+        self.last: tuple[str, list[Comment]] | None = None
 
-    def read(self, folder: Path, article: Any) -> list[Comment]:
+    def read(self, folder: str, article: Any) -> list[Comment]:
         """The top-level comments of ``folder``, replies nested, oldest first."""
         if self.last is not None and self.last[0] == folder:
             return self.last[1]
@@ -218,7 +218,7 @@ class CommentThread(Sequence):
     __slots__ = ("_article", "_count", "_folder", "_kept", "_reader")
 
     def __init__(
-        self, reader: ThreadReader, folder: Path, article: Any, count: int
+        self, reader: ThreadReader, folder: str, article: Any, count: int
     ) -> None:
         self._reader = reader
         self._folder = folder

@@ -143,7 +143,7 @@ def stem(path: str) -> str:
 
 
 def read_folder(
-    folder: Path,
+    folder: str | os.PathLike[str],
     render: Callable[[str], str] | None,
     settings: Mapping[str, Any],
     report: Report = logger.warning,
@@ -233,7 +233,7 @@ class ScannedFolder(NamedTuple):
     """One article's comment folder as a scan found it: its comments without
     their bodies, and the file of each (by identifier)."""
 
-    path: Path
+    path: str  # a str, not a Path: a build keeps one per article
     comments: list[Comment]
     paths: dict[str, str]
 
@@ -285,7 +285,7 @@ def scan(
                 orphan.replyto,
             )
         orphan_count += len(orphans)
-        yield folder.name, ScannedFolder(folder, comments, paths)
+        yield folder.name, ScannedFolder(entry.path, comments, paths)
     if orphan_count:
         logger.warning(
             "%d orphan comment(s) in %s replied to nothing "
