@@ -614,29 +614,47 @@ def _set_notes(content, notes: _Notes | None) -> None:
 class EquationLabels(Mapping):
     """``article.equation_labels``: ``{label: (number text, element id)}``.
 
-    Read-only; kept compactly for the many articles nothing refers to: a
-    numbered equation's entry is its number alone (a small int, no new
-    objects), its id ``PREFIX-N`` made when asked for.
+    Read-only and compact: a build keeps one per article, and few are ever
+    read (by references from other articles, or by a theme). The labels are
+    one string, joined by NUL (which HTML text never holds), and each entry is
+    a small int, the number of an equation whose id is ``PREFIX-N``, or a
+    ``(number, id)`` pair; a lookup is a scan of the few labels of one article.
     """
 
-    __slots__ = ("_entries", "_prefix")
+    __slots__ = ("_entries", "_labels", "_prefix")
+
+    SEPARATOR = "\0"
 
     def __init__(self, labels: Mapping[str, tuple[str, str]], prefix: str) -> None:
         self._prefix = prefix
-        self._entries: dict[str, int | tuple[str, str]] = {}
-        for label, (number, element_id) in labels.items():
+        names = list(labels)
+        joinable = not any(self.SEPARATOR in name for name in names)
+        self._labels: str | tuple[str, ...] = (
+            self.SEPARATOR.join(names) if joinable else tuple(names)
+        )
+        entries: list[int | tuple[str, str]] = []
+        for number, element_id in labels.values():
             plain = number.isascii() and number.isdigit()
             plain = plain and element_id == f"{prefix}-{number}"
-            self._entries[label] = int(number) if plain else (number, element_id)
+            entries.append(int(number) if plain else (number, element_id))
+        self._entries = tuple(entries)
+
+    def _names(self) -> tuple[str, ...] | list[str]:
+        if isinstance(self._labels, tuple):
+            return self._labels
+        return self._labels.split(self.SEPARATOR) if self._entries else []
 
     def __getitem__(self, label: str) -> tuple[str, str]:
-        entry = self._entries[label]
+        try:
+            entry = self._entries[self._names().index(label)]
+        except ValueError:
+            raise KeyError(label) from None
         if isinstance(entry, int):
             return str(entry), f"{self._prefix}-{entry}"
         return entry
 
     def __iter__(self):
-        return iter(self._entries)
+        return iter(self._names())
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -645,10 +663,10 @@ class EquationLabels(Mapping):
         return f"{type(self).__name__}({dict(self)!r})"
 
     def __getstate__(self):
-        return (self._entries, self._prefix)
+        return (self._labels, self._entries, self._prefix)
 
     def __setstate__(self, state) -> None:
-        self._entries, self._prefix = state
+        self._labels, self._entries, self._prefix = state
 
 
 def _summary_references(content, labels) -> Numbered | None:

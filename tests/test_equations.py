@@ -212,6 +212,11 @@ def test_equation_labels_is_the_documented_mapping_and_pickles():
     assert labels.get("eq:z") is None
     assert pickle.loads(pickle.dumps(labels)) == expected
     assert not equations.EquationLabels({}, "eq-post")
+    assert list(equations.EquationLabels({}, "eq-post")) == []
+    odd = {"a\0b": ("1", "eq-post-1"), "": ("2", "eq-post-2")}  # no label is lost
+    assert equations.EquationLabels(odd, "eq-post") == odd
+    alone = {"": ("1", "x")}
+    assert dict(equations.EquationLabels(alone, "eq-post")) == alone
 
 
 def test_locate_and_font_url():
