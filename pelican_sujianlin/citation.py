@@ -249,16 +249,29 @@ class CitationData:
     bib_url: str
 
 
+def _data_field(name: str) -> property:
+    """A read-only attribute of the citation's :class:`CitationData`."""
+    return property(lambda citation: getattr(citation._current(), name))
+
+
 class Citation:
     """``article.citation``: what to cite and how (plain text, never HTML).
 
     Its text is made when a page shows it and kept only while that page is
     written (a build holds a thousand citations and shows each once or
     twice), so a site whose theme shows no citation pays nothing for it; the
-    first site-relative address a build shows warns once.
+    first site-relative address a build shows warns once. The article's
+    ``url`` and ``save_as``, which list pages ask for on every row, are kept
+    once asked for.
     """
 
-    __slots__ = ("_article", "_notes", "_settings", "_shown")
+    __slots__ = ("_article", "_data", "_notes", "_page_url", "_save_as", "_settings")
+
+    key = _data_field("key")
+    text = _data_field("text")
+    bibtex = _data_field("bibtex")
+    url = _data_field("url")
+    bib_url = _data_field("bib_url")
 
     def __init__(
         self, article: Any, settings: Settings, notes: BuildNotes | None = None
@@ -266,11 +279,13 @@ class Citation:
         self._article = article
         self._settings = settings
         self._notes = notes if notes is not None else BuildNotes()
-        self._shown: dict[str, Any] | None = None  # an unpickled copy's values
+        self._page_url: str | None = None
+        self._save_as: str | None = None
+        self._data: CitationData | None = None  # an unpickled copy's only
 
-    def _data(self) -> CitationData:
-        if self._shown is not None:
-            return self._shown["data"]
+    def _current(self) -> CitationData:
+        if self._data is not None:
+            return self._data
         notes = self._notes
         if notes.last_shown is not None and notes.last_shown[0] is self:
             return notes.last_shown[1]
@@ -298,51 +313,25 @@ class Citation:
     @property
     def page_url(self) -> str:
         """The article's ``url`` (for links to ``#cite`` from list pages)."""
-        if self._shown is not None:
-            return self._shown["page_url"]
-        return self._article.url
+        if self._page_url is None:
+            self._page_url = self._article.url
+        return self._page_url
 
     @property
     def save_as(self) -> str:
         """The article's ``save_as`` (to know when a page is the article's own)."""
-        if self._shown is not None:
-            return self._shown["save_as"]
-        return self._article.save_as
+        if self._save_as is None:
+            self._save_as = self._article.save_as
+        return self._save_as
 
-    @property
-    def key(self) -> str:
-        return self._data().key
-
-    @property
-    def text(self) -> str:
-        return self._data().text
-
-    @property
-    def bibtex(self) -> str:
-        return self._data().bibtex
-
-    @property
-    def url(self) -> str:
-        return self._data().url
-
-    @property
-    def bib_url(self) -> str:
-        return self._data().bib_url
-
-    def __getstate__(self) -> dict[str, Any]:
+    def __getstate__(self) -> tuple:
         """A pickled citation keeps its values, not its article."""
-        return {
-            "data": self._data(),
-            "page_url": self.page_url,
-            "save_as": self.save_as,
-            "settings": self._settings,
-        }
+        return (self._current(), self.page_url, self.save_as, self._settings)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
+    def __setstate__(self, state: tuple) -> None:
+        self._data, self._page_url, self._save_as, self._settings = state
         self._article = None
-        self._settings = state["settings"]
         self._notes = BuildNotes()
-        self._shown = state
 
 
 def article_author(article: Any) -> str:
