@@ -39,7 +39,7 @@ if __package__ in (None, ""):  # run as a script: python benchmarks/profile_buil
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.generate import add_size_arguments
-from benchmarks.run import WORK, prepare_site, site_settings
+from benchmarks.run import add_site_arguments, prepare_site, site_settings
 
 PACKAGE = "pelican_sujianlin"
 
@@ -275,9 +275,7 @@ def main(argv: list[str] | None = None) -> None:
         default="pelican_sujianlin",
         help="comma-separated PLUGINS ('' for plain Pelican)",
     )
-    parser.add_argument("--theme", default="notmyidea")
-    parser.add_argument("--no-partials", action="store_true")
-    parser.add_argument("--work", type=Path, default=WORK)
+    add_site_arguments(parser)
     parser.add_argument("--save", type=Path, help="also write the raw profile here")
     parser.add_argument(
         "--py-spy",

@@ -316,6 +316,17 @@ def print_warnings(builds: list[Build]) -> None:
             print(f"  {config} warned: {message[:200]}", file=sys.stderr)
 
 
+def add_site_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of the built site that the benchmark tools share."""
+    parser.add_argument("--theme", default="notmyidea")
+    parser.add_argument(
+        "--no-partials",
+        action="store_true",
+        help="do not show the bundle's partials (the theme as it is)",
+    )
+    parser.add_argument("--work", type=Path, default=WORK)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_size_arguments(parser)
@@ -331,12 +342,7 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="also build with each plugin of the bundle alone",
     )
-    parser.add_argument("--theme", default="notmyidea")
-    parser.add_argument(
-        "--no-partials",
-        action="store_true",
-        help="do not show the bundle's partials (the theme as it is)",
-    )
+    add_site_arguments(parser)
     parser.add_argument(
         "--scale-to",
         type=int,
@@ -344,7 +350,6 @@ def main(argv: list[str] | None = None) -> None:
         help="also build N articles (plain and bundle) and print the ratio",
     )
     parser.add_argument("--scale-rounds", type=int, default=3)
-    parser.add_argument("--work", type=Path, default=WORK)
     parser.add_argument("--json", type=Path, help="write every figure to this file")
     parser.add_argument("--build-one", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
