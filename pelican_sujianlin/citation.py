@@ -86,7 +86,7 @@ class Settings:
     chinese: bool
 
     @classmethod
-    def from_pelican(cls, settings: Mapping[str, Any]) -> Settings:
+    def from_settings(cls, settings: Mapping[str, Any]) -> Settings:
         value = with_defaults(settings, DEFAULTS)
         siteurl = value["CITATION_SITEURL"] or settings.get("SITEURL") or ""
         prefix = value["CITATION_KEY_PREFIX"]
@@ -384,7 +384,7 @@ def checked_bib_pattern(settings: Settings, article: Any) -> Settings:
 
 def add_citations(generator: Any) -> None:
     """article_generator_finalized: every article gets its ``citation``."""
-    settings = Settings.from_pelican(generator.settings)
+    settings = Settings.from_settings(generator.settings)
     articles = contents_of(generator, ARTICLE_LISTS)
     first = articles[0] if articles else None
     settings = checked_bib_pattern(settings, first)

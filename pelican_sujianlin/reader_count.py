@@ -92,7 +92,7 @@ class Settings:
     site_path: str
 
     @classmethod
-    def from_pelican(cls, settings: Mapping[str, Any]) -> Settings:
+    def from_settings(cls, settings: Mapping[str, Any]) -> Settings:
         value = with_defaults(settings, DEFAULTS)
         default_format = pick(settings, FORMAT_ZH, FORMAT_EN)
         count_format = value["READER_COUNT_FORMAT"] or default_format
@@ -603,7 +603,7 @@ def apply_counts(generators: list[Any]) -> None:
     if articles_generator is None:
         return
     pelican_settings = articles_generator.settings
-    settings = Settings.from_pelican(pelican_settings)
+    settings = Settings.from_settings(pelican_settings)
     files = [read_stats_file(path, settings.site_path) for path in settings.files]
     for stats in files:
         for problem in stats.problems:

@@ -241,7 +241,7 @@ def fake_article(**fields):
 
 
 def site_settings(**settings):
-    return citation.Settings.from_pelican(
+    return citation.Settings.from_settings(
         {"SITEURL": "https://kexue.fm", "SITENAME": "科学空间", "DEFAULT_LANG": "zh",
          **settings}
     )  # fmt: skip

@@ -351,8 +351,8 @@ def test_missing_file_is_reported(tmp_path):
 
 
 def test_settings_defaults_follow_the_language():
-    zh = reader_count.Settings.from_pelican({"DEFAULT_LANG": "zh_CN", "PATH": "/c"})
-    en = reader_count.Settings.from_pelican({"DEFAULT_LANG": "en", "PATH": "/c"})
+    zh = reader_count.Settings.from_settings({"DEFAULT_LANG": "zh_CN", "PATH": "/c"})
+    en = reader_count.Settings.from_settings({"DEFAULT_LANG": "en", "PATH": "/c"})
     assert zh.format.format(count=73091) == "73091位读者"
     assert en.format.format(count=73091) == "73,091 readers"
     assert (zh.popular_count, zh.popular_title, en.popular_title) == (
@@ -365,7 +365,7 @@ def test_settings_defaults_follow_the_language():
 
 
 def test_stats_files_are_relative_to_the_content_folder():
-    settings = reader_count.Settings.from_pelican(
+    settings = reader_count.Settings.from_settings(
         {"PATH": "/site/content", "READER_COUNT_FILE": ["a.json", "/abs/b.csv"]}
     )
     assert settings.files == (Path("/site/content/a.json"), Path("/abs/b.csv"))
