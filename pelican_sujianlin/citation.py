@@ -28,7 +28,12 @@ from urllib.parse import quote, urlsplit
 from markupsafe import Markup
 from pelican import signals
 
-from pelican_sujianlin.contents import ARTICLE_LISTS, PUBLISHED_ARTICLES, contents_of
+from pelican_sujianlin.contents import (
+    ARTICLE_LISTS,
+    PUBLISHED_ARTICLES,
+    contents_of,
+    join_url,
+)
 from pelican_sujianlin.language import is_chinese
 from pelican_sujianlin.settings import with_defaults
 from pelican_sujianlin.theme import add_template_loader
@@ -158,7 +163,7 @@ def plain_title(title: str) -> str:
 def absolute_url(siteurl: str, url: str) -> str:
     """The article's address, percent-encoded (Chinese slugs included)."""
     safe = ":/?#[]@!$&'()*+,;=%-._~"
-    return quote(f"{siteurl}/{url}", safe=safe)
+    return quote(join_url(siteurl, url), safe=safe)
 
 
 def citation_date(date: datetime) -> str:

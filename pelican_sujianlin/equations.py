@@ -676,7 +676,7 @@ def _summary_references(content, labels) -> Numbered | None:
         return None
     siteurl = content.settings.get("SITEURL", "")
     return resolve_references(
-        summary, labels, link_to(content, content), f"{siteurl}/{content.url}"
+        summary, labels, link_to(content, content), join_url(siteurl, content.url)
     )
 
 
@@ -783,7 +783,7 @@ def resolve_content(content, registry: Mapping[str, list]) -> None:
         if target is content:
             return Target(f"#{found[1]}", f"#{found[1]}", found[0])
         html_href = f"{link_to(target, content)}#{found[1]}"
-        tex_href = f"{siteurl}/{target.url}#{found[1]}"
+        tex_href = f"{join_url(siteurl, target.url)}#{found[1]}"
         return Target(html_href, tex_href, found[0])
 
     notes = _notes(content)

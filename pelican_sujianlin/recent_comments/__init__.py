@@ -42,7 +42,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from markupsafe import Markup
 from pelican import signals
 
-from pelican_sujianlin.contents import ARTICLE_LISTS, PUBLISHED_ARTICLES, contents_of
+from pelican_sujianlin.contents import (
+    ARTICLE_LISTS,
+    PUBLISHED_ARTICLES,
+    contents_of,
+    join_url,
+)
 from pelican_sujianlin.language import pick
 from pelican_sujianlin.recent_comments import files, isso
 from pelican_sujianlin.recent_comments.comment import (
@@ -416,7 +421,7 @@ def thread_map(
     with the keys the build matches threads by."""
     siteurl = str(settings.get("SITEURL") or "")
     return {
-        key: {"url": f"{siteurl}/{a.url}", "title": Markup(a.title).striptags()}
+        key: {"url": join_url(siteurl, a.url), "title": Markup(a.title).striptags()}
         for key, a in index_by_uri(articles, site_path).items()
     }
 
