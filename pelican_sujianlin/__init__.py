@@ -5,9 +5,19 @@
 one alone. Each plugin module has its own ``register()``; this one calls them
 all. Plugins are imported only when registered, so enabling one alone does not
 load the others (nor what they depend on: nh3, sqlite3...).
+
+Together the plugins give an article more attribute names than CPython's
+shared key table holds. When an article is written
+(``article_generator_write_article``) its attributes are complete, and its
+dict is rebuilt at the size they need.
 """
 
 from importlib import import_module
+from typing import Any
+
+from pelican import signals
+
+from pelican_sujianlin.contents import compact_attributes
 
 PLUGIN_NAMES = (
     "equations",
@@ -23,3 +33,9 @@ def register() -> None:
     """Register every plugin of the bundle with Pelican's signals."""
     for name in PLUGIN_NAMES:
         import_module(f"{__name__}.{name}").register()
+    signals.article_generator_write_article.connect(compact_written_article)
+
+
+def compact_written_article(generator: Any, content: Any) -> None:
+    """Index, tag and author pages come later and hold every article."""
+    compact_attributes(content)

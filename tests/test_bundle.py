@@ -2,10 +2,12 @@
 
 import importlib
 import pkgutil
+import sys
 from pathlib import Path
 
 import pelican.tests
 import pytest
+from pelican import signals
 
 import pelican_sujianlin
 
@@ -105,3 +107,31 @@ def test_bundle_is_inert_with_builtin_themes(build_site, theme):
     plain = build_site(content, PLUGINS=[], THEME=theme, DEFAULT_LANG="en")
     bundled = build_site(content, THEME=theme, DEFAULT_LANG="en")
     assert plain.files() == bundled.files()
+
+
+def test_written_articles_keep_compact_attribute_dicts(build_site):
+    """The bundle's attributes take articles past the names CPython shares per
+    class; by the time list pages are written each article's dict is sized
+    for what it holds, not for growth (about 1 KB less per article)."""
+    sizes = {}
+
+    def measure(generator, writer):
+        for article in generator.articles:
+            attributes = vars(article)
+            sizes[article.slug] = (
+                sys.getsizeof(attributes),
+                sys.getsizeof(dict(attributes)),
+            )
+
+    posts = {
+        f"post{number}.md": PLAIN_POST.replace("A plain post", f"Post {number}")
+        for number in range(3)
+    }
+    signals.article_writer_finalized.connect(measure)
+    try:
+        build_site(posts)
+    finally:
+        signals.article_writer_finalized.disconnect(measure)
+    assert len(sizes) == 3
+    for slug, (size, copied) in sizes.items():
+        assert size <= copied, slug
