@@ -758,13 +758,18 @@ def _has_pristine(content) -> bool:
 
 
 def resolve_cached_pages(generator) -> None:
-    """``page_generator_finalized``: cached pages with cross references."""
-    done = generator.context.get("_equations_resolved", set())
+    """``page_generator_finalized``: cached pages with cross references.
+
+    Every reference is resolved then: the registry of articles by slug and the
+    set of pages done are dropped from the context, which the writers keep.
+    """
+    done = generator.context.pop("_equations_resolved", set())
+    registry = generator.context.pop("_equations_registry", {})
     for page in contents_of(generator, PAGE_LISTS):
         if id(page) in done:
             continue
         if _has_pristine(page):
-            resolve_content(page, _registry(generator.context))
+            resolve_content(page, registry)
         _report(page)
 
 

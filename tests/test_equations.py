@@ -441,6 +441,35 @@ def test_absolute_cross_references_leave_pelican_no_copy_to_make(
         assert shown is content, slug
 
 
+def test_writers_get_no_registry_of_articles(build_site, theme_overrides):
+    """The slug registry and the set of pages done serve the references of
+    pages; both are gone from the context by the time pages are written, and
+    the references are resolved."""
+    left = {}
+
+    def look(generator, writer):
+        left.update(
+            {
+                key: key in generator.context
+                for key in ("_equations_registry", "_equations_resolved")
+            }
+        )
+
+    signals.article_writer_finalized.connect(look)
+    try:
+        site = build_site(
+            {"first.md": FIRST, "second.md": SECOND},
+            THEME_TEMPLATES_OVERRIDES=[theme_overrides],
+        )
+    finally:
+        signals.article_writer_finalized.disconnect(look)
+    assert left == {"_equations_registry": False, "_equations_resolved": False}
+    assert (
+        'href="https://blog.example.test/second.html#eq-second-2">(2)</a>'
+        in site.read("first.html")
+    )
+
+
 def test_index_page_ids_unique_with_shared_label_names(math_site):
     for name in ("index.html", "tag/math.html"):
         page = math_site.read(name)
