@@ -63,6 +63,8 @@ TEXT_EN = "Read more…"
 ANCHOR = '<span id="more"></span>'
 # Stands for the article's URL in a cut summary until a siteurl is known.
 URL_PLACEHOLDER = "\x00read-more-url\x00"
+# The context key of what each content object's summary was planned from.
+PLANS = "_read_more_plans"
 
 
 @dataclass(frozen=True)
@@ -518,7 +520,16 @@ class ReadMoreSummary:
     ``<span id="more">``): its links are resolved once, not twice.
     """
 
-    __slots__ = ("_body", "content", "fragment", "memo", "options", "split")
+    __slots__ = (
+        "_body",
+        "_more_siteurls",
+        "_siteurl",
+        "_summary",
+        "content",
+        "fragment",
+        "options",
+        "split",
+    )
 
     def __init__(
         self,
@@ -533,7 +544,11 @@ class ReadMoreSummary:
         self.fragment = fragment
         self.options = options
         self.split = split
-        self.memo: dict[str, str] = {}
+        # The summary for the first siteurl asked (most sites have one), and
+        # a dict for any other only when one is asked.
+        self._siteurl: str | None = None
+        self._summary = ""
+        self._more_siteurls: dict[str, str] | None = None
 
     @property
     def body(self) -> str:
@@ -551,9 +566,16 @@ class ReadMoreSummary:
 
     def __call__(self, siteurl: str | None) -> str:
         siteurl = siteurl or ""
-        if siteurl not in self.memo:
-            self.memo[siteurl] = self.render(siteurl)
-        return self.memo[siteurl]
+        if siteurl == self._siteurl:
+            return self._summary
+        if self._siteurl is None:
+            self._siteurl, self._summary = siteurl, self.render(siteurl)
+            return self._summary
+        if self._more_siteurls is None:
+            self._more_siteurls = {}
+        if siteurl not in self._more_siteurls:
+            self._more_siteurls[siteurl] = self.render(siteurl)
+        return self._more_siteurls[siteurl]
 
     def render(self, siteurl: str) -> str:
         url = join_url(siteurl, self.content.url, self.options.relative_urls)
@@ -631,8 +653,10 @@ def add_read_more(content: Any, options: Options) -> None:
     elif isinstance(getattr(content, "get_summary", None), ReadMoreSummary):
         del content.get_summary  # planned again: Pelican's summary after all
         forget_memoized(content, "get_summary")
-    # What the plan was made from, and whether it was cut at a marker.
-    content._read_more_seen = (content._content, bool(summary and summary.at_marker))
+    # What the plan was made from, and whether it was cut at a marker: kept in
+    # the build's context until all generators are finalized, not on the content.
+    plans = content._context.setdefault(PLANS, {})
+    plans[id(content)] = (content._content, bool(summary and summary.at_marker))
 
 
 def finalize_articles(generator: Any) -> None:
@@ -661,15 +685,22 @@ def cut_rewritten_again(generators: Iterable[Any]) -> None:
     summary stays.
     """
     options = None
-    for generator in generators:
-        for content in contents_of(generator, ARTICLE_LISTS + PAGE_LISTS):
-            seen = getattr(content, "_read_more_seen", None)
-            if seen is None or content._content is seen[0]:
-                continue
-            options = options or Options.from_settings(generator.settings)
-            if seen[1] and not find_markers(content._content or "", options.marker):
-                continue
-            add_read_more(content, options)
+    contents = [
+        content
+        for generator in generators
+        for content in contents_of(generator, ARTICLE_LISTS + PAGE_LISTS)
+    ]
+    plans = {}
+    for content in contents:  # one context per build, whoever holds it
+        plans.update(content._context.pop(PLANS, {}))
+    for content in contents:
+        seen = plans.get(id(content))
+        if seen is None or content._content is seen[0]:
+            continue
+        options = options or Options.from_settings(content.settings)
+        if seen[1] and not find_markers(content._content or "", options.marker):
+            continue
+        add_read_more(content, options)  # its new plan is kept for a later check
 
 
 def register() -> None:

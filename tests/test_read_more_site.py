@@ -934,3 +934,40 @@ def test_example_site_feeds_have_absolute_links(example_site_copy, tmp_path):
             assert href.startswith(siteurl + "/archives/"), (name, href)
             found += 1
     assert found >= 3
+
+
+def test_plans_live_in_the_build_context_until_checked():
+    """What each summary was planned from is build state, not a content
+    attribute: it leaves the context once ``all_generators_finalized`` has
+    checked it."""
+    from types import SimpleNamespace
+
+    from pelican.contents import Page
+    from pelican.settings import DEFAULT_CONFIG
+
+    settings = {**DEFAULT_CONFIG, "SITEURL": SITEURL, "DEFAULT_LANG": "en"}
+    context = {"localsiteurl": SITEURL, "generated_content": {}, "static_content": {}}
+    text = "<p>Before.</p>\n<!--more-->\n<p>After.</p>"
+    page = Page(text, {"title": "P", "slug": "p"}, settings, "p.md", context)
+    generator = SimpleNamespace(settings=settings, pages=[page])
+    read_more.finalize_pages(generator)
+    assert set(context[read_more.PLANS]) == {id(page)}
+    assert not any("read_more" in name for name in vars(page))
+    read_more.cut_rewritten_again([generator])
+    assert read_more.PLANS not in context
+
+
+def test_summary_kept_per_siteurl():
+    from pelican.contents import Page
+    from pelican.settings import DEFAULT_CONFIG
+
+    settings = {**DEFAULT_CONFIG, "SITEURL": SITEURL, "DEFAULT_LANG": "en"}
+    context = {"localsiteurl": SITEURL, "generated_content": {}, "static_content": {}}
+    text = '<p>See <a href="{filename}/q.md">q</a>.</p>\n<!--more-->\n<p>After.</p>'
+    page = Page(text, {"title": "P", "slug": "p"}, settings, "p.md", context)
+    read_more.add_read_more(page, read_more.Options.from_settings(settings))
+    site, feed = page.get_summary(SITEURL), page.get_summary("https://feeds.test")
+    assert site.endswith(f'href="{SITEURL}/pages/p.html#more">Read more…</a>')
+    assert feed.endswith('href="https://feeds.test/pages/p.html#more">Read more…</a>')
+    assert page.get_summary(SITEURL) is site
+    assert page.get_summary("https://feeds.test") is feed
