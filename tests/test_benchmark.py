@@ -217,7 +217,8 @@ def test_citation_block_and_mathjax(built, small_site):
 
 def test_run_measures_each_configuration_in_its_own_process(tmp_path):
     content = run.prepare_site(4, 2, 1, tmp_path)
-    configs = ["plain", "bundle"] + (["peers"] if run.peers_installed() else [])
+    configs = ["plain", "plain-long", "bundle"]
+    configs += ["peers"] if run.peers_installed() else []
     lines: list[str] = []
     builds = run.measure(content, configs, 1, tmp_path, progress=lines.append)
     assert [build.config for build in builds] == configs
@@ -237,6 +238,20 @@ def test_run_measures_each_configuration_in_its_own_process(tmp_path):
     plain_page = (tmp_path / "out-plain" / "1000.html").read_text("utf-8")
     assert "recent-comments" in bundle_page
     assert "recent-comments" not in plain_page
+    assert "bundle / plain-long (pages of the same size): time " in text
+    # plain-long cuts its summaries where the generated posts have their marker
+    counts = {
+        config: summary_paragraphs(tmp_path / f"out-{config}" / "index.html")
+        for config in ("plain", "plain-long", "bundle")
+    }
+    assert counts["plain-long"] == counts["bundle"]
+    assert sum(counts["plain-long"]) > sum(counts["plain"])
+
+
+def summary_paragraphs(index: Path) -> list[int]:
+    """The number of paragraphs in each summary of a notmyidea index page."""
+    entries = index.read_text("utf-8").split("<!-- /.post-info -->")[1:]
+    return [entry.split('<a class="readmore"')[0].count("<p>") for entry in entries]
 
 
 def test_run_main_writes_figures(tmp_path, capsys):
