@@ -690,8 +690,8 @@ def cut_rewritten_again(generators: Iterable[Any]) -> None:
         for generator in generators
         for content in contents_of(generator, ARTICLE_LISTS + PAGE_LISTS)
     ]
-    plans = {}
-    for content in contents:  # one context per build, whoever holds it
+    plans: dict[int, tuple[str, bool]] = {}
+    for content in contents:  # each holds the build's context (or one of its own)
         plans.update(content._context.pop(PLANS, {}))
     for content in contents:
         seen = plans.get(id(content))
