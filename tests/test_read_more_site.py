@@ -696,6 +696,28 @@ def test_no_placeholder_leaks(site):
         assert b"read-more-url" not in data, name
 
 
+# --- content objects built without a site ------------------------------------------
+
+
+def standalone_page(text: str, lang: str = "en", **settings_overrides):
+    """A Page outside any build, with the context Pelican would give it, and a
+    generator-like object holding it: ``(page, context, generator)``."""
+    from types import SimpleNamespace
+
+    from pelican.contents import Page
+    from pelican.settings import DEFAULT_CONFIG
+
+    settings = {
+        **DEFAULT_CONFIG,
+        "SITEURL": SITEURL,
+        "DEFAULT_LANG": lang,
+        **settings_overrides,
+    }
+    context = {"localsiteurl": SITEURL, "generated_content": {}, "static_content": {}}
+    page = Page(text, {"title": "P", "slug": "p"}, settings, "p.md", context)
+    return page, context, SimpleNamespace(settings=settings, pages=[page])
+
+
 # --- another plugin rewriting _content after the cut ---------------------------------
 
 
@@ -704,16 +726,8 @@ def test_content_rewritten_after_the_cut_is_cut_again():
     rewrites a page from a copy that still holds the marker after read_more's
     ``page_generator_finalized`` (equations does, for cached pages), read_more
     cuts it again at ``all_generators_finalized``."""
-    from types import SimpleNamespace
-
-    from pelican.contents import Page
-    from pelican.settings import DEFAULT_CONFIG
-
-    settings = {**DEFAULT_CONFIG, "SITEURL": SITEURL, "DEFAULT_LANG": "en"}
-    context = {"localsiteurl": SITEURL, "generated_content": {}, "static_content": {}}
     pristine = "<p>Old (1).</p>\n<!--more-->\n<p>Rest.</p>"
-    page = Page(pristine, {"title": "P", "slug": "p"}, settings, "p.md", context)
-    generator = SimpleNamespace(settings=settings, pages=[page])
+    page, _, generator = standalone_page(pristine)
     read_more.finalize_pages(generator)
     assert page.summary.startswith("<p>Old (1).</p>")
     page._content = pristine.replace("(1)", "(2)")  # the other plugin, later
@@ -734,16 +748,8 @@ def test_content_rewritten_after_the_cut_is_cut_again():
 
 
 def test_cjk_content_rewritten_after_the_plan_is_planned_again():
-    from types import SimpleNamespace
-
-    from pelican.contents import Page
-    from pelican.settings import DEFAULT_CONFIG
-
-    settings = {**DEFAULT_CONFIG, "SITEURL": SITEURL, "DEFAULT_LANG": "zh"}
-    context = {"localsiteurl": SITEURL, "generated_content": {}, "static_content": {}}
     text = "<p>" + "旧的公式编号（1）。" * 30 + "</p>"
-    page = Page(text, {"title": "P", "slug": "p"}, settings, "p.md", context)
-    generator = SimpleNamespace(settings=settings, pages=[page])
+    page, _, generator = standalone_page(text, lang="zh")
     read_more.finalize_pages(generator)
     assert page.summary.startswith("<p>旧的公式编号（1）")
     page._content = text.replace("（1）", "（2）")
@@ -940,16 +946,9 @@ def test_plans_live_in_the_build_context_until_checked():
     """What each summary was planned from is build state, not a content
     attribute: it leaves the context once ``all_generators_finalized`` has
     checked it."""
-    from types import SimpleNamespace
-
-    from pelican.contents import Page
-    from pelican.settings import DEFAULT_CONFIG
-
-    settings = {**DEFAULT_CONFIG, "SITEURL": SITEURL, "DEFAULT_LANG": "en"}
-    context = {"localsiteurl": SITEURL, "generated_content": {}, "static_content": {}}
-    text = "<p>Before.</p>\n<!--more-->\n<p>After.</p>"
-    page = Page(text, {"title": "P", "slug": "p"}, settings, "p.md", context)
-    generator = SimpleNamespace(settings=settings, pages=[page])
+    page, context, generator = standalone_page(
+        "<p>Before.</p>\n<!--more-->\n<p>After.</p>"
+    )
     read_more.finalize_pages(generator)
     assert set(context[read_more.PLANS]) == {id(page)}
     assert not any("read_more" in name for name in vars(page))
@@ -958,14 +957,9 @@ def test_plans_live_in_the_build_context_until_checked():
 
 
 def test_summary_kept_per_siteurl():
-    from pelican.contents import Page
-    from pelican.settings import DEFAULT_CONFIG
-
-    settings = {**DEFAULT_CONFIG, "SITEURL": SITEURL, "DEFAULT_LANG": "en"}
-    context = {"localsiteurl": SITEURL, "generated_content": {}, "static_content": {}}
     text = '<p>See <a href="{filename}/q.md">q</a>.</p>\n<!--more-->\n<p>After.</p>'
-    page = Page(text, {"title": "P", "slug": "p"}, settings, "p.md", context)
-    read_more.add_read_more(page, read_more.Options.from_settings(settings))
+    page, _, generator = standalone_page(text)
+    read_more.add_read_more(page, read_more.Options.from_settings(generator.settings))
     site, feed = page.get_summary(SITEURL), page.get_summary("https://feeds.test")
     assert site.endswith(f'href="{SITEURL}/pages/p.html#more">Read more…</a>')
     assert feed.endswith('href="https://feeds.test/pages/p.html#more">Read more…</a>')
