@@ -72,7 +72,8 @@ def compact_attributes(content: Any) -> None:
     them past 30, and an article given one more name moves its attributes to a
     dict of its own, sized for growth (128 slots for some 30 names). A copy
     made when no more names are coming is sized for what it holds: about 1 KB
-    less per article. A dict still sharing its names is left as it is.
+    less per article. A dict still sharing its names is kept (asking for it
+    costs a 64-byte dict object, and its names stay shared).
     """
     attributes = vars(content)
     compact = dict(attributes)

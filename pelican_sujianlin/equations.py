@@ -605,9 +605,7 @@ def _notes(content) -> _Notes | None:
 def _set_notes(content, notes: _Notes | None) -> None:
     if notes is not None:
         content._equations = notes
-    elif hasattr(content, "_equations"):
-        # not vars(content).pop(): a __dict__ once asked for no longer shares
-        # its keys with the other content objects and takes 5x the memory
+    elif hasattr(content, "_equations"):  # notes of an earlier numbering
         del content._equations
 
 

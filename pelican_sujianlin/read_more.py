@@ -648,8 +648,6 @@ def add_read_more(content: Any, options: Options) -> None:
     summary = plan_summary(content, options)
     if summary is not None:
         content.get_summary = summary
-    # getattr, not vars(): a content object's __dict__, once asked for, stops
-    # sharing its keys and costs five times the memory (CPython 3.11+).
     elif isinstance(getattr(content, "get_summary", None), ReadMoreSummary):
         del content.get_summary  # planned again: Pelican's summary after all
         forget_memoized(content, "get_summary")
