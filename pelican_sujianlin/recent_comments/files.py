@@ -152,9 +152,7 @@ def read_folder(
     file each came from, by identifier."""
     comments: list[Comment] = []
     paths: dict[str, str] = {}
-    with os.scandir(folder) as entries:
-        listing = sorted(entries, key=lambda entry: entry.name)
-    for entry in listing:
+    for entry in sorted_entries(folder):
         if entry.name.startswith("."):
             continue
         path = entry.path
@@ -178,6 +176,12 @@ def read_folder(
         comments.append(comment)
     comments.sort(key=lambda c: (c.date, c.slug))
     return comments, paths
+
+
+def sorted_entries(folder: str | os.PathLike[str]) -> list[os.DirEntry[str]]:
+    """A folder's entries by name (``os.scandir``: types without a ``stat``)."""
+    with os.scandir(folder) as entries:
+        return sorted(entries, key=lambda entry: entry.name)
 
 
 def unused_name(name: str, taken: Container[str]) -> str:
@@ -251,9 +255,7 @@ def scan(
     if not root.is_dir():
         return
     orphan_count = 0
-    with os.scandir(root) as entries:
-        listing = sorted(entries, key=lambda entry: entry.name)
-    for entry in listing:
+    for entry in sorted_entries(root):
         if entry.name.startswith("."):
             continue
         folder = Path(entry.path)
