@@ -61,11 +61,12 @@ DEFAULTS: dict[str, Any] = {
 
 MARKDOWN_EXTENSION = "pelican_sujianlin.math_markdown"
 
-ROW_ENVIRONMENTS = frozenset(
-    {"align", "gather", "eqnarray", "flalign", "alignat", "xalignat", "xxalignat"}
-)
-SINGLE_ENVIRONMENTS = frozenset({"equation", "multline"})
-NUMBERED_ENVIRONMENTS = ROW_ENVIRONMENTS | SINGLE_ENVIRONMENTS
+#: EQUATIONS_NUMBERING: the bundle's own (MathJax's 'ams' plus every labelled
+#: display), then exactly MathJax 3's ``tags: 'ams'``, ``'all'``, ``'none'``.
+DEFAULT_NUMBERING = "labelled"
+NUMBERING_MODES = ("labelled", "ams", "all", "none")
+#: pelican-render-math's MATH_JAX["equation_numbering"] -> EQUATIONS_NUMBERING
+RENDER_MATH_NUMBERING = {"ams": "ams", "auto": "all", "all": "all", "none": "none"}
 
 MISSING_HTML = '<span class="eqref eqref-missing">(??)</span>'
 MISSING_TEX = "\\text{(??)}"
@@ -86,29 +87,21 @@ _HTML_SKIPPED = re.compile(
     | <textarea\b[^>]*>.*?</textarea\s*>
     | <!--.*?--> | <[A-Za-z/!?][^>]*> | \\[\\$]
     | <
-    | \\(?!(?-i:(?:eq)?ref\{[^{}\s<]+\}|[(\[]|begin\{))
+    | \\(?!(?-i:(?:eq)?ref\s*\{[^{}<]*\}|[(\[]|begin\s*\{))
     )*+
     """,
     re.S | re.X | re.I,
 )
 # Where _HTML_SKIPPED stops: a reference in running text or a math opener.
 _HTML_TOKEN = re.compile(
-    r"(?P<ref>\\(?:eq)?ref\{[^{}\s<]+\})|(?P<math>\\[(\[]|\\begin\{|\$)"
+    r"(?P<ref>\\(?:eq)?ref\s*\{[^{}<]*\})|(?P<math>\\[(\[]|\\begin\s*\{|\$)"
 )
 # Without one of these, an article has nothing to number or resolve.
-_WORK_WORDS = ("\\label", "\\tag", "\\begin", "ref{")
+_WORK_WORDS = ("\\label", "\\tag", "\\begin", "ref")
 _TAG_START = re.compile(r"<[A-Za-z/!?]")
-_TEX_TOKEN = re.compile(r"\\begin\{[^{}]*\}|\\end\{[^{}]*\}|\\\\|\\[A-Za-z]+|\\.|[{}]")
-_BEGIN_ENV = re.compile(r"\\begin\{([A-Za-z]+)(\*?)\}")
-_COLUMNS = re.compile(r"\s*\{[^{}]*\}")  # alignat's argument
-_LABEL = re.compile(r"\\label\{([^{}]*)\}")
-_LABEL_AND_SPACE = re.compile(r"[ \t]*\\label\{[^{}]*\}")
-_TAG = re.compile(r"\\tag\*?\{")
-_NOTAG = re.compile(r"\\no(?:tag|number)(?![A-Za-z])")
-_REF = re.compile(r"\\(eq)?ref\{([^{}\s<]+)\}")
-_ROW_FILLER = re.compile(
-    r"\s+|\\label\{[^{}]*\}|\\no(?:tag|number)(?![A-Za-z])|^\[[^\]]*\]"
-)
+_REF = re.compile(r"\\(eq)?ref\s*\{([^{}<]*)\}")
+_ANY_REF = re.compile(r"\\(?:eq)?ref\s*\{")
+_OPENER = re.compile(r"\$\$|\\\[|\\begin\s*\{[^{}<]*\}")
 _XREF_MARK = re.compile("\ue000(\\d+)\ue001")
 _ID_UNSAFE = re.compile(r"[^\w.:-]+")
 
@@ -150,15 +143,16 @@ class _Display(NamedTuple):
     ids: list[str]
 
 
-def number_equations(text: str, prefix: str) -> Numbered:
+def number_equations(text: str, prefix: str, mode: str = DEFAULT_NUMBERING) -> Numbered:
     """Number the display math of one article's HTML; resolve its references.
 
     ``prefix`` starts every element id (``eq-SLUG``); ids are ``PREFIX-N`` for
     numbered equations and ``PREFIX-tK`` for the K-th author's ``\\tag``.
+    ``mode`` is one of :data:`NUMBERING_MODES`.
     """
     if "$" not in text and "\\" not in text:
         return Numbered(text, {}, [], [], False)
-    if not any(word in text for word in _WORK_WORDS):
+    if mode != "all" and not _has_work(text):
         return Numbered(text, {}, [], [], bool(scan_html(text, first_only=True)))
     items = scan_html(text)
     labels: dict[str, tuple[str, str]] = {}
@@ -168,12 +162,68 @@ def number_equations(text: str, prefix: str) -> Numbered:
     for kind, start, end in items:
         if kind == "display":
             displays[start] = _number_display(
-                text[start:end], counter, labels, problems
+                text[start:end], counter, labels, problems, mode
             )
+        elif kind == "unclosed":
+            problems.append(_unclosed(text, start, end))
+    _resolve_tag_references(labels)
+    problems.extend(_tags_like_numbers(labels, counter))
     xrefs: list[XRef] = []
     refs = _RefWriter(labels, problems, xrefs)
     written, has_math = _write(text, items, displays, refs)
     return Numbered(written, labels, problems, xrefs, has_math)
+
+
+def _has_work(text: str) -> bool:
+    """Whether ``text`` has anything to number, resolve or warn about."""
+    return (
+        any(word in text for word in _WORK_WORDS) or _ANY_REF.search(text) is not None
+    )
+
+
+def _unclosed(text: str, start: int, end: int) -> Problem:
+    """An opener (``$$``, ``\\[``, ``\\begin{..}``) that nothing closes."""
+    opener = html.unescape(text[start:end])
+    return Problem(
+        f"{opener} is never closed (a blank line or an HTML tag ends the math): "
+        "it is shown as text",
+        opener,
+        text.count(text[start:end], 0, start),
+    )
+
+
+def _resolve_tag_references(labels: dict[str, tuple[str, str]]) -> None:
+    """``\\tag{\\ref{e}$'$}``: the number of a label is the tag with its
+    references resolved, as MathJax shows it ("1$'$")."""
+    for label, (number, element_id) in labels.items():
+        if "ref" not in number:
+            continue
+        parts: list[str] = []
+        last = 0
+        for start, end, kind, target, _ in find_refs(number):
+            parts.append(number[last:start])
+            last = end
+            found = labels.get(target)
+            inner = found[0] if found and "ref" not in found[0] else "??"
+            parts.append(f"({inner})" if kind == "eqref" else inner)
+        parts.append(number[last:])
+        labels[label] = ("".join(parts), element_id)
+
+
+def _tags_like_numbers(labels, counter: _Counter) -> list[Problem]:
+    """An author's ``\\tag{2}`` beside an automatic (2): two equations drawn (2)."""
+    clashes = [
+        tag
+        for tag in counter.tag_texts
+        if tag.isdigit() and 0 < int(tag) <= counter.number
+    ]
+    return [
+        Problem(
+            f"\\tag{{{tag}}} draws ({tag}), the number of another equation",
+            f"\\tag{{{tag}}}",
+        )
+        for tag in dict.fromkeys(clashes)
+    ]
 
 
 def resolve_references(
@@ -187,7 +237,7 @@ def resolve_references(
     Links are ``html_base#ID`` (``\\href{tex_base#ID}`` inside math); no
     equation is numbered.
     """
-    if "ref{" not in text:
+    if not _ANY_REF.search(text):
         return Numbered(text, labels, [], [], False)
     problems: list[Problem] = []
     xrefs: list[XRef] = []
@@ -207,6 +257,8 @@ def _write(
     last = 0
     has_math = False
     for kind, start, end in items:
+        if kind == "unclosed":
+            continue
         parts.append(text[last:start])
         last = end
         if kind == "ref":
@@ -235,11 +287,13 @@ def _write(
 def scan_html(text: str, first_only: bool = False) -> list[tuple[str, int, int]]:
     """The math spans and references of HTML, as ``(kind, start, end)``.
 
-    ``kind`` is ``"display"``, ``"inline"`` or ``"ref"`` (a reference in
-    running text); with ``first_only``, the scan stops at the first math
-    span. Tags, comments and ``pre``/``code``/``script``/``style``
-    elements are skipped; a math span never contains a tag (MathJax's rule),
-    though a ``<`` that starts no tag (``a < b`` in an HTML article) is text.
+    ``kind`` is ``"display"``, ``"inline"``, ``"ref"`` (a reference in
+    running text) or ``"unclosed"`` (a display opener, ``$$``, ``\\[`` or
+    ``\\begin{..}``, with no closer: the span is the opener); with
+    ``first_only``, the scan stops at the first math span. Tags, comments
+    and ``pre``/``code``/``script``/``style`` elements are skipped; a math
+    span never contains a tag (MathJax's rule), though a ``<`` that starts no
+    tag (``a < b`` in an HTML article) is text.
     """
     items: list[tuple[str, int, int]] = []
     position = 0
@@ -255,10 +309,13 @@ def scan_html(text: str, first_only: bool = False) -> list[tuple[str, int, int]]
         elif kind == "math":
             start = match.start()
             end = math_span_end(text, start)
-            if end is None or _TAG_START.search(text, start, end):
-                continue
             inline = text[start] == "$" and text[start + 1] != "$"
             inline = inline or text.startswith("\\(", start)
+            if end is None or _TAG_START.search(text, start, end):
+                if not inline and not first_only:
+                    opener = _OPENER.match(text, start)
+                    items.append(("unclosed", start, opener.end()))
+                continue
             items.append(("inline" if inline else "display", start, end))
             if first_only:
                 return items
@@ -272,6 +329,7 @@ class _Counter:
         self.prefix = prefix
         self.number = 0
         self.tags = 0
+        self.tag_texts: list[str] = []
 
     def next_number(self) -> tuple[str, str]:
         self.number += 1
@@ -279,67 +337,293 @@ class _Counter:
 
     def next_tag(self, tag: str) -> tuple[str, str]:
         self.tags += 1
+        self.tag_texts.append(tag)
         return tag, f"{self.prefix}-t{self.tags}"
 
 
-def split_display(tex: str) -> tuple[str, str, str, str, bool]:
-    """``(head, body, tail, environment, numbered)`` of a display span.
+# --- reading a display's TeX as MathJax 3 reads it --------------------------------
 
-    ``$$\\begin{align}..\\end{align}$$`` counts as its environment; plain
-    ``$$``/``\\[`` spans are environment ``""``, not numbered by themselves.
-    """
-    if tex.startswith("\\begin"):
-        begin = _BEGIN_ENV.match(tex)
-        name, star = begin.group(1), begin.group(2)
-        head_end = begin.end()
-        if name.endswith("alignat") and (columns := _COLUMNS.match(tex, head_end)):
-            head_end = columns.end()
-        close = f"\\end{{{name}{star}}}"
-        body = tex[head_end : len(tex) - len(close)]
-        return tex[:head_end], body, close, name, not star
-    head, body, tail = tex[:2], tex[2:-2], tex[-2:]
-    inner = body.strip()
-    begin = _BEGIN_ENV.match(inner)
-    whole = begin and math_span_end(inner, 0) == len(inner)
-    if whole and begin.group(1) in NUMBERED_ENVIRONMENTS:
-        lead = body[: len(body) - len(body.lstrip())]
-        trail = body[len(body.rstrip()) :]
-        h, b, t, name, numbered = split_display(inner)
-        return head + lead + h, b, t + trail + tail, name, numbered
-    return head, body, tail, "", False
+#: Environments that own the \tag, \label and \notag of their rows (MathJax 3's
+#: tag contexts), measured in MathJax 3 itself: each row numbered,
+ROW_NUMBERED = frozenset(
+    {"align", "gather", "eqnarray", "flalign", "alignat", "xalignat"}
+)
+#: rows that may carry a \tag but take no number,
+ROW_UNNUMBERED = frozenset({"align*", "gather*", "eqnarray*", "alignat*"})
+#: one number (or \tag) for the whole environment,
+SINGLE_NUMBERED = frozenset({"equation", "multline"})
+SINGLE_UNNUMBERED = frozenset({"equation*", "multline*"})
+#: and contexts where \tag is an error and a \label or \notag is lost.
+UNTAGGABLE = frozenset(
+    {"flalign*", "xalignat*", "xxalignat", "aligned", "alignedat", "gathered", "split"}
+)
+TAGGABLE = ROW_NUMBERED | ROW_UNNUMBERED | SINGLE_NUMBERED | SINGLE_UNNUMBERED
+NUMBERED_ENVIRONMENTS = ROW_NUMBERED | SINGLE_NUMBERED
+ROW_ENVIRONMENTS = ROW_NUMBERED | ROW_UNNUMBERED
+_ENV_ARGUMENT = frozenset(
+    {"alignat", "alignat*", "xalignat", "xalignat*", "xxalignat", "alignedat"}
+    | {"array", "subarray", "darray"}
+)
+TEXT_COMMANDS = frozenset(
+    {"text", "textrm", "textbf", "textit", "textsf", "texttt", "textup"}
+    | {"textnormal", "textmd", "textsl", "mbox", "hbox", "tag"}
+)
+
+# The tokens that matter to numbering; everything between them is content.
+_NUMBERING_TOKEN = re.compile(
+    r"""
+    (?P<comment>%[^\n]*)
+  | \\(?P<edge>begin|end)\s*\{(?P<env>[^{}]*)\}
+  | (?P<row>\\\\\*?(?:\[[^\]\n]*\])?|\\cr(?![A-Za-z]))
+  | \\(?P<command>label|tag|notag|nonumber)(?![A-Za-z])(?P<star>\*?)
+  | \\[^A-Za-z]
+  | (?P<brace>[{}])
+    """,
+    re.X,
+)
+# The tokens that matter to references (and whether they are in text mode).
+_REF_TOKEN = re.compile(
+    r"%[^\n]*|\\(?P<ref>(?:eq)?ref)\s*\{(?P<label>[^{}]*)\}"
+    r"|\\(?P<word>[A-Za-z]+)|\\[^A-Za-z]|(?P<char>[{}$])"
+)
+_SPACE_BEFORE = re.compile(r"[ \t]*$")
 
 
-def split_rows(body: str) -> list[str]:
-    """The rows of an environment's body, split at top-level ``\\\\``."""
-    rows: list[str] = []
-    depth = 0
-    start = 0
-    for token in _TEX_TOKEN.finditer(body):
-        value = token.group()
-        if value == "{" or value.startswith("\\begin{"):
-            depth += 1
-        elif value == "}" or value.startswith("\\end{"):
-            depth -= 1
-        elif value == "\\\\" and depth == 0:
-            rows.append(body[start : token.start()])
-            start = token.start()
-    rows.append(body[start:])
-    return rows
-
-
-def _author_tag(row: str) -> str | None:
-    match = _TAG.search(row)
-    if not match:
+def _argument(tex: str, position: int) -> tuple[int, int] | None:
+    """``(start, end)`` of the braced argument at ``position`` (after optional
+    spaces, as TeX reads it); ``end`` is past its closing brace."""
+    length = len(tex)
+    while position < length and tex[position] in " \t\n\r":
+        position += 1
+    if position >= length or tex[position] != "{":
         return None
-    depth = 1
-    for index in range(match.end(), len(row)):
-        if row[index] == "{":
+    depth = 0
+    index = position
+    while index < length:
+        char = tex[index]
+        if char == "\\":
+            index += 2
+            continue
+        if char == "{":
             depth += 1
-        elif row[index] == "}":
+        elif char == "}":
             depth -= 1
             if depth == 0:
-                return row[match.end() : index]
+                return position, index + 1
+        index += 1
     return None
+
+
+class Slot:
+    """One thing MathJax may number: a row, a whole environment, a display."""
+
+    __slots__ = (
+        "content",
+        "env",
+        "insert",
+        "labels",
+        "last_row",
+        "notag",
+        "numbered",
+        "parent",
+        "start",
+        "taggable",
+        "tags",
+        "top",
+    )
+
+    def __init__(self, env: str, taggable: bool, numbered: bool, start: int) -> None:
+        self.env = env
+        self.taggable = taggable
+        self.numbered = numbered
+        self.top = env == ""
+        self.start = start
+        self.insert = start  # where a \tag goes: after the last content
+        self.content = False
+        self.last_row = False
+        self.notag = False
+        self.labels: list[tuple[str, int, int]] = []  # (label, start, end)
+        self.parent: Slot | None = None  # the slot a split or aligned sits in
+        self.tags: list[tuple[str, int, int]] = []  # (TeX of the tag, start, end)
+
+    @property
+    def dropped(self) -> bool:
+        """An empty last row: MathJax draws no such row (nor its tag)."""
+        return self.last_row and not self.content
+
+
+class _Frame:
+    __slots__ = ("name", "rows", "slot")
+
+    def __init__(self, name: str, slot: Slot | None = None, rows: bool = False):
+        self.name = name
+        self.slot = slot  # a tag context's current slot, else None
+        self.rows = rows
+
+
+class Reading(NamedTuple):
+    """What :func:`read_display` found in one display."""
+
+    slots: list[Slot]  # in the order MathJax numbers them
+    lost: list[Slot]  # slots of contexts where \tag is refused (split, aligned)
+    labels: list[tuple[int, int]]  # every \label span, to remove
+    problems: list[tuple[str, str]]  # (message, needle)
+    has_taggable: bool  # a context that could carry a tag (MathJax 'all')
+    bare: bool  # the display is an environment, not $$ or \[
+
+
+def read_display(tex: str) -> Reading:
+    """The slots of a display span (``$$..$$``, ``\\[..\\]``, ``\\begin..\\end``).
+
+    TeX is read as TeX reads it: comments, ``\\cr``, spaces before an
+    argument, braces and nested environments; only MathJax's tag contexts
+    (:data:`TAGGABLE`, :data:`UNTAGGABLE`) split rows.
+    """
+    bare = tex.startswith("\\begin")
+    start, end = (0, len(tex)) if bare else (2, len(tex) - 2)
+    top = Slot("", True, False, start)
+    frames = [_Frame("", top)]
+    slots: list[Slot] = []
+    lost: list[Slot] = []
+    labels: list[tuple[int, int]] = []
+    problems: list[tuple[str, str]] = []
+    has_taggable = False
+    position = start
+
+    def context() -> _Frame:
+        return next(f for f in reversed(frames) if f.slot is not None)
+
+    def close(slot: Slot, taggable_context: bool) -> None:
+        (slots if taggable_context else lost).append(slot)
+
+    while position < end:
+        match = _NUMBERING_TOKEN.search(tex, position, end)
+        gap_end = match.start() if match else end
+        if tex[position:gap_end].strip():
+            slot = context().slot
+            slot.content = True
+            slot.insert = len(tex[:gap_end].rstrip())
+        if not match:
+            break
+        position = match.end()
+        kind = match.lastgroup
+        if kind == "star":
+            kind = "command"
+        if kind == "comment":
+            continue
+        frame = context()
+        slot = frame.slot
+        if kind == "env":
+            name = match.group("env").strip()
+            if match.group("edge") == "begin":
+                slot.content = True
+                if name in _ENV_ARGUMENT and (argument := _argument(tex, position)):
+                    position = argument[1]
+                slot.insert = position
+                if name in TAGGABLE or name in UNTAGGABLE:
+                    taggable = name in TAGGABLE
+                    has_taggable = has_taggable or taggable
+                    numbered = name in NUMBERED_ENVIRONMENTS
+                    rows = name in ROW_ENVIRONMENTS or not taggable
+                    new = Slot(name, taggable, numbered, position)
+                    new.parent = slot
+                    frames.append(_Frame(name, new, rows))
+                else:
+                    frames.append(_Frame(name))
+                continue
+            while len(frames) > 1:
+                closing = frames.pop()
+                if closing.slot is not None:
+                    closing.slot.last_row = closing.rows
+                    close(closing.slot, closing.slot.taggable)
+                if closing.name == name:
+                    break
+            outer = context().slot
+            outer.content = True
+            outer.insert = position
+        elif kind == "row":
+            top_frame = frames[-1]
+            if top_frame.slot is not None and top_frame.rows:
+                close(slot, slot.taggable)
+                top_frame.slot = Slot(slot.env, slot.taggable, slot.numbered, position)
+                top_frame.slot.parent = slot.parent
+            else:
+                slot.content = True
+                slot.insert = position
+        elif kind == "brace":
+            slot.content = True
+            slot.insert = position
+            if match.group() == "{":
+                frames.append(_Frame("{"))
+            elif len(frames) > 1 and frames[-1].name == "{":
+                frames.pop()
+        elif kind == "command":
+            command = match.group("command")
+            if command in ("notag", "nonumber"):
+                slot.notag = True
+                continue
+            argument = _argument(tex, position)
+            if argument is None:
+                continue
+            text = tex[argument[0] + 1 : argument[1] - 1]
+            span = (match.start(), argument[1])
+            position = argument[1]
+            if command == "label":
+                labels.append(span)
+                if text:
+                    slot.labels.append((text, *span))
+            else:
+                slot.tags.append((text, *span))
+        else:  # an escaped character, \\{ or \\% or \\,
+            slot.content = True
+            slot.insert = position
+    while len(frames) > 1:  # unclosed inside the span: MathJax errs anyway
+        closing = frames.pop()
+        if closing.slot is not None:
+            close(closing.slot, closing.slot.taggable)
+    slots.append(top)
+    for slot in (*slots, *lost):
+        if len(slot.labels) > 1:
+            problems.append(
+                ("Multiple \\label", tex[slot.labels[1][1] : slot.labels[1][2]])
+            )
+        if len(slot.tags) > 1:
+            problems.append(("Multiple \\tag", tex[slot.tags[1][1] : slot.tags[1][2]]))
+    for slot in lost:
+        if slot.tags:
+            needle = tex[slot.tags[0][1] : slot.tags[0][2]]
+            problems.append((f"\\tag not allowed in {slot.env} environment", needle))
+    return Reading(slots, lost, labels, problems, has_taggable, bare)
+
+
+def find_refs(tex: str) -> list[tuple[int, int, str, str, bool]]:
+    """``(start, end, kind, label, in_text)`` of each reference in ``tex``.
+
+    ``in_text``: inside the argument of ``\\text`` (or the like, or ``\\tag``)
+    and not in math there, where MathJax reads a reference but no ``\\href``.
+    """
+    found = []
+    # per brace group: None in math, True in text, False in math inside text
+    modes: list[bool | None] = [None]
+    text_next = False
+    for match in _REF_TOKEN.finditer(tex):
+        token = match.group()
+        if match.group("ref"):
+            label = match.group("label")
+            kind = match.group("ref")
+            found.append((match.start(), match.end(), kind, label, modes[-1] is True))
+        elif match.group("word"):
+            text_next = match.group("word") in TEXT_COMMANDS
+            continue
+        elif token == "{":
+            modes.append(True if text_next else modes[-1])
+        elif token == "}":
+            if len(modes) > 1:
+                modes.pop()
+        elif modes[-1] is not None and token in ("$", "\\(", "\\)"):
+            modes[-1] = token == "\\)" if token != "$" else not modes[-1]
+        text_next = False
+    return found
 
 
 def _number_display(
@@ -347,34 +631,71 @@ def _number_display(
     counter: _Counter,
     labels: dict[str, tuple[str, str]],
     problems: list[Problem],
+    mode: str = DEFAULT_NUMBERING,
 ) -> _Display:
-    if "\\label" not in tex and "\\tag" not in tex and "\\begin" not in tex:
+    if mode != "all" and not any(w in tex for w in ("\\label", "\\tag", "\\begin")):
         return _Display(tex, [])
-    head, body, tail, env, numbered = split_display(tex)
-    rows = split_rows(body) if env in ROW_ENVIRONMENTS else [body]
+    reading = read_display(tex)
+    problems.extend(Problem(message, needle) for message, needle in reading.problems)
+    if mode == "labelled":
+        for slot in reading.lost:  # a label inside split names its equation
+            slot.parent.labels.extend(slot.labels)
+    else:
+        for slot in reading.lost:
+            for label, start, end in slot.labels:
+                problems.append(
+                    Problem(
+                        f"label '{label}' is inside {slot.env}, where MathJax keeps "
+                        "no label: it cannot be linked",
+                        tex[start:end],
+                    )
+                )
+    edits: list[tuple[int, int, str]] = [
+        (_SPACE_BEFORE.search(tex, 0, start).start(), end, "")
+        for start, end in reading.labels
+    ]
     ids: list[str] = []
-    new_rows: list[str] = []
-    for index, row in enumerate(rows):
-        row_labels = _LABEL.findall(row)
-        tag = _author_tag(row)
-        empty_last = index > 0 and index == len(rows) - 1 and not row_labels
-        empty_last = empty_last and not _ROW_FILLER.sub("", row.removeprefix("\\\\"))
+    wrap = ""
+    for slot in reading.slots:
         entry = None
-        if tag is not None:
-            entry = counter.next_tag(tag)
-        elif not _NOTAG.search(row) and (numbered or row_labels) and not empty_last:
+        if slot.tags and not slot.dropped:
+            entry = counter.next_tag(slot.tags[0][0])
+        elif _takes_number(slot, reading, mode):
             entry = counter.next_number()
-        for label in row_labels:
-            _add_label(label, entry, labels, problems)
-        if row_labels:
-            row = _LABEL_AND_SPACE.sub("", row)
+            if slot.top and reading.bare:
+                wrap = f" \\tag{{{entry[0]}}}"
+            else:
+                edits.append((slot.insert, slot.insert, f" \\tag{{{entry[0]}}}"))
         if entry:
             ids.append(entry[1])
-            if tag is None:
-                stripped = row.rstrip()
-                row = f"{stripped} \\tag{{{entry[0]}}}{row[len(stripped) :]}"
-        new_rows.append(row)
-    return _Display(head + "".join(new_rows) + tail, ids)
+        if slot.labels:
+            label, start, end = slot.labels[0]
+            _add_label(label, entry, labels, problems, tex[start:end], slot, mode)
+    if not ids and not reading.labels:
+        return _Display(tex, [])
+    edits.sort(key=lambda edit: (edit[0], edit[1] != edit[0]))
+    parts: list[str] = []
+    last = 0
+    for start, end, replacement in edits:
+        parts.append(tex[last:start])
+        parts.append(replacement)
+        last = max(last, end)
+    parts.append(tex[last:])
+    written = "".join(parts)
+    if wrap:
+        written = f"\\[{written}{wrap}\\]"
+    return _Display(written, ids)
+
+
+def _takes_number(slot: Slot, reading: Reading, mode: str) -> bool:
+    """Whether MathJax (``tags: MODE``), or the bundle's own mode, numbers it."""
+    if slot.notag or slot.dropped or mode == "none":
+        return False
+    if slot.numbered:
+        return True
+    if mode == "all":
+        return slot.top and not reading.has_taggable
+    return mode == "labelled" and bool(slot.labels) and slot.taggable
 
 
 def _add_label(
@@ -382,14 +703,28 @@ def _add_label(
     entry: tuple[str, str] | None,
     labels: dict[str, tuple[str, str]],
     problems: list[Problem],
+    needle: str,
+    slot: Slot,
+    mode: str,
 ) -> None:
-    needle = f"\\label{{{label}}}"
     if entry is None:
-        problems.append(
-            Problem(f"label '{label}' is on an unnumbered equation", needle)
-        )
+        if slot.dropped:
+            why = "its row is empty, and MathJax draws no empty last row"
+        elif slot.notag:
+            why = "its row has \\notag"
+        else:
+            why = f"EQUATIONS_NUMBERING = {mode!r} numbers no such display"
+        message = f"label '{label}' is on an unnumbered equation ({why})"
+        problems.append(Problem(f"{message}: it cannot be linked", needle))
     elif label in labels:
-        problems.append(Problem(f"label '{label}' is defined twice", needle, 1))
+        problems.append(
+            Problem(
+                f"label '{label}' is defined twice "
+                f"(MathJax: Label '{label}' multiply defined)",
+                needle,
+                1,
+            )
+        )
     else:
         labels[label] = entry
 
@@ -407,26 +742,44 @@ class _RefWriter:
 
     def html(self, match: re.Match[str]) -> str:
         kind, label = match.group(1), match.group(2)
-        if "/" in label:
-            return self._xref(kind, label, in_tex=False)
+        if self._elsewhere(label):
+            return self._xref(bool(kind), label, in_tex=False)
         found = self._lookup(label, match.group())
         if found is None:
             return MISSING_HTML
         return eqref_link(f"{self.html_base}#{found[1]}", found[0], bool(kind))
 
     def tex(self, tex: str) -> str:
-        if "ref{" not in tex:
+        """``tex`` with its references written; in text mode (``\\text{..}``,
+        a ``\\tag``) wrapped in math, where MathJax reads a ``\\href``."""
+        if "ref" not in tex:
             return tex
-        return _REF.sub(self._tex_ref, tex)
+        found = find_refs(tex)
+        if not found:
+            return tex
+        in_text = ("$", "$") if tex.startswith("\\(") else ("\\(", "\\)")
+        parts: list[str] = []
+        last = 0
+        for start, end, kind, label, text_mode in found:
+            parts.append(tex[last:start])
+            last = end
+            wrap = in_text if text_mode else None
+            written = self._tex_ref(kind == "eqref", label, tex[start:end])
+            parts.append(f"{wrap[0]}{written}{wrap[1]}" if wrap else written)
+        parts.append(tex[last:])
+        return "".join(parts)
 
-    def _tex_ref(self, match: re.Match[str]) -> str:
-        kind, label = match.group(1), match.group(2)
-        if "/" in label:
-            return self._xref(kind, label, in_tex=True)
-        found = self._lookup(label, match.group())
+    def _tex_ref(self, eqref: bool, label: str, needle: str) -> str:
+        if self._elsewhere(label):
+            return self._xref(eqref, label, in_tex=True)
+        found = self._lookup(label, needle)
         if found is None:
             return MISSING_TEX
-        return tex_link(f"{self.tex_base}#{found[1]}", found[0], bool(kind))
+        return tex_link(f"{self.tex_base}#{found[1]}", found[0], eqref)
+
+    def _elsewhere(self, label: str) -> bool:
+        """``SLUG/label`` names another article's label, unless it is one here."""
+        return "/" in label and label not in self.labels
 
     def _lookup(self, label: str, needle: str) -> tuple[str, str] | None:
         found = self.labels.get(label)
@@ -435,9 +788,9 @@ class _RefWriter:
             self.problems.append(Problem(f"unknown label '{label}'", needle))
         return found
 
-    def _xref(self, kind: str | None, label: str, in_tex: bool) -> str:
+    def _xref(self, eqref: bool, label: str, in_tex: bool) -> str:
         target, _, name = label.partition("/")
-        self.xrefs.append(XRef("eqref" if kind else "ref", target, name, in_tex))
+        self.xrefs.append(XRef("eqref" if eqref else "ref", target, name, in_tex))
         return f"\ue000{len(self.xrefs) - 1}\ue001"
 
 
@@ -448,8 +801,11 @@ def eqref_link(href: str, number: str, parentheses: bool) -> str:
 
 
 def tex_link(href: str, number: str, parentheses: bool) -> str:
-    """A reference inside a formula: ``\\href{#ID}{(N)}``."""
+    """A reference inside a formula: ``\\href{#ID}{(N)}`` (a tag holding TeX,
+    ``\\tag{1$'$}``, as MathJax draws tags: ``\\href{#ID}{\\text{(1$'$)}}``)."""
     text = f"({number})" if parentheses else number
+    if "\\" in number or "$" in number:
+        text = f"\\text{{{text}}}"
     return f"\\href{{{href}}}{{{text}}}"
 
 

@@ -23,7 +23,7 @@ from pelican_sujianlin.equations import (
     locate,
     number_equations,
     scan_html,
-    split_rows,
+    read_display,
 )
 
 TAGS = re.compile(r"\\tag\{([^{}]*)\}")
@@ -126,7 +126,7 @@ def test_unknown_label_and_duplicate_label_are_problems():
     )
     assert result.html.count('<span class="eqref eqref-missing">(??)</span>') == 2
     assert [p.message for p in result.problems] == [
-        "label 'eq:a' is defined twice",
+        "label 'eq:a' is defined twice (MathJax: Label 'eq:a' multiply defined)",
         "unknown label 'eq:nope'",
     ]
     assert result.labels == {"eq:a": ("1", "eq-p-1")}
@@ -135,7 +135,8 @@ def test_unknown_label_and_duplicate_label_are_problems():
 def test_label_on_an_unnumbered_equation_is_a_problem():
     result = numbered("\\begin{align}a\\label{eq:a}\\notag\\end{align} \\eqref{eq:a}")
     assert {p.message for p in result.problems} == {
-        "label 'eq:a' is on an unnumbered equation",
+        "label 'eq:a' is on an unnumbered equation (its row has \\notag): "
+        "it cannot be linked",
         "unknown label 'eq:a'",
     }
 
@@ -177,12 +178,10 @@ def test_text_without_math_is_returned_as_it_is():
     assert numbered(text).html is text
 
 
-def test_split_rows_ignores_nested_rows():
-    assert split_rows("a\\\\b\\begin{cases}c\\\\d\\end{cases}{e\\\\f}\\\\g") == [
-        "a",
-        "\\\\b\\begin{cases}c\\\\d\\end{cases}{e\\\\f}",
-        "\\\\g",
-    ]
+def test_rows_split_only_at_their_own_level():
+    tex = "\\begin{align}a\\\\b\\begin{cases}c\\\\d\\end{cases}{e\\\\f}\\\\g\\end{align}"
+    slots = read_display(tex).slots
+    assert [(s.env, s.top) for s in slots] == [("align", False)] * 3 + [("", True)]
 
 
 def test_absolute_eqrefs_touches_only_equation_links():
@@ -527,7 +526,8 @@ def test_unknown_and_duplicate_labels_warn_with_file_and_line(build_site):
         PLUGINS=["pelican_sujianlin.equations"],
     )
     content = site.content / "bad.md"
-    assert f"equations: {content}:6: label 'eq:a' is defined twice" in site.warnings
+    twice = "label 'eq:a' is defined twice (MathJax: Label 'eq:a' multiply defined)"
+    assert f"equations: {content}:6: {twice}" in site.warnings
     assert f"equations: {content}:8: unknown label 'eq:nope'" in site.warnings
     assert (
         f"equations: {content}:8: reference to unknown article 'gone'" in site.warnings

@@ -1,0 +1,158 @@
+"""MathJax 3 as the oracle of the equation numbering.
+
+Each file of ``tests/equations_corpus/`` is an article. It is read twice in
+one headless Chromium with the MathJax 3 of ``node_modules/mathjax3``:
+
+- **the bundle**: the site is built with ``EQUATIONS_NUMBERING = MODE`` and
+  MathJax (``tags: 'none'``) only draws the ``\\tag{N}`` written at build time;
+- **the oracle**: no plugin at all. The article's source, as written (its
+  paragraphs, HTML-escaped, nothing else), is numbered by MathJax itself with
+  ``tags: MODE``.
+
+For every article the tags drawn (read from MathJax's internal MathML,
+``mlabeledtr``, row by row, display by display) and the text of every
+reference (in document order) must be equal in both, in the modes ``ams``,
+``all`` and ``none``. The assertion is the same for every file: a new corner
+is one new file. The differences the bundle makes on purpose are the rules
+of :data:`DELIBERATE` below, each with its reason.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+
+import pytest
+from conftest import BASE_SETTINGS, run_pelican, serve_folder
+from test_equations_browser import mathjax3_folder
+
+pytestmark = pytest.mark.browser
+
+CORPUS = Path(__file__).parent / "equations_corpus"
+MODES = ("ams", "all", "none")
+
+#: The differences the bundle makes on purpose, applied by :func:`expected`.
+DELIBERATE = {
+    "unresolved": "MathJax writes a reference it cannot resolve as (???); the "
+    "bundle writes (??) and warns with the file and line",
+    "cross-article": "\\eqref{SLUG/label} points into another article: MathJax, "
+    "seeing one page, shows (???); the bundle links to that equation's number",
+    "error": "an equation MathJax refuses (two \\label, two \\tag, a label "
+    "defined twice) is drawn by MathJax as an error box, and its numbering "
+    "stops wherever the error was thrown; the bundle draws the equation, warns "
+    "with MathJax's message, and the comparison stops at that display",
+}
+
+# Reads one article's math after MathJax typeset it: per display, the tag of
+# every row of each tagged table ("" for an untagged row); every reference
+# (outside tags) with its text and href; MathJax's error messages.
+READ = """
+async (ids) => {
+  const result = {};
+  const refOf = (node) => node.getAttribute('href') !== null;
+  const text = (node) => node.textContent.replace(/\\s+/g, '');
+  for (const id of ids) {
+    const root = document.getElementById(id);
+    MathJax.texReset();
+    await MathJax.typesetPromise([root]);
+    const items = new Map();
+    for (const item of MathJax.startup.document.getMathItemsWithin(root)) {
+      items.set(item.typesetRoot, item);
+    }
+    const displays = [], refs = [], errors = [];
+    const nodes = root.querySelectorAll('a.eqref, span.eqref-missing, mjx-container');
+    for (const node of nodes) {
+      if (node.tagName !== 'MJX-CONTAINER') {
+        if (!node.closest('mjx-container')) {
+          refs.push([text(node), node.getAttribute('href') || '']);
+        }
+        continue;
+      }
+      const item = items.get(node);
+      const mml = MathJax.startup.toMML(item.root);
+      const xml = new DOMParser().parseFromString(mml, 'text/xml');
+      for (const error of xml.getElementsByTagName('merror')) {
+        errors.push(error.getAttribute('data-mjx-error') || text(error));
+      }
+      const inTag = (n) => {
+        for (let p = n; p; p = p.parentElement) {
+          if (p.parentElement && p.parentElement.tagName === 'mlabeledtr'
+              && p === p.parentElement.firstElementChild) return true;
+        }
+        return false;
+      };
+      for (const ref of xml.querySelectorAll('[href]')) {
+        if (!inTag(ref)) refs.push([text(ref), ref.getAttribute('href')]);
+      }
+      for (const a of node.querySelectorAll('a.eqref')) {}
+      if (!item.display) continue;
+      const tables = [];
+      for (const table of xml.getElementsByTagName('mtable')) {
+        const rows = Array.from(table.children).filter(
+          (row) => row.tagName === 'mtr' || row.tagName === 'mlabeledtr');
+        if (!rows.some((row) => row.tagName === 'mlabeledtr')) continue;
+        tables.push(rows.map((row) =>
+          row.tagName === 'mlabeledtr' ? text(row.firstElementChild) : ''));
+      }
+      displays.push({tables, error: xml.getElementsByTagName('merror').length > 0});
+    }
+    result[id] = {displays, refs, errors};
+  }
+  return result;
+}
+"""
+
+
+def page_html(articles: dict[str, str], tags: str) -> str:
+    """One page holding every article's HTML, MathJax 3 numbering with ``tags``."""
+    config = {
+        "startup": {"typeset": False},
+        "tex": {
+            "inlineMath": [["$", "$"], ["\\(", "\\)"]],
+            "displayMath": [["$$", "$$"], ["\\[", "\\]"]],
+            "processEscapes": True,
+            "processEnvironments": True,
+            "tags": tags,
+        },
+    }
+    bodies = "\n".join(
+        f'<article id="{html.escape(name)}">\n{body}\n</article>'
+        for name, body in articles.items()
+    )
+    return (
+        '<!DOCTYPE html><html><head><meta charset="utf-8">'
+        f"<script>window.MathJax = {json.dumps(config)};</script>"
+        '<script src="/mathjax3/es5/tex-mml-chtml.js"></script>'
+        f"</head><body>{bodies}</body></html>"
+    )
+
+
+def source_body(source: str) -> str:
+    """An article's text as written, paragraph by paragraph, for the oracle."""
+    _, _, body = source.partition("\n\n")
+    paragraphs = re.split(r"\n[ \t]*\n", body.strip())
+    return "\n".join(f"<p>{html.escape(p, quote=False)}</p>" for p in paragraphs)
+
+
+def read_pages(pages: dict[str, tuple[str, list[str]]], folder: Path, browser):
+    """``{page name: (html, article ids)}`` -> ``{page name: {id: reading}}``."""
+    for name, (text, _) in pages.items():
+        (folder / f"{name}.html").write_text(text, encoding="utf-8")
+    readings = {}
+    context = browser.new_context()
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        with serve_folder(folder, {"/mathjax3": mathjax3_folder()}) as base:
+            for name, (_, ids) in pages.items():
+                page.goto(f"{base}/{name}.html")
+                page.wait_for_function("() => window.MathJax?.startup?.promise")
+                page.evaluate("() => MathJax.startup.promise")
+                readings[name] = page.evaluate(READ, ids)
+    finally:
+        context.close()
+    assert errors == []
+    return readings
