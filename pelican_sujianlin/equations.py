@@ -51,6 +51,9 @@ MATHJAX_CDN = "https://cdn.jsdelivr.net/npm/mathjax@4/tex-mml-chtml.js"
 DEFAULTS: dict[str, Any] = {
     # Unknown and duplicate labels fail the build instead of warning.
     "EQUATIONS_STRICT": False,
+    # "labelled" (numbered environments and every labelled display), or
+    # exactly MathJax 3's tags: "ams", "all", "none".
+    "EQUATIONS_NUMBERING": "labelled",
     # The MathJax component sujianlin/mathjax.html loads.
     "MATHJAX_URL": MATHJAX_CDN,
     # Where MathJax 4 finds its font packages ("@mathjax" folder URL); None:
@@ -63,13 +66,16 @@ MARKDOWN_EXTENSION = "pelican_sujianlin.math_markdown"
 
 #: EQUATIONS_NUMBERING: the bundle's own (MathJax's 'ams' plus every labelled
 #: display), then exactly MathJax 3's ``tags: 'ams'``, ``'all'``, ``'none'``.
-DEFAULT_NUMBERING = "labelled"
+DEFAULT_NUMBERING = DEFAULTS["EQUATIONS_NUMBERING"]
 NUMBERING_MODES = ("labelled", "ams", "all", "none")
 #: pelican-render-math's MATH_JAX["equation_numbering"] -> EQUATIONS_NUMBERING
 RENDER_MATH_NUMBERING = {"ams": "ams", "auto": "all", "all": "all", "none": "none"}
 
 MISSING_HTML = '<span class="eqref eqref-missing">(??)</span>'
 MISSING_TEX = "\\text{(??)}"
+# What \ref (no parentheses) to an unknown label shows.
+MISSING_REF_HTML = '<span class="eqref eqref-missing">??</span>'
+MISSING_REF_TEX = "\\text{??}"
 
 # What scan_html passes over: text no token starts with, comments, tags, the
 # raw elements (pre, code, script, style, textarea), escaped "\\" and "$",
@@ -330,6 +336,7 @@ class _Counter:
         self.number = 0
         self.tags = 0
         self.tag_texts: list[str] = []
+        self.labels_seen: set[str] = set()  # numbered or not (MathJax's allLabels)
 
     def next_number(self) -> tuple[str, str]:
         self.number += 1
@@ -670,7 +677,12 @@ def _number_display(
             ids.append(entry[1])
         if slot.labels:
             label, start, end = slot.labels[0]
-            _add_label(label, entry, labels, problems, tex[start:end], slot, mode)
+            needle = tex[start:end]
+            if label in counter.labels_seen:
+                problems.append(_defined_twice(label, needle))
+            else:
+                _add_label(label, entry, labels, problems, needle, slot, mode)
+            counter.labels_seen.add(label)
     if not ids and not reading.labels:
         return _Display(tex, [])
     edits.sort(key=lambda edit: (edit[0], edit[1] != edit[0]))
@@ -716,17 +728,16 @@ def _add_label(
             why = f"EQUATIONS_NUMBERING = {mode!r} numbers no such display"
         message = f"label '{label}' is on an unnumbered equation ({why})"
         problems.append(Problem(f"{message}: it cannot be linked", needle))
-    elif label in labels:
-        problems.append(
-            Problem(
-                f"label '{label}' is defined twice "
-                f"(MathJax: Label '{label}' multiply defined)",
-                needle,
-                1,
-            )
-        )
     else:
         labels[label] = entry
+
+
+def _defined_twice(label: str, needle: str) -> Problem:
+    return Problem(
+        f"label '{label}' is defined twice (MathJax: Label '{label}' multiply defined)",
+        needle,
+        1,
+    )
 
 
 class _RefWriter:
@@ -746,7 +757,7 @@ class _RefWriter:
             return self._xref(bool(kind), label, in_tex=False)
         found = self._lookup(label, match.group())
         if found is None:
-            return MISSING_HTML
+            return MISSING_HTML if kind else MISSING_REF_HTML
         return eqref_link(f"{self.html_base}#{found[1]}", found[0], bool(kind))
 
     def tex(self, tex: str) -> str:
@@ -774,7 +785,7 @@ class _RefWriter:
             return self._xref(eqref, label, in_tex=True)
         found = self._lookup(label, needle)
         if found is None:
-            return MISSING_TEX
+            return MISSING_TEX if eqref else MISSING_REF_TEX
         return tex_link(f"{self.tex_base}#{found[1]}", found[0], eqref)
 
     def _elsewhere(self, label: str) -> bool:
@@ -836,8 +847,8 @@ def resolve_xrefs(
             needle = f"\\{xref.kind}{{{xref.target}/{xref.label}}}"
             problems.append(Problem(found, needle))
             if xref.in_tex:
-                return MISSING_TEX
-            return MISSING_HTML
+                return MISSING_TEX if parentheses else MISSING_REF_TEX
+            return MISSING_HTML if parentheses else MISSING_REF_HTML
         if xref.in_tex:
             return tex_link(found.tex_href, found.number, parentheses)
         return eqref_link(found.html_href, found.number, parentheses)
@@ -878,8 +889,20 @@ class EquationError(Exception):
 def configure(pelican) -> None:
     """Setting defaults; Markdown and reST keep TeX as TeX (idempotent)."""
     settings = pelican.settings
+    if "EQUATIONS_NUMBERING" not in settings:
+        numbering = numbering_from_render_math(settings.get("MATH_JAX"))
+        if numbering is not None:
+            settings["EQUATIONS_NUMBERING"] = numbering
     for name, value in DEFAULTS.items():
         settings.setdefault(name, value)
+    if settings["EQUATIONS_NUMBERING"] not in NUMBERING_MODES:
+        logger.warning(
+            "equations: EQUATIONS_NUMBERING = %r is none of %s; using %r",
+            settings["EQUATIONS_NUMBERING"],
+            ", ".join(map(repr, NUMBERING_MODES)),
+            DEFAULT_NUMBERING,
+        )
+        settings["EQUATIONS_NUMBERING"] = DEFAULT_NUMBERING
     if settings["MATHJAX_FONT_URL"] is None:
         settings["MATHJAX_FONT_URL"] = font_url(settings["MATHJAX_URL"])
     markdown = dict(settings.get("MARKDOWN") or {})
@@ -891,6 +914,24 @@ def configure(pelican) -> None:
     docutils = dict(settings.get("DOCUTILS_SETTINGS") or {})
     docutils.setdefault("math_output", f"MathJax {settings['MATHJAX_URL']}")
     settings["DOCUTILS_SETTINGS"] = docutils
+
+
+def numbering_from_render_math(math_jax: object) -> str | None:
+    """EQUATIONS_NUMBERING for a site still carrying pelican-render-math's
+    ``MATH_JAX`` dict (its ``equation_numbering``: "none" by default, "AMS",
+    "auto"), with a warning naming the replacement; None without one."""
+    if not isinstance(math_jax, Mapping):
+        return None
+    given = str(math_jax.get("equation_numbering") or "none")
+    numbering = RENDER_MATH_NUMBERING.get(given.lower(), "none")
+    logger.warning(
+        "equations: MATH_JAX is pelican-render-math's setting; its equation "
+        "numbering (%r) is read as EQUATIONS_NUMBERING = %r: set that instead "
+        "(and MATHJAX_URL for its 'source'); its other keys are not used",
+        given,
+        numbering,
+    )
+    return numbering
 
 
 def _is_math_extension(extension: object) -> bool:
@@ -914,7 +955,8 @@ def number_content(content) -> None:
     if not isinstance(content._content, str):
         return
     prefix = id_prefix(content)
-    result = number_equations(content._content, prefix)
+    mode = content.settings.get("EQUATIONS_NUMBERING", DEFAULT_NUMBERING)
+    result = number_equations(content._content, prefix, mode)
     summary = _summary_references(content, result.labels)
     content.has_math = result.has_math
     content.equation_labels = EquationLabels(result.labels, prefix)

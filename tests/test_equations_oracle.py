@@ -83,10 +83,15 @@ async (ids) => {
         }
         return false;
       };
-      for (const ref of xml.querySelectorAll('[href]')) {
-        if (!inTag(ref)) refs.push([text(ref), ref.getAttribute('href')]);
+      // a reference: a link (MathJax's, or the bundle's \\href), or the
+      // bundle's unresolved "(??)"; not one inside a tag or another reference
+      for (const ref of xml.querySelectorAll('[href], mtext')) {
+        const missing = /^\\(?\\?\\?\\)?$/;
+        if (ref.tagName === 'mtext' && !missing.test(text(ref))) continue;
+        const outer = ref.parentElement && ref.parentElement.closest('[href]');
+        if (inTag(ref) || outer) continue;
+        refs.push([text(ref), ref.getAttribute('href') || '']);
       }
-      for (const a of node.querySelectorAll('a.eqref')) {}
       if (!item.display) continue;
       const tables = [];
       for (const table of xml.getElementsByTagName('mtable')) {
@@ -156,3 +161,107 @@ def read_pages(pages: dict[str, tuple[str, list[str]]], folder: Path, browser):
         context.close()
     assert errors == []
     return readings
+
+
+ARTICLE_TEMPLATE = "<!--article-->{{ article.content }}<!--/article-->"
+
+
+def corpus_files() -> list[Path]:
+    return sorted(CORPUS.glob("*.md"))
+
+
+def build_bundle(mode: str, folder: Path) -> tuple[dict[str, str], list[str]]:
+    """The corpus built with the equations plugin: ``{stem: content}``, warnings."""
+    templates = folder / "templates"
+    templates.mkdir(parents=True, exist_ok=True)
+    (templates / "article.html").write_text(ARTICLE_TEMPLATE, encoding="utf-8")
+    settings = {
+        **BASE_SETTINGS,
+        "PATH": str(CORPUS),
+        "OUTPUT_PATH": str(folder / "output"),
+        "CACHE_PATH": str(folder / "cache"),
+        "PLUGINS": ["pelican_sujianlin.equations"],
+        "THEME_TEMPLATES_OVERRIDES": [str(templates)],
+        "ARTICLE_URL": "{slug}.html",
+        "ARTICLE_SAVE_AS": "{slug}.html",
+        "EQUATIONS_NUMBERING": mode,
+    }
+    warnings = run_pelican(settings)
+    contents = {}
+    for path in corpus_files():
+        slug = re.search(r"(?m)^Slug:\s*(\S+)", path.read_text(encoding="utf-8"))
+        written = (folder / "output" / f"{slug.group(1)}.html").read_text("utf-8")
+        contents[path.stem] = written.split("<!--article-->")[1].split(
+            "<!--/article-->"
+        )[0]
+    return contents, warnings
+
+
+@pytest.fixture(scope="module")
+def readings(browser, tmp_path_factory):
+    """``{mode: (bundle readings, oracle readings, warnings by file stem)}``."""
+    folder = tmp_path_factory.mktemp("oracle")
+    sources = {p.stem: p.read_text(encoding="utf-8") for p in corpus_files()}
+    oracle = {stem: source_body(text) for stem, text in sources.items()}
+    pages = {}
+    warnings_by_mode = {}
+    for mode in MODES:
+        contents, warnings = build_bundle(mode, folder / mode)
+        warnings_by_mode[mode] = {
+            stem: [w for w in warnings if f"/{stem}.md" in w] for stem in sources
+        }
+        pages[f"bundle-{mode}"] = (page_html(contents, "none"), list(contents))
+        pages[f"oracle-{mode}"] = (page_html(oracle, mode), list(oracle))
+    read = read_pages(pages, folder, browser)
+    return {
+        mode: (read[f"bundle-{mode}"], read[f"oracle-{mode}"], warnings_by_mode[mode])
+        for mode in MODES
+    }
+
+
+def unresolved(drawn):
+    """MathJax's "???" as the bundle writes it ("unresolved")."""
+    return json.loads(json.dumps(drawn).replace("???", "??"))
+
+
+def differences(oracle: dict, bundle: dict, warnings: list[str]) -> list[str]:
+    """How the bundle's reading differs from MathJax's, :data:`DELIBERATE` aside."""
+    found = []
+    for error in oracle["errors"]:  # "error": the bundle warns with its words
+        if not any(error.lower() in w.lower() for w in warnings):
+            found.append(f"MathJax says {error!r}; the bundle did not warn so")
+    for error in bundle["errors"]:
+        if error not in oracle["errors"]:
+            found.append(f"MathJax refuses the bundle's TeX: {error!r}")
+    displays = oracle["displays"]
+    cut = next((i for i, d in enumerate(displays) if d["error"]), len(displays))
+    drawn = [unresolved(d["tables"]) for d in displays[:cut]]
+    if [d["tables"] for d in bundle["displays"][:cut]] != drawn:
+        found.append(
+            f"tags: MathJax {drawn} != bundle "
+            f"{[d['tables'] for d in bundle['displays'][:cut]]}"
+        )
+    if cut == len(displays) and len(bundle["displays"]) != len(displays):
+        found.append(f"{len(bundle['displays'])} displays, MathJax {len(displays)}")
+    if oracle["errors"]:
+        return found
+    expected = [unresolved(text) for text, _ in oracle["refs"]]
+    written = [text for text, _ in bundle["refs"]]
+    for index, (text, href) in enumerate(bundle["refs"][: len(expected)]):
+        elsewhere = href and not href.startswith("#")
+        if elsewhere and expected[index] in ("(??)", "??"):  # "cross-article"
+            expected[index] = text
+    if written != expected:
+        found.append(f"references: MathJax {expected} != bundle {written}")
+    return found
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("name", [p.stem for p in corpus_files()])
+def test_bundle_numbers_as_mathjax(readings, mode, name):
+    bundle, oracle, warnings = readings[mode]
+    assert differences(oracle[name], bundle[name], warnings[name]) == []
+
+
+def test_corpus_is_there():
+    assert len(corpus_files()) >= 30
