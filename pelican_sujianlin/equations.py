@@ -566,8 +566,9 @@ def read_display(tex: str) -> Reading:
                 frames.pop()
         elif kind == "command":
             command = match.group("command")
-            if command in ("notag", "nonumber"):
+            if command in ("notag", "nonumber"):  # MathJax: \tag{}, the last wins
                 slot.notag = True
+                slot.tags.clear()
                 continue
             argument = _argument(tex, position)
             if argument is None:
@@ -581,6 +582,7 @@ def read_display(tex: str) -> Reading:
                     slot.labels.append((text, *span))
             else:
                 slot.tags.append((text, *span))
+                slot.notag = False
         else:  # an escaped character, \\{ or \\% or \\,
             slot.content = True
             slot.insert = position
@@ -667,6 +669,8 @@ def _number_display(
         entry = None
         if slot.tags and not slot.dropped:
             entry = counter.next_tag(slot.tags[0][0])
+        elif slot.top and slot.notag and slot.labels and mode != "labelled":
+            entry = counter.next_tag("")  # MathJax draws \notag as an empty tag
         elif _takes_number(slot, reading, mode):
             entry = counter.next_number()
             if slot.top and reading.bare:

@@ -134,11 +134,34 @@ def page_html(articles: dict[str, str], tags: str) -> str:
     )
 
 
+FENCE = re.compile(r"(?ms)^(```|~~~).*?^\1[ \t]*$")
+CODE_SPAN = re.compile(r"(`+)(.+?)\1")
+
+
 def source_body(source: str) -> str:
-    """An article's text as written, paragraph by paragraph, for the oracle."""
+    """An article's text as written, for the oracle: each paragraph a ``<p>``
+    of the source, HTML-escaped; code (spans and fenced blocks) in ``<code>``
+    and ``<pre>``, which MathJax skips as it does on a rendered page; HTML
+    comments dropped."""
     _, _, body = source.partition("\n\n")
-    paragraphs = re.split(r"\n[ \t]*\n", body.strip())
-    return "\n".join(f"<p>{html.escape(p, quote=False)}</p>" for p in paragraphs)
+    body = re.sub(r"(?s)<!--.*?-->", "", body)
+    blocks = []
+    last = 0
+    for fence in FENCE.finditer(body):
+        blocks.extend(_paragraphs(body[last : fence.start()]))
+        blocks.append(f"<pre>{html.escape(fence.group(), quote=False)}</pre>")
+        last = fence.end()
+    blocks.extend(_paragraphs(body[last:]))
+    return "\n".join(blocks)
+
+
+def _paragraphs(text: str) -> list[str]:
+    paragraphs = re.split(r"\n[ \t]*\n", text.strip())
+    return [
+        "<p>" + CODE_SPAN.sub(r"<code>\2</code>", html.escape(p, quote=False)) + "</p>"
+        for p in paragraphs
+        if p.strip()
+    ]
 
 
 def read_pages(pages: dict[str, tuple[str, list[str]]], folder: Path, browser):
