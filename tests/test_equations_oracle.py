@@ -142,7 +142,7 @@ def source_body(source: str) -> str:
     """An article's text as written, for the oracle: each paragraph a ``<p>``
     of the source, HTML-escaped; code (spans and fenced blocks) in ``<code>``
     and ``<pre>``, which MathJax skips as it does on a rendered page; HTML
-    comments dropped."""
+    comments dropped; footnotes moved to the end."""
     _, _, body = source.partition("\n\n")
     body = re.sub(r"(?s)<!--.*?-->", "", body)
     blocks = []
@@ -157,6 +157,8 @@ def source_body(source: str) -> str:
 
 def _paragraphs(text: str) -> list[str]:
     paragraphs = re.split(r"\n[ \t]*\n", text.strip())
+    # footnotes end the page, as Markdown writes them
+    paragraphs.sort(key=lambda p: p.startswith("[^"))
     return [
         "<p>" + CODE_SPAN.sub(r"<code>\2</code>", html.escape(p, quote=False)) + "</p>"
         for p in paragraphs
