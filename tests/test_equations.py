@@ -880,7 +880,8 @@ def test_label_names_as_mathjax_takes_them():
     assert TAGS.findall(result.html) == ["1", "2"]  # \label{} numbers nothing
     assert result.xrefs == []  # a label of this article, not another's
     assert result.html.endswith(
-        '<a class="eqref" href="#eq-p-1">(1)</a> <a class="eqref" href="#eq-p-2">(2)</a>'
+        '<a class="eqref" href="#eq-p-1">(1)</a> '
+        '<a class="eqref" href="#eq-p-2">(2)</a>'
     )
 
 
