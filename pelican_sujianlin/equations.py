@@ -486,123 +486,150 @@ def read_display(tex: str) -> Reading:
     argument, braces and nested environments; only MathJax's tag contexts
     (:data:`TAGGABLE`, :data:`UNTAGGABLE`) split rows.
     """
-    bare = tex.startswith("\\begin")
-    start, end = (0, len(tex)) if bare else (2, len(tex) - 2)
-    top = Slot("", True, False, start)
-    frames = [_Frame("", top)]
-    slots: list[Slot] = []
-    lost: list[Slot] = []
-    labels: list[tuple[int, int]] = []
-    problems: list[tuple[str, str]] = []
-    has_taggable = False
-    position = start
+    return _DisplayReader(tex).read()
 
-    def context() -> _Frame:
-        return next(f for f in reversed(frames) if f.slot is not None)
 
-    def close(slot: Slot, taggable_context: bool) -> None:
-        (slots if taggable_context else lost).append(slot)
+class _DisplayReader:
+    """One pass over a display's tokens, with the stack of open groups."""
 
-    while position < end:
-        match = _NUMBERING_TOKEN.search(tex, position, end)
-        gap_end = match.start() if match else end
-        if tex[position:gap_end].strip():
-            slot = context().slot
-            slot.content = True
-            slot.insert = len(tex[:gap_end].rstrip())
-        if not match:
-            break
-        position = match.end()
-        kind = match.lastgroup
-        if kind == "star":
-            kind = "command"
-        if kind == "comment":
-            continue
-        frame = context()
-        slot = frame.slot
-        if kind == "env":
-            name = match.group("env").strip()
-            if match.group("edge") == "begin":
-                slot.content = True
-                if name in _ENV_ARGUMENT and (argument := _argument(tex, position)):
-                    position = argument[1]
-                slot.insert = position
-                if name in TAGGABLE or name in UNTAGGABLE:
-                    taggable = name in TAGGABLE
-                    has_taggable = has_taggable or taggable
-                    numbered = name in NUMBERED_ENVIRONMENTS
-                    rows = name in ROW_ENVIRONMENTS or not taggable
-                    new = Slot(name, taggable, numbered, position)
-                    new.parent = slot
-                    frames.append(_Frame(name, new, rows))
-                else:
-                    frames.append(_Frame(name))
-                continue
-            while len(frames) > 1:
-                closing = frames.pop()
-                if closing.slot is not None:
-                    closing.slot.last_row = closing.rows
-                    close(closing.slot, closing.slot.taggable)
+    def __init__(self, tex: str) -> None:
+        self.tex = tex
+        self.bare = tex.startswith("\\begin")
+        self.start, self.end = (0, len(tex)) if self.bare else (2, len(tex) - 2)
+        self.top = Slot("", True, False, self.start)
+        self.frames = [_Frame("", self.top)]
+        self.slots: list[Slot] = []
+        self.lost: list[Slot] = []
+        self.labels: list[tuple[int, int]] = []
+        self.has_taggable = False
+
+    def read(self) -> Reading:
+        tex, position = self.tex, self.start
+        while position < self.end:
+            match = _NUMBERING_TOKEN.search(tex, position, self.end)
+            gap = tex[position : match.start() if match else self.end].rstrip()
+            if gap and not gap.isspace():
+                self._content(position + len(gap))
+            if not match:
+                break
+            position = match.end()
+            kind = "command" if match.lastgroup == "star" else match.lastgroup
+            if kind == "env":
+                position = self._environment(match, position)
+            elif kind == "row":
+                self._row(position)
+            elif kind == "brace":
+                self._brace(match.group(), position)
+            elif kind == "command":
+                position = self._command(match, position)
+            elif kind != "comment":  # an escaped character: \{, \%, \,
+                self._content(position)
+        while len(self.frames) > 1:  # unclosed inside the span: MathJax errs
+            self._close(self.frames.pop())
+        self.slots.append(self.top)
+        return Reading(
+            self.slots,
+            self.lost,
+            self.labels,
+            self._problems(),
+            self.has_taggable,
+            self.bare,
+        )
+
+    def _slot(self) -> Slot:
+        """The slot of the innermost tag context."""
+        return next(f.slot for f in reversed(self.frames) if f.slot is not None)
+
+    def _content(self, end: int) -> None:
+        slot = self._slot()
+        slot.content = True
+        slot.insert = end
+
+    def _close(self, frame: _Frame) -> None:
+        if frame.slot is not None:
+            frame.slot.last_row = frame.rows
+            slot = frame.slot
+            (self.slots if slot.taggable else self.lost).append(slot)
+
+    def _environment(self, match: re.Match[str], position: int) -> int:
+        name = match.group("env").strip()
+        if match.group("edge") == "end":
+            while len(self.frames) > 1:
+                closing = self.frames.pop()
+                self._close(closing)
                 if closing.name == name:
                     break
-            outer = context().slot
-            outer.content = True
-            outer.insert = position
-        elif kind == "row":
-            top_frame = frames[-1]
-            if top_frame.slot is not None and top_frame.rows:
-                close(slot, slot.taggable)
-                top_frame.slot = Slot(slot.env, slot.taggable, slot.numbered, position)
-                top_frame.slot.parent = slot.parent
-            else:
-                slot.content = True
-                slot.insert = position
-        elif kind == "brace":
-            slot.content = True
-            slot.insert = position
-            if match.group() == "{":
-                frames.append(_Frame("{"))
-            elif len(frames) > 1 and frames[-1].name == "{":
-                frames.pop()
-        elif kind == "command":
-            command = match.group("command")
-            if command in ("notag", "nonumber"):  # MathJax: \tag{}, the last wins
-                slot.notag = True
-                slot.tags.clear()
-                continue
-            argument = _argument(tex, position)
-            if argument is None:
-                continue
-            text = tex[argument[0] + 1 : argument[1] - 1]
-            span = (match.start(), argument[1])
+            self._content(position)
+            return position
+        if name in _ENV_ARGUMENT and (argument := _argument(self.tex, position)):
             position = argument[1]
-            if command == "label":
-                labels.append(span)
-                if text:
-                    slot.labels.append((text, *span))
-            else:
-                slot.tags.append((text, *span))
-                slot.notag = False
-        else:  # an escaped character, \\{ or \\% or \\,
-            slot.content = True
-            slot.insert = position
-    while len(frames) > 1:  # unclosed inside the span: MathJax errs anyway
-        closing = frames.pop()
-        if closing.slot is not None:
-            close(closing.slot, closing.slot.taggable)
-    slots.append(top)
-    for slot in (*slots, *lost):
-        if len(slot.labels) > 1:
-            problems.append(
-                ("Multiple \\label", tex[slot.labels[1][1] : slot.labels[1][2]])
-            )
-        if len(slot.tags) > 1:
-            problems.append(("Multiple \\tag", tex[slot.tags[1][1] : slot.tags[1][2]]))
-    for slot in lost:
-        if slot.tags:
-            needle = tex[slot.tags[0][1] : slot.tags[0][2]]
-            problems.append((f"\\tag not allowed in {slot.env} environment", needle))
-    return Reading(slots, lost, labels, problems, has_taggable, bare)
+        self._content(position)
+        if name not in TAGGABLE and name not in UNTAGGABLE:
+            self.frames.append(_Frame(name))
+            return position
+        taggable = name in TAGGABLE
+        self.has_taggable = self.has_taggable or taggable
+        slot = Slot(name, taggable, name in NUMBERED_ENVIRONMENTS, position)
+        slot.parent = self._slot()
+        rows = name in ROW_ENVIRONMENTS or not taggable
+        self.frames.append(_Frame(name, slot, rows))
+        return position
+
+    def _row(self, position: int) -> None:
+        frame = self.frames[-1]
+        if frame.slot is None or not frame.rows:
+            self._content(position)  # a \\ of cases, array, equation...
+            return
+        ended = frame.slot
+        (self.slots if ended.taggable else self.lost).append(ended)
+        frame.slot = Slot(ended.env, ended.taggable, ended.numbered, position)
+        frame.slot.parent = ended.parent
+
+    def _brace(self, brace: str, position: int) -> None:
+        self._content(position)
+        if brace == "{":
+            self.frames.append(_Frame("{"))
+        elif len(self.frames) > 1 and self.frames[-1].name == "{":
+            self.frames.pop()
+
+    def _command(self, match: re.Match[str], position: int) -> int:
+        slot = self._slot()
+        command = match.group("command")
+        if command in ("notag", "nonumber"):  # MathJax: \tag{}, the last wins
+            slot.notag = True
+            slot.tags.clear()
+            return position
+        argument = _argument(self.tex, position)
+        if argument is None:
+            return position
+        text = self.tex[argument[0] + 1 : argument[1] - 1]
+        span = (match.start(), argument[1])
+        if command == "label":
+            self.labels.append(span)
+            if text:
+                slot.labels.append((text, *span))
+        else:
+            slot.tags.append((text, *span))
+            slot.notag = False
+        return argument[1]
+
+    def _problems(self) -> list[tuple[str, str]]:
+        """What MathJax refuses, in its words, with the TeX to find it by."""
+        tex = self.tex
+        problems = []
+        for slot in (*self.slots, *self.lost):
+            if len(slot.labels) > 1:
+                _, start, end = slot.labels[1]
+                problems.append(("Multiple \\label", tex[start:end]))
+            if len(slot.tags) > 1:
+                _, start, end = slot.tags[1]
+                problems.append(("Multiple \\tag", tex[start:end]))
+        for slot in self.lost:
+            if slot.tags:
+                _, start, end = slot.tags[0]
+                message = f"\\tag not allowed in {slot.env} environment"
+                problems.append((message, tex[start:end]))
+        return problems
 
 
 def find_refs(tex: str) -> list[tuple[int, int, str, str, bool]]:
