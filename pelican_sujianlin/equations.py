@@ -106,6 +106,7 @@ _HTML_TOKEN = re.compile(
 _WORK_WORDS = ("\\label", "\\tag", "\\begin", "ref")
 _TAG_START = re.compile(r"<[A-Za-z/!?]")
 _REF = re.compile(r"\\(eq)?ref\s*\{([^{}<]*)\}")
+_BEGIN_NAME = re.compile(r"\\begin\s*\{([^{}]*)\}")
 _ANY_REF = re.compile(r"\\(?:eq)?ref\s*\{")
 _OPENER = re.compile(r"\$\$|\\\[|\\begin\s*\{[^{}<]*\}")
 _XREF_MARK = re.compile("\ue000(\\d+)\ue001")
@@ -388,6 +389,16 @@ _NUMBERING_TOKEN = re.compile(
     """,
     re.X,
 )
+_ROWLESS_TOKEN = re.compile(
+    r"\\(?P<edge>begin|end)\s*\{(?P<env>[^{}]*)\}"
+    r"|\\(?P<command>label|tag|notag|nonumber)(?![A-Za-z])\*?"
+)
+# What lies between those tokens, passed over in one regex call: text,
+# other control words, escapes, and brace groups holding nothing else
+# (``\frac{1}{2}``, ``x_{t-1}``, ``\boldsymbol{\varepsilon}``).
+_WORD = r"\\(?!(?:begin|end|label|tag|notag|nonumber|cr)(?![A-Za-z]))[A-Za-z]++"
+_PLAIN = rf"(?:[^\\%{{}}]++|{_WORD}|\\[^A-Za-z\\])"
+_NUMBERING_SKIPPED = re.compile(rf"(?:{_PLAIN}|\{{{_PLAIN}*+\}})*+")
 # The tokens that matter to references (and whether they are in text mode).
 _REF_TOKEN = re.compile(
     r"%[^\n]*|\\(?P<ref>(?:eq)?ref)\s*\{(?P<label>[^{}]*)\}"
@@ -504,14 +515,24 @@ class _DisplayReader:
         self.has_taggable = False
 
     def read(self) -> Reading:
-        tex, position = self.tex, self.start
-        while position < self.end:
-            match = _NUMBERING_TOKEN.search(tex, position, self.end)
-            gap = tex[position : match.start() if match else self.end].rstrip()
-            if gap and not gap.isspace():
-                self._content(position + len(gap))
-            if not match:
-                break
+        tex, position, end = self.tex, self.start, self.end
+        if "\\\\" not in tex and "%" not in tex and "\\cr" not in tex:
+            position = end  # no rows to split: only environments and commands
+            self._read_rowless()
+        while position < end:
+            skipped = _NUMBERING_SKIPPED.match(tex, position, end).end()
+            if skipped > position:
+                content = tex[position:skipped].rstrip()
+                if content:
+                    self._content(position + len(content))
+                position = skipped
+                if position >= end:
+                    break
+            match = _NUMBERING_TOKEN.match(tex, position, end)
+            if not match:  # "\\begin" with no braces, say: content
+                position += 1
+                self._content(position)
+                continue
             position = match.end()
             kind = "command" if match.lastgroup == "star" else match.lastgroup
             if kind == "env":
@@ -536,9 +557,29 @@ class _DisplayReader:
             self.bare,
         )
 
+    def _read_rowless(self) -> None:
+        """:meth:`read` for TeX without rows or comments: braces matter not."""
+        tex, position, end = self.tex, self.start, self.end
+        while match := _ROWLESS_TOKEN.search(tex, position, end):
+            content = tex[position : match.start()].rstrip()
+            if content:
+                self._content(position + len(content))
+            position = match.end()
+            if match.group("env") is not None:
+                position = self._environment(match, position)
+            else:
+                position = self._command(match, position)
+        content = tex[position:end].rstrip()
+        if content:
+            self._content(position + len(content))
+
     def _slot(self) -> Slot:
         """The slot of the innermost tag context."""
-        return next(f.slot for f in reversed(self.frames) if f.slot is not None)
+        frames = self.frames
+        index = len(frames) - 1
+        while frames[index].slot is None:
+            index -= 1
+        return frames[index].slot
 
     def _content(self, end: int) -> None:
         slot = self._slot()
@@ -669,7 +710,8 @@ def _number_display(
     problems: list[Problem],
     mode: str = DEFAULT_NUMBERING,
 ) -> _Display:
-    if mode != "all" and not any(w in tex for w in ("\\label", "\\tag", "\\begin")):
+    plain = "\\label" not in tex and "\\tag" not in tex
+    if mode != "all" and plain and (mode == "none" or not _numbered_environment(tex)):
         return _Display(tex, [])
     reading = read_display(tex)
     problems.extend(Problem(message, needle) for message, needle in reading.problems)
@@ -728,6 +770,13 @@ def _number_display(
     if wrap:
         written = f"\\[{written}{wrap}\\]"
     return _Display(written, ids)
+
+
+def _numbered_environment(tex: str) -> bool:
+    """Whether ``tex`` opens an environment MathJax numbers (cheap check)."""
+    if "\\begin" not in tex:
+        return False
+    return any(name in NUMBERED_ENVIRONMENTS for name in _BEGIN_NAME.findall(tex))
 
 
 def _takes_number(slot: Slot, reading: Reading, mode: str) -> bool:

@@ -109,21 +109,25 @@ def _dollar_end(text: str, start: int) -> int | None:
 
 
 @functools.lru_cache(maxsize=64)
-def _environment_tokens(name: str) -> re.Pattern[str]:
-    """``\\end{NAME}``, a brace or an escape (compiled once per name)."""
-    return re.compile(rf"\\end\s*\{{{re.escape(name)}\}}|\\.|[{{}}]", re.S)
+def _environment_close(name: str) -> re.Pattern[str]:
+    """``\\end{NAME}`` (compiled once per name)."""
+    return re.compile(rf"\\end\s*\{{{re.escape(name)}\}}")
+
+
+_BRACE_OR_ESCAPE = re.compile(r"\\.|[{}]", re.S)
 
 
 def _environment_end(text: str, begin: re.Match[str]) -> int | None:
+    """After the first ``\\end{NAME}`` with as many ``{`` as ``}`` before it."""
+    close = _environment_close(begin.group(1))
+    position = begin.end()
     depth = 0
-    for match in _environment_tokens(begin.group(1)).finditer(text, begin.end()):
-        token = match.group()
-        if token == "{":
-            depth += 1
-        elif token == "}":
-            depth = max(depth - 1, 0)
-        elif token.startswith("\\end") and depth == 0:
+    while match := close.search(text, position):
+        tokens = _BRACE_OR_ESCAPE.findall(text, position, match.start())
+        depth += tokens.count("{") - tokens.count("}")
+        if depth <= 0:
             return match.end()
+        position = match.end()
     return None
 
 
