@@ -747,6 +747,9 @@ def _number_display(
             else:
                 edits.append((slot.insert, slot.insert, f" \\tag{{{entry[0]}}}"))
         if entry:
+            if slot.top and slot.tags and ids:
+                _, start, end = slot.tags[0]
+                problems.append(Problem(_TAG_ON_NUMBERED, tex[start:end]))
             ids.append(entry[1])
         if slot.labels:
             label, start, end = slot.labels[0]
@@ -770,6 +773,12 @@ def _number_display(
     if wrap:
         written = f"\\[{written}{wrap}\\]"
     return _Display(written, ids)
+
+
+_TAG_ON_NUMBERED = (
+    "\\tag outside the rows of a numbered environment: MathJax draws it beside "
+    "their numbers, two numbers for one display"
+)
 
 
 def _numbered_environment(tex: str) -> bool:

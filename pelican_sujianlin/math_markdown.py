@@ -47,9 +47,10 @@ from markdown.preprocessors import Preprocessor
 DOLLAR_HTML = '<span class="tex-dollar">$</span>'
 
 #: The HTML written for a display opener that nothing closes (``$$``, ``\\[``,
-#: ``\\begin{align}``): the opener stays text, and the ``equations`` plugin
-#: warns about it.
-UNCLOSED_HTML = '<span class="tex-unclosed">{}</span>'
+#: ``\\begin{align}``): the opener stays text, marked as the lone dollar is
+#: (so that MathJax cannot pair it, and comment sanitising keeps one class),
+#: and the ``equations`` plugin warns about it.
+UNCLOSED_HTML = '<span class="tex-dollar">{}</span>'
 
 PRIORITY = 24
 

@@ -917,6 +917,12 @@ def test_what_mathjax_refuses_is_a_problem_in_its_words():
     assert "\\tag not allowed in split environment" in messages
 
 
+def test_a_tag_beside_numbered_rows_is_a_problem():
+    result = number_equations("$$\\begin{align}a\\end{align}\\tag{x}$$", "eq-p")
+    assert TAGS.findall(result.html) == ["1", "x"]
+    assert result.problems[0].message.startswith("\\tag outside the rows")
+
+
 def test_bare_environment_numbered_in_all_mode_stays_math():
     result = number_equations(
         "<p>\\begin{aligned}a\\\\b\\end{aligned}</p>", "eq-p", "all"

@@ -113,13 +113,13 @@ GOLDEN = [
     (
         "a blank line ends a paragraph, and the math MathJax finds in it",
         "所以\n$$\nf(x_1) = *a*\n\n## 下一节\n$$\n成立",
-        '<p>所以\n<span class="tex-unclosed">$$</span>\nf(x_1) = <em>a</em></p>\n'
-        '<h2>下一节</h2>\n<p><span class="tex-unclosed">$$</span>\n成立</p>',
+        '<p>所以\n<span class="tex-dollar">$$</span>\nf(x_1) = <em>a</em></p>\n'
+        '<h2>下一节</h2>\n<p><span class="tex-dollar">$$</span>\n成立</p>',
     ),
     (
         "an unclosed environment stays text, marked",
         "\\begin{align}\na_1 &= b\n\n正文",
-        '<p><span class="tex-unclosed">\\begin{align}</span>\na_1 &amp;= b</p>',
+        '<p><span class="tex-dollar">\\begin{align}</span>\na_1 &amp;= b</p>',
     ),
     (
         "bare aligned and cases in running text keep their rows (MathJax's"
@@ -199,7 +199,7 @@ GOLDEN = [
     (
         "unclosed display math is left alone, its opener marked",
         "$$ a_1 *b*",
-        '<p><span class="tex-unclosed">$$</span> a_1 <em>b</em></p>',
+        '<p><span class="tex-dollar">$$</span> a_1 <em>b</em></p>',
     ),
     (
         "star environments",
@@ -342,5 +342,5 @@ def test_never_crashes_and_keeps_math_verbatim(text):
     stored: list[str] = []
     protect_math(text, lambda raw: stored.append(raw) or "\x00")
     for raw in stored:
-        marked = raw.startswith('<span class="tex-unclosed">')
+        marked = raw.startswith('<span class="tex-dollar">')
         assert raw == DOLLAR_HTML or marked or raw.startswith(("$", "\\"))
