@@ -736,6 +736,12 @@ def _number_display(
     wrap = ""
     for slot in reading.slots:
         entry = None
+        if slot.top and slot.tags and reading.has_taggable and mode != "labelled":
+            _, start, end = slot.tags[0]
+            problems.append(Problem(_TAG_ON_NUMBERED, tex[start:end]))
+            if mode == "all":  # MathJax 'all' draws no such tag
+                edits.extend((start, end, "") for _, start, end in slot.tags)
+                slot.tags.clear()
         if slot.tags and not slot.dropped:
             entry = counter.next_tag(slot.tags[0][0])
         elif slot.top and slot.notag and slot.labels and mode != "labelled":
@@ -747,9 +753,6 @@ def _number_display(
             else:
                 edits.append((slot.insert, slot.insert, f" \\tag{{{entry[0]}}}"))
         if entry:
-            if slot.top and slot.tags and ids:
-                _, start, end = slot.tags[0]
-                problems.append(Problem(_TAG_ON_NUMBERED, tex[start:end]))
             ids.append(entry[1])
         if slot.labels:
             label, start, end = slot.labels[0]
@@ -776,8 +779,8 @@ def _number_display(
 
 
 _TAG_ON_NUMBERED = (
-    "\\tag outside the rows of a numbered environment: MathJax draws it beside "
-    "their numbers, two numbers for one display"
+    "\\tag outside the rows of an environment that takes tags: MathJax draws "
+    "it beside theirs ('ams', 'none') or not at all ('all')"
 )
 
 

@@ -917,9 +917,11 @@ def test_what_mathjax_refuses_is_a_problem_in_its_words():
     assert "\\tag not allowed in split environment" in messages
 
 
-def test_a_tag_beside_numbered_rows_is_a_problem():
-    result = number_equations("$$\\begin{align}a\\end{align}\\tag{x}$$", "eq-p")
-    assert TAGS.findall(result.html) == ["1", "x"]
+@pytest.mark.parametrize(("mode", "tags"), [("ams", ["1", "x"]), ("all", ["1"])])
+def test_a_tag_beside_numbered_rows_is_a_problem(mode, tags):
+    tex = "$$\\begin{align}a\\end{align}\\tag{x}$$"
+    result = number_equations(tex, "eq-p", mode)
+    assert TAGS.findall(result.html) == tags
     assert result.problems[0].message.startswith("\\tag outside the rows")
 
 
