@@ -207,6 +207,7 @@ def build_bundle(mode: str, folder: Path) -> tuple[dict[str, str], list[str]]:
         "CACHE_PATH": str(folder / "cache"),
         "PLUGINS": ["pelican_sujianlin.equations"],
         "THEME_TEMPLATES_OVERRIDES": [str(templates)],
+        "SLUGIFY_SOURCE": "basename",  # a file without Slug: is its name
         "ARTICLE_URL": "{slug}.html",
         "ARTICLE_SAVE_AS": "{slug}.html",
         "EQUATIONS_NUMBERING": mode,
@@ -214,8 +215,9 @@ def build_bundle(mode: str, folder: Path) -> tuple[dict[str, str], list[str]]:
     warnings = run_pelican(settings)
     contents = {}
     for path in corpus_files():
-        slug = re.search(r"(?m)^Slug:\s*(\S+)", path.read_text(encoding="utf-8"))
-        written = (folder / "output" / f"{slug.group(1)}.html").read_text("utf-8")
+        slug = re.search(r"(?mi)^Slug:\s*(\S+)", path.read_text(encoding="utf-8"))
+        name = slug.group(1) if slug else path.stem
+        written = (folder / "output" / f"{name}.html").read_text("utf-8")
         contents[path.stem] = written.split("<!--article-->")[1].split(
             "<!--/article-->"
         )[0]
