@@ -226,6 +226,7 @@ def find_markdown_math(text: str) -> list[tuple[int, int, str]]:
     """
     spans: list[tuple[int, int, str]] = []
     lone_dollars: list[int] = []
+    lone_displays: list[tuple[int, int, str]] = []
     has_math = False
     position = 0
     while True:
@@ -255,11 +256,14 @@ def find_markdown_math(text: str) -> list[tuple[int, int, str]]:
             if end is None:
                 if inline:
                     lone_dollars.append(start)
-                else:
+                else:  # "$$" marked only in a text with math, as a lone "$"
                     opener = _unclosed_opener(text, start)
-                    spans.append(
-                        (start, start + len(opener), UNCLOSED_HTML.format(opener))
+                    unclosed = (
+                        start,
+                        start + len(opener),
+                        UNCLOSED_HTML.format(opener),
                     )
+                    (lone_displays if opener == "$$" else spans).append(unclosed)
                     position = start + len(opener)
                 continue
             tex = _unquote(text[start:end], text, start)
@@ -268,6 +272,7 @@ def find_markdown_math(text: str) -> list[tuple[int, int, str]]:
             position = end
     if has_math:
         spans.extend((start, start + 1, DOLLAR_HTML) for start in lone_dollars)
+        spans.extend(lone_displays)
         spans.sort()
     return spans
 

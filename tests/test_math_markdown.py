@@ -112,8 +112,8 @@ GOLDEN = [
     ),
     (
         "a blank line ends a paragraph, and the math MathJax finds in it",
-        "所以\n$$\nf(x_1) = *a*\n\n## 下一节\n$$\n成立",
-        '<p>所以\n<span class="tex-dollar">$$</span>\nf(x_1) = <em>a</em></p>\n'
+        "所以$x$\n$$\nf(x_1) = *a*\n\n## 下一节\n$$\n成立",
+        '<p>所以$x$\n<span class="tex-dollar">$$</span>\nf(x_1) = <em>a</em></p>\n'
         '<h2>下一节</h2>\n<p><span class="tex-dollar">$$</span>\n成立</p>',
     ),
     (
@@ -197,9 +197,9 @@ GOLDEN = [
         "<p>$\\text{&quot;a&quot;}_1$</p>",
     ),
     (
-        "unclosed display math is left alone, its opener marked",
+        "unclosed display math is left alone (marked only beside math, as a $)",
         "$$ a_1 *b*",
-        '<p><span class="tex-dollar">$$</span> a_1 <em>b</em></p>',
+        "<p>$$ a_1 <em>b</em></p>",
     ),
     (
         "star environments",
