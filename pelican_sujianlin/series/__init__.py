@@ -34,7 +34,7 @@ from pelican_sujianlin.series.build import (
     group_series,
 )
 from pelican_sujianlin.series.titles import series_key
-from pelican_sujianlin.settings import with_defaults
+from pelican_sujianlin.settings import Check, with_defaults
 from pelican_sujianlin.theme import add_template_loader
 
 logger = logging.getLogger(__name__)
@@ -53,10 +53,39 @@ DEFAULTS: Mapping[str, Any] = {
     "SERIES_SLUGS": {},
     "SERIES_TEXT": {},
 }
+# What each setting must be (see pelican_sujianlin.settings.Check).
+PAGE_PATTERN = Check(
+    types=str, none=True, fields={"slug": "s", "lang": "en"}, required=("slug",)
+)
+CHECKS: Mapping[str, Check] = {
+    "SERIES_FROM_TITLE": Check(types=bool),
+    "SERIES_TITLE_PATTERNS": Check(
+        types=(str, re.Pattern, list, tuple), none=True, items=(str, re.Pattern)
+    ),
+    "SERIES_TITLE_MIN_PARTS": Check(types=int, minimum=1),
+    "SERIES_URL": PAGE_PATTERN,
+    "SERIES_SAVE_AS": PAGE_PATTERN,
+    "SERIES_LANG_URL": PAGE_PATTERN,
+    "SERIES_LANG_SAVE_AS": PAGE_PATTERN,
+    "SERIES_INDEX_URL": Check(types=str, none=True),
+    "SERIES_INDEX_SAVE_AS": Check(types=str, none=True),
+    "SERIES_SLUGS": Check(types=dict, none=True, items=str),
+    # A string is the form of Flex and other themes (issue 17).
+    "SERIES_TEXT": Check(types=(dict, str), none=True),
+}
 
 # Words shown to readers; SERIES_TEXT overrides any of them. They are HTML
 # (settings are trusted); {name}, {index}, {count} and {title} are filled in
-# with escaped values where they make sense.
+# with escaped values where they make sense: these are the fields of each.
+TEXT_FIELDS = {
+    "nav": ("name", "index", "count"),
+    "previous": ("title",),
+    "next": ("title",),
+    "all": (),
+    "page_title": ("name",),
+    "index_title": (),
+    "count": ("count",),
+}
 TEXT_ZH = {
     "nav": "本文是「{name}」系列的第 {index} 篇，共 {count} 篇。",
     "previous": "上一篇：{title}",
@@ -99,26 +128,63 @@ class SeriesSettings:
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> SeriesSettings:
-        value = with_defaults(settings, DEFAULTS)
+        value = with_defaults(settings, DEFAULTS, CHECKS)
         text = dict(TEXT_ZH if is_chinese(settings) else TEXT_EN)
-        text.update(value["SERIES_TEXT"] or {})
+        if isinstance(value["SERIES_TEXT"], Mapping):
+            text.update(known_texts(value["SERIES_TEXT"], text))
         return cls(
-            from_title=bool(value["SERIES_FROM_TITLE"]),
+            from_title=value["SERIES_FROM_TITLE"],
             title_patterns=compile_patterns(value["SERIES_TITLE_PATTERNS"]),
-            title_min_parts=max(1, int(value["SERIES_TITLE_MIN_PARTS"])),
-            url=value["SERIES_URL"],
-            save_as=value["SERIES_SAVE_AS"],
-            lang_url=value["SERIES_LANG_URL"],
-            lang_save_as=value["SERIES_LANG_SAVE_AS"],
-            index_url=value["SERIES_INDEX_URL"],
-            index_save_as=value["SERIES_INDEX_SAVE_AS"],
-            slugs=dict(value["SERIES_SLUGS"] or {}),
+            title_min_parts=value["SERIES_TITLE_MIN_PARTS"],
+            url=value["SERIES_URL"] or "",
+            save_as=value["SERIES_SAVE_AS"] or "",
+            lang_url=value["SERIES_LANG_URL"] or "",
+            lang_save_as=value["SERIES_LANG_SAVE_AS"] or "",
+            index_url=value["SERIES_INDEX_URL"] or "",
+            index_save_as=value["SERIES_INDEX_SAVE_AS"] or "",
+            slugs=value["SERIES_SLUGS"] or {},
             text=text,
             default_lang=str(settings.get("DEFAULT_LANG", "")),
             slug_subs=tuple(settings.get("SLUG_REGEX_SUBSTITUTIONS", ())),
             slug_unicode=bool(settings.get("SLUGIFY_USE_UNICODE", False)),
             slug_case=bool(settings.get("SLUGIFY_PRESERVE_CASE", False)),
         )
+
+
+FIELD = re.compile(r"\{(\w+)\}")
+
+
+def known_texts(texts: Mapping[str, Any], defaults: Mapping[str, str]) -> dict:
+    """The entries of SERIES_TEXT this plugin can use; a warning for each
+    other: an unknown key, a value that is not text, or a ``{field}`` that
+    the text's place does not fill (it would be printed as it is)."""
+    usable = {}
+    for key, text in texts.items():
+        if key not in TEXT_FIELDS:
+            logger.warning(
+                "SERIES_TEXT has the key %r, which is not one of %s; ignored",
+                key,
+                ", ".join(TEXT_FIELDS),
+            )
+            continue
+        fields = TEXT_FIELDS[key]
+        unknown = (
+            []
+            if not isinstance(text, str)
+            else [name for name in FIELD.findall(text) if name not in fields]
+        )
+        if not isinstance(text, str) or unknown:
+            logger.warning(
+                "SERIES_TEXT[%r] = %r is not text with no fields but %s; "
+                "using the default %r",
+                key,
+                text,
+                ", ".join("{" + name + "}" for name in fields) or "none",
+                defaults[key],
+            )
+            continue
+        usable[key] = text
+    return usable
 
 
 def compile_patterns(patterns: Any) -> tuple[re.Pattern[str], ...]:
