@@ -210,7 +210,7 @@ class ThreadReader:
         if self.last is not None and self.last[0] == folder:
             return self.last[1]
         comments, _ = files.read_folder(folder, self.render, self.settings, files.quiet)
-        top, _ = files.thread(comments)
+        top = files.thread(comments).top
         for comment in comments:
             self.finish(comment, article)
         self.last = (folder, top)
@@ -291,6 +291,8 @@ def attach_file_comments(
         if id(primary) not in listed_ids:
             continue
         for comment in folder.comments:
+            if comment.slug in folder.unlisted:
+                continue
             # ties: the comment scanned first ranks higher, as in a stable sort
             rank = (comment.timestamp, -next(order))
             item = (*rank, comment, folder.paths[comment.slug], primary)
