@@ -41,7 +41,8 @@ class Check:
     ``none``: None is a usable value (it means "off" or "by the language").
     ``minimum``/``maximum``: bounds of a number. ``choices``: the only values.
     ``fields``: the value is a ``str.format`` template, filled with these
-    dummy values to prove it can be; ``required`` fields must appear in it.
+    dummy values to prove it can be; ``required`` fields must appear in it
+    (an empty string passes: it means "none" or "the default").
     ``items``: the types of each item of a list or tuple, and of each key and
     value of a dict; a bad item is left out (with a warning), not the value.
     ``test``/``means``: any other condition, and how to say it in a warning.
@@ -119,7 +120,7 @@ def problem(value: Any, check: Check) -> str | None:
         and (check.maximum is None or value <= check.maximum)
     ):
         return ""
-    if check.fields is not None and isinstance(value, str):
+    if check.fields is not None and isinstance(value, str) and value:
         reason = format_problem(value, check.fields, check.required)
         if reason is not None:
             return reason
