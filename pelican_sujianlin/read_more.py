@@ -10,6 +10,12 @@ mostly CJK and has no marker is cut by characters instead of Pelican's words.
 An author's ``Summary:`` wins over the marker. ``content.has_more`` tells
 templates whether the article goes on past its summary.
 
+A theme that prints its own link after ``article.summary`` (notmyidea, Flex)
+gets no second one: its templates are scanned once per generator
+(:func:`theme_read_more_template`). ``READ_MORE_LINK`` also takes
+pelican-read-more's meaning (a string is the link's text), and
+``READ_MORE_LINK_FORMAT`` is that plugin's link template.
+
 How it fits into Pelican: the work happens at ``article_generator_finalized``
 and ``page_generator_finalized``, after the content cache was saved (so cached
 objects stay pristine) and after other plugins (equations) finished their
