@@ -11,7 +11,7 @@ An author's ``Summary:`` wins over the marker. ``content.has_more`` tells
 templates whether the article goes on past its summary.
 
 A theme that prints its own link after ``article.summary`` (notmyidea, Flex)
-gets no second one: its templates are scanned once per generator
+gets no second one: its templates are scanned once per build
 (:func:`theme_read_more_template`). ``READ_MORE_LINK`` also takes
 pelican-read-more's meaning (a string is the link's text), and
 ``READ_MORE_LINK_FORMAT`` is that plugin's link template.
@@ -79,7 +79,7 @@ PLANS = "_read_more_plans"
 
 @dataclass(frozen=True)
 class Options:
-    """The plugin's settings, read once per generator from Pelican's settings."""
+    """The plugin's settings, read once per build from Pelican's settings."""
 
     marker: re.Pattern[str]
     text: str
@@ -804,9 +804,23 @@ def add_read_more(content: Any, options: Options) -> None:
     plans[id(content)] = (content._content, bool(summary and summary.at_marker))
 
 
+OPTIONS = "_read_more_options"  # the context key of the build's Options
+
+
+def options_of(generator: Any) -> Options:
+    """The build's Options, read once for all generators (they share one
+    context and one settings): the theme's templates are scanned once."""
+    context = getattr(generator, "context", None)
+    if context is None:
+        return Options.from_settings(generator.settings)
+    if OPTIONS not in context:
+        context[OPTIONS] = Options.from_settings(generator.settings)
+    return context[OPTIONS]
+
+
 def finalize_articles(generator: Any) -> None:
     """Cut every article's summary (drafts, hidden posts, translations too)."""
-    options = Options.from_settings(generator.settings)
+    options = options_of(generator)
     if options.theme_link:
         logger.info(
             "read_more: the theme's %s prints its own read-more link after "
@@ -819,7 +833,7 @@ def finalize_articles(generator: Any) -> None:
 
 def finalize_pages(generator: Any) -> None:
     """Cut every page's summary (hidden, draft pages and translations too)."""
-    options = Options.from_settings(generator.settings)
+    options = options_of(generator)
     for page in contents_of(generator, PAGE_LISTS):
         add_read_more(page, options)
 

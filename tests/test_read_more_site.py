@@ -1037,3 +1037,18 @@ def test_summary_kept_per_siteurl():
     assert feed.endswith('href="https://feeds.test/pages/p.html#more">Read more…</a>')
     assert page.get_summary(SITEURL) is site
     assert page.get_summary("https://feeds.test") is feed
+
+
+def test_theme_templates_are_read_once_per_build(build_site, monkeypatch):
+    calls = []
+    scan = read_more.theme_read_more_template
+
+    def counted(folders):
+        calls.append(list(folders))
+        return scan(folders)
+
+    monkeypatch.setattr(read_more, "theme_read_more_template", counted)
+    content = {"a.md": post("Article"), "pages/p.md": post("Page")}
+    build_site(content, **{**BUILD, "THEME": "notmyidea"})
+    assert len(calls) == 1  # for the articles and the pages
+    assert calls[0][-1].parts[-2:] == ("notmyidea", "templates")
