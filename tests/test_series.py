@@ -311,6 +311,8 @@ SERIES_TITLES = [
     ("科技爱好者周刊（第 100 期）：副标题", ("科技爱好者周刊", 100, None, "副标题")),
     ("机器学习系列之三：决策树", ("机器学习", 3, None, "决策树")),
     ("四大名著之二", ("四大名著", 2, None, "")),
+    ("Docker系列1：安装与配置", ("Docker", 1, None, "安装与配置")),
+    ("机器学习系列一、线性回归", ("机器学习", 1, None, "线性回归")),
     ("Transformer（3）：副标题", ("Transformer", 3, None, "副标题")),
     ("Deep Learning Part 3", ("Deep Learning", 3, None, "")),
     ("Deep Learning, part three", ("Deep Learning", 3, None, "")),
@@ -391,6 +393,9 @@ NOT_SERIES_TITLES = [
     "Part I",
     "Release notes #2024",
     "第3节",
+    "华为Mate系列2024款",
+    "小米系列3.5英寸",
+    "某系列3",
 ]
 
 

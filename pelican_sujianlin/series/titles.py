@@ -13,6 +13,7 @@ full- or half-width brackets and colons::
     《新理解矩阵1》：副标题               also 《名称（1）》——副标题
     名称第3节 / 名称 第三篇：副标题         also 第2讲, 第5期, 第2课
     机器学习系列之三：副标题               Chinese numerals only
+    Docker系列1：副标题                   also 系列一、副标题
     Attention, Part 2: subtitle           also Part III, Part Two of Five,
                                           Pt. 3, Chapter 2, Day 3, #3
 
@@ -113,6 +114,11 @@ FORMS = [
     re.compile(
         rf"^(?P<name>.+?)\s*第\s*(?P<index>{_NUM})\s*{_UNIT}"
         rf"(?:\s*{_SEP}\s*(?P<subtitle>.+?))?{_TAIL_PART}$"
+    ),
+    # Docker系列1：安装, 机器学习系列一、线性回归 (a subtitle is required)
+    re.compile(
+        rf"^(?P<name>.+?)系列\s*(?P<index>{_NUM})\s*(?P<dot>[、．.:：]|——|—|\s)"
+        rf"(?P<gap>\s*)(?P<subtitle>.+?){_TAIL_PART}$"
     ),
     # 机器学习系列之三：决策树, 四大名著之二 (not 百分之五: a fraction)
     re.compile(
