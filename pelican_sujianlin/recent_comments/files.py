@@ -232,7 +232,6 @@ def thread(comments: list[Comment], max_depth: int = MAX_REPLY_DEPTH) -> Thread:
     (a replies to b, b to a) are threaded from the oldest of them, which is
     shown at the top level. The caller warns about orphans and cycles.
     """
-    order = {id(c): number for number, c in enumerate(comments)}
     by_slug = {c.slug: c for c in comments}
     children: dict[str, list[Comment]] = {}
     top: list[Comment] = []
@@ -249,14 +248,16 @@ def thread(comments: list[Comment], max_depth: int = MAX_REPLY_DEPTH) -> Thread:
     placed: set[int] = set()
     nest(top, children, max_depth, placed)
     cycles = []
+    if len(placed) == len(comments):
+        return Thread(top, orphans, cycles)
+    order = {id(c): number for number, c in enumerate(comments)}
     for comment in comments:  # anything not placed hangs from a cycle
         if id(comment) not in placed:
             ring = sorted(find_cycle(comment, by_slug), key=lambda c: order[id(c)])
             cycles.append(ring)
             top.append(ring[0])
             nest([ring[0]], children, max_depth, placed)
-    if cycles:
-        top.sort(key=lambda c: order[id(c)])
+    top.sort(key=lambda c: order[id(c)])
     return Thread(top, orphans, cycles)
 
 
