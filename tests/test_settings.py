@@ -338,6 +338,11 @@ def test_comments_path_that_is_a_file_or_missing_warns(build_site):
             f"COMMENTS_PATH = {value!r}: {path} {problem_text}; no file comments"
             in site.warnings
         )
+    root = build_site(CONTENT, **{**SITE, "COMMENTS_PATH": "/"})
+    assert (
+        "COMMENTS_PATH = '/' names no folder inside the content folder; "
+        "no file comments" in root.warnings
+    )
     default_missing = build_site(
         {k: v for k, v in CONTENT.items() if not k.startswith("comments/")}, **SITE
     )

@@ -144,6 +144,12 @@ def comments_path(settings: Mapping[str, Any], value: Any) -> Path | None:
     that is a file or does not exist: its files would be read as articles)."""
     folder = comments_folder(value)
     if not folder:
+        if value and str(value).strip():  # "/": no folder, not "off"
+            logger.warning(
+                "COMMENTS_PATH = %r names no folder inside the content folder; "
+                "no file comments",
+                value,
+            )
         return None
     path = Path(settings.get("PATH") or ".") / folder
     if path.is_dir():
