@@ -41,11 +41,16 @@ from pelican_sujianlin.contents import (
     join_url,
 )
 from pelican_sujianlin.math_markdown import math_span_end
+from pelican_sujianlin.settings import Check, with_defaults
 from pelican_sujianlin.theme import add_template_loader
 
 logger = logging.getLogger(__name__)
 
 MATHJAX_CDN = "https://cdn.jsdelivr.net/npm/mathjax@4/tex-mml-chtml.js"
+
+#: EQUATIONS_NUMBERING: the bundle's own (MathJax's 'ams' plus every labelled
+#: display), then exactly MathJax 3's ``tags: 'ams'``, ``'all'``, ``'none'``.
+NUMBERING_MODES = ("labelled", "ams", "all", "none")
 
 #: Every setting of the plugin, with its default.
 DEFAULTS: dict[str, Any] = {
@@ -61,13 +66,16 @@ DEFAULTS: dict[str, Any] = {
     # MathJax's own default (jsdelivr) otherwise.
     "MATHJAX_FONT_URL": None,
 }
+CHECKS: dict[str, Check] = {
+    "EQUATIONS_STRICT": Check(types=bool),
+    "EQUATIONS_NUMBERING": Check(types=str, choices=NUMBERING_MODES),
+    "MATHJAX_URL": Check(types=str),
+    "MATHJAX_FONT_URL": Check(types=str, none=True),
+}
 
 MARKDOWN_EXTENSION = "pelican_sujianlin.math_markdown"
 
-#: EQUATIONS_NUMBERING: the bundle's own (MathJax's 'ams' plus every labelled
-#: display), then exactly MathJax 3's ``tags: 'ams'``, ``'all'``, ``'none'``.
 DEFAULT_NUMBERING = DEFAULTS["EQUATIONS_NUMBERING"]
-NUMBERING_MODES = ("labelled", "ams", "all", "none")
 #: pelican-render-math's MATH_JAX["equation_numbering"] -> EQUATIONS_NUMBERING
 RENDER_MATH_NUMBERING = {"ams": "ams", "auto": "all", "all": "all", "none": "none"}
 
@@ -985,16 +993,7 @@ def configure(pelican) -> None:
         numbering = numbering_from_render_math(settings.get("MATH_JAX"))
         if numbering is not None:
             settings["EQUATIONS_NUMBERING"] = numbering
-    for name, value in DEFAULTS.items():
-        settings.setdefault(name, value)
-    if settings["EQUATIONS_NUMBERING"] not in NUMBERING_MODES:
-        logger.warning(
-            "equations: EQUATIONS_NUMBERING = %r is none of %s; using %r",
-            settings["EQUATIONS_NUMBERING"],
-            ", ".join(map(repr, NUMBERING_MODES)),
-            DEFAULT_NUMBERING,
-        )
-        settings["EQUATIONS_NUMBERING"] = DEFAULT_NUMBERING
+    settings.update(with_defaults(settings, DEFAULTS, CHECKS))
     if settings["MATHJAX_FONT_URL"] is None:
         settings["MATHJAX_FONT_URL"] = font_url(settings["MATHJAX_URL"])
     markdown = dict(settings.get("MARKDOWN") or {})
