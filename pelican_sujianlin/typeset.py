@@ -1,0 +1,535 @@
+"""Typeset math at build time with MathJax itself: ``EQUATIONS_RENDER = "build"``.
+
+Every formula the ``equations`` plugin recognises (the spans of
+:func:`pelican_sujianlin.equations.scan_html`, after numbering and
+cross-article references) is replaced by what MathJax 3 draws for it in the
+browser: an ``<mjx-container>`` holding an SVG (``aria-hidden``) and MathJax's
+assistive MathML (read by screen readers). MathJax runs inside Python, in an
+embedded V8 (``mini-racer``), from the es5 components of the
+``django-static-mathjax`` package: ``pip install "pelican-sujianlin[build-math]"``.
+A page whose math is all typeset loads no MathJax (``has_math`` is False);
+feeds get the MathML alone (feed readers show MathML; they strip inline SVG).
+
+Typeset formulas are kept by content (TeX, display mode, MathJax's version and
+this module's options) in ``CACHE_PATH``: a rebuild typesets only formulas it
+has not seen, each formula once however often the site repeats it, on every
+core (a process pool, each worker with its own V8) with a progress bar.
+
+Signals:
+
+- ``initialized``: setting defaults; ``"build"`` without the extra installed
+  warns and keeps MathJax in the browser;
+- ``all_generators_finalized``: typeset every article's and page's
+  ``_content`` (numbering, cross-article references and the content cache
+  are done by then; receivers of one signal run in no fixed order, so the
+  summaries another plugin cut, before or after this one, are typeset when
+  they are first asked for, by a wrapper of ``get_summary``);
+- ``feed_generated``: the typeset math of feed items becomes MathML.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import logging
+import multiprocessing
+import os
+import pickle
+import re
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from pelican import signals
+
+from pelican_sujianlin.contents import (
+    ARTICLE_LISTS,
+    PAGE_LISTS,
+    contents_of,
+    forget_memoized,
+)
+from pelican_sujianlin.equations import scan_html
+from pelican_sujianlin.settings import with_defaults
+
+logger = logging.getLogger(__name__)
+
+DEFAULTS: dict[str, Any] = {
+    # "browser": MathJax on the page; "build": typeset here, no script.
+    "EQUATIONS_RENDER": "browser",
+    # Worker processes of a cold build; None: one per core.
+    "TYPESET_PROCESSES": None,
+}
+
+#: The MathJax components the driver loads, in the order they are needed.
+COMPONENTS = (
+    "core",
+    "input/tex-full",
+    "output/svg",
+    "output/svg/fonts/tex",
+    "adaptors/liteDOM",
+    "a11y/assistive-mml",
+)
+DRIVER = Path(__file__).with_name("typeset.js")
+CACHE_FILE = "sujianlin-typeset.pickle"
+#: Raise when the HTML written around MathJax's output changes.
+OUTPUT_FORMAT = "1"
+BATCH = 64  # formulas per call into V8, and per task of the pool
+POOL_THRESHOLD = 2 * BATCH  # fewer new formulas are typeset in this process
+
+# The styles MathJax's stylesheet gives its SVG output, written on each
+# formula: a page built this way has no MathJax script to add the sheet.
+_CONTAINER = '<mjx-container class="MathJax" jax="SVG"'
+_DISPLAY_STYLE = "display: block; text-align: center; margin: 1em 0; "
+_FULL_WIDTH_STYLE = "display: flex; text-align: center; margin: 1em 0; "
+_SVG_STYLE = "overflow: visible; min-height: 1px; min-width: 1px; "
+_ASSISTIVE = re.compile(r'<mjx-assistive-mml unselectable="on" display="(\w+)">')
+_ASSISTIVE_STYLE = (
+    "position: absolute; top: 0; left: 0; clip: rect(1px, 1px, 1px, 1px); "
+    "padding: 1px 0 0 0; border: 0; display: block; overflow: hidden; width: "
+)
+_SVG_LINK = "<a href="
+_ERROR = re.compile(r'data-mjx-error="([^"]*)"')
+_UNDEFINED = re.compile(r'<mtext mathcolor="red">(\\[^<]*)</mtext>')
+_CONTAINER_SPAN = re.compile(r"<mjx-container\b.*?</mjx-container>", re.S)
+_MATHML = re.compile(r"<math\b.*?</math>", re.S)
+
+
+class Typeset(NamedTuple):
+    """One formula's HTML (None: MathJax failed; the TeX stays for the
+    browser) and MathJax's error text, if it showed one."""
+
+    html: str | None
+    error: str | None
+
+
+Lookup = Callable[[str, bool], Typeset]
+
+
+# --- the pure part --------------------------------------------------------------
+
+
+def formula_tex(span: str, kind: str) -> str:
+    """The TeX MathJax reads from one math span of HTML: unescaped, without
+    its ``$``/``$$``/``\\(``/``\\[`` delimiters (environments keep theirs)."""
+    tex = html.unescape(span) if "&" in span else span
+    if kind == "inline":
+        width = 1 if tex.startswith("$") else 2
+    elif tex.startswith(("$$", "\\[")):
+        width = 2
+    else:
+        return tex
+    return tex[width:-width]
+
+
+def find_formulas(text: str) -> list[tuple[str, bool, int, int]]:
+    """The formulas of HTML: ``(tex, display, start, end)``, in order.
+
+    Spans inside MathJax output already written (a summary cut from typeset
+    HTML) are not formulas.
+    """
+    if "$" not in text and "\\" not in text:
+        return []
+    done = (
+        [m.span() for m in _CONTAINER_SPAN.finditer(text)]
+        if ("<mjx-container" in text)
+        else []
+    )
+    formulas = []
+    for kind, start, end in scan_html(text):
+        if kind == "ref" or any(a <= start < b for a, b in done):
+            continue
+        display = kind == "display"
+        formulas.append((formula_tex(text[start:end], kind), display, start, end))
+    return formulas
+
+
+def typeset_html(
+    text: str, lookup: Lookup, formulas: list | None = None
+) -> tuple[str, bool, list[tuple[str, str]]]:
+    """``text`` with its formulas typeset by ``lookup``.
+
+    ``formulas``: those :func:`find_formulas` found in ``text``, if known.
+
+    Returns the new HTML, whether raw math remains (a formula MathJax could
+    not typeset here: the browser's MathJax gets it), and the
+    ``(tex, error)`` pairs of formulas MathJax drew as errors.
+    """
+    if formulas is None:
+        formulas = find_formulas(text)
+    if not formulas:
+        return text, False, []
+    parts: list[str] = []
+    last = 0
+    remains = False
+    errors: list[tuple[str, str]] = []
+    for tex, display, start, end in formulas:
+        result = lookup(tex, display)
+        parts.append(text[last:start])
+        last = end
+        if result.html is None:
+            parts.append(text[start:end])
+            remains = True
+        else:
+            parts.append(result.html)
+        if result.error:
+            errors.append((tex, result.error))
+    parts.append(text[last:])
+    return "".join(parts), remains, errors
+
+
+def finish_output(svg_html: str, display: bool) -> Typeset:
+    """MathJax's output for one formula, with the styles its stylesheet would
+    give, and the error it shows (an ``merror``, an undefined macro in red)."""
+    error = _ERROR.search(svg_html)
+    message = html.unescape(error.group(1)) if error else None
+    if message is None and (undefined := _UNDEFINED.search(svg_html)):
+        message = f"Undefined control sequence {html.unescape(undefined.group(1))}"
+    if display:
+        style = (
+            _FULL_WIDTH_STYLE if ' width="full"' in svg_html[:200] else (_DISPLAY_STYLE)
+        )
+        head, sep, rest = svg_html.partition('style="')
+        if sep and head.startswith(_CONTAINER) and ">" not in head:
+            svg_html = f'{head}style="{style}{rest}'
+    svg_html = svg_html.replace('<svg style="', f'<svg style="{_SVG_STYLE}', 1)
+    svg_html = _ASSISTIVE.sub(_assistive_tag, svg_html, count=1)
+    if _SVG_LINK in svg_html:
+        svg_html = svg_html.replace(_SVG_LINK, '<a fill="blue" stroke="blue" href=')
+    return Typeset(svg_html, message)
+
+
+def _assistive_tag(match: re.Match[str]) -> str:
+    width = "100%" if match.group(1) == "block" else "auto"
+    return (
+        f'<mjx-assistive-mml display="{match.group(1)}" '
+        f'style="{_ASSISTIVE_STYLE}{width};">'
+    )
+
+
+def feed_math(text: str, url: str) -> str:
+    """Typeset formulas of a feed item as their MathML alone; fragment links
+    inside them point into ``url`` (the item's page)."""
+    if "<mjx-container" not in text:
+        return text
+
+    def replace(match: re.Match[str]) -> str:
+        mathml = _MATHML.search(match.group())
+        if mathml is None:
+            return match.group()
+        return mathml.group().replace('href="#', f'href="{url}#')
+
+    return _CONTAINER_SPAN.sub(replace, text)
+
+
+def options_digest() -> str:
+    """What a cached formula depends on beside its TeX: MathJax's version,
+    the driver's configuration and the HTML written around the output."""
+    from importlib.metadata import version
+
+    digest = hashlib.sha256(DRIVER.read_bytes())
+    digest.update(f"{version('django-static-mathjax')}/{OUTPUT_FORMAT}".encode())
+    return digest.hexdigest()[:16]
+
+
+def formula_key(tex: str, display: bool) -> str:
+    """The cache key of one formula (the options are the cache file's)."""
+    return ("D" if display else "I") + tex
+
+
+class FormulaCache:
+    """Typeset formulas by key, loaded from and saved to one file.
+
+    The file is named for :func:`options_digest`: another MathJax version or
+    configuration starts an empty cache. Formulas no build asked for are
+    dropped when it is saved.
+    """
+
+    def __init__(self, path: Path | None, digest: str) -> None:
+        self.path = path
+        self.digest = digest
+        self.entries: dict[str, Typeset] = {}
+        self.used: set[str] = set()
+        self.added = 0
+        if path is not None:
+            self.entries = _load(path, digest)
+
+    def get(self, key: str) -> Typeset | None:
+        found = self.entries.get(key)
+        if found is not None:
+            self.used.add(key)
+        return found
+
+    def put(self, key: str, value: Typeset) -> None:
+        self.entries[key] = value
+        self.used.add(key)
+        self.added += 1
+
+    def save(self) -> None:
+        stale = len(self.entries) - len(self.used)
+        if self.path is None or (not self.added and not stale):
+            return
+        kept = {key: self.entries[key] for key in self.used if key in self.entries}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_suffix(".tmp")
+        with temporary.open("wb") as file:
+            pickle.dump((self.digest, kept), file, pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, self.path)
+
+
+def _load(path: Path, digest: str) -> dict[str, Typeset]:
+    try:
+        with path.open("rb") as file:
+            stored_digest, entries = pickle.load(file)
+    except FileNotFoundError:
+        return {}
+    except Exception as error:  # a corrupt or foreign file: start again
+        logger.warning("typeset: ignoring the cache %s (%s)", path, error)
+        return {}
+    return entries if stored_digest == digest else {}
+
+
+# --- MathJax in V8 ----------------------------------------------------------------
+
+
+class Engine:
+    """MathJax 3's SVG output in a V8 context of its own."""
+
+    def __init__(self) -> None:
+        import mathjax
+        from py_mini_racer import MiniRacer
+
+        es5 = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
+        sources = {name: (es5 / f"{name}.js").read_text("utf-8") for name in COMPONENTS}
+        self.context = MiniRacer()
+        self.context.eval(f"var COMPONENTS = {json.dumps(sources)};")
+        self.context.eval(DRIVER.read_text("utf-8"))
+        self.context.eval((es5 / "startup.js").read_text("utf-8"))
+        self.context.eval("MathJax.startup.promise").get(timeout=60)
+
+    def typeset(self, formulas: list[tuple[str, bool]]) -> list[Typeset]:
+        """Each ``(tex, display)`` formula's typeset HTML (or MathJax's failure)."""
+        answer = json.loads(self.context.call("typesetBatch", json.dumps(formulas)))
+        results = []
+        for (output, failure), (_, display) in zip(answer, formulas, strict=True):
+            if output is None:
+                results.append(Typeset(None, failure))
+            else:
+                results.append(finish_output(output, display))
+        return results
+
+
+_worker_engine: Engine | None = None
+
+
+def _start_worker() -> None:
+    global _worker_engine
+    _worker_engine = Engine()
+
+
+def _typeset_in_worker(formulas: list[tuple[str, bool]]) -> list[Typeset]:
+    return _worker_engine.typeset(formulas)
+
+
+def batches(items: list, size: int) -> list[list]:
+    return [items[index : index + size] for index in range(0, len(items), size)]
+
+
+def typeset_formulas(
+    formulas: list[tuple[str, bool]],
+    processes: int,
+    engine: Callable[[], Engine],
+    advance: Callable[[int], None] = lambda count: None,
+) -> Iterable[tuple[tuple[str, bool], Typeset]]:
+    """Typeset ``formulas``: in this process (``engine()``) when few, else in
+    a pool of ``processes`` workers; ``advance(n)`` after each batch."""
+    chunks = batches(formulas, BATCH)
+    if processes <= 1 or len(formulas) < POOL_THRESHOLD:
+        for chunk in chunks:
+            yield from zip(chunk, engine().typeset(chunk), strict=True)
+            advance(len(chunk))
+        return
+    # spawn: a fork of a process that runs V8 threads is not safe.
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        max_workers=processes, mp_context=spawn, initializer=_start_worker
+    ) as pool:
+        for chunk, results in zip(
+            chunks, pool.map(_typeset_in_worker, chunks), strict=True
+        ):
+            yield from zip(chunk, results, strict=True)
+            advance(len(chunk))
+
+
+# --- the Pelican glue -------------------------------------------------------------
+
+
+class MissingExtra(Exception):
+    """``EQUATIONS_RENDER = "build"`` without the ``build-math`` extra."""
+
+
+def extra_installed() -> bool:
+    from importlib.util import find_spec
+
+    return all(find_spec(name) for name in ("py_mini_racer", "mathjax"))
+
+
+def configure(pelican) -> None:
+    """``initialized``: defaults; ``"build"`` needs the extra installed."""
+    settings = pelican.settings
+    for name, value in DEFAULTS.items():
+        settings.setdefault(name, value)
+    render = settings["EQUATIONS_RENDER"]
+    if render not in ("browser", "build"):
+        logger.warning(
+            "typeset: EQUATIONS_RENDER = %r is neither 'browser' nor 'build': "
+            "MathJax stays in the browser",
+            render,
+        )
+        settings["EQUATIONS_RENDER"] = "browser"
+    elif render == "build" and not extra_installed():
+        logger.warning(
+            "typeset: EQUATIONS_RENDER = 'build' needs "
+            'pip install "pelican-sujianlin[build-math]" (mini-racer, '
+            "django-static-mathjax): MathJax stays in the browser"
+        )
+        settings["EQUATIONS_RENDER"] = "browser"
+
+
+class SiteTypesetter:
+    """One build's typesetting: the cache, and an engine started on demand."""
+
+    def __init__(self, settings: Mapping[str, Any]) -> None:
+        options = with_defaults(settings, DEFAULTS)
+        cache_path = settings.get("CACHE_PATH")
+        path = Path(cache_path) / CACHE_FILE if cache_path else None
+        self.cache = FormulaCache(path, options_digest())
+        self.processes = options["TYPESET_PROCESSES"] or os.cpu_count() or 1
+        self._engine: Engine | None = None
+
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = Engine()
+        return self._engine
+
+    def prepare(self, found: Iterable[list]) -> None:
+        """Typeset every formula (of :func:`find_formulas`) not in the cache."""
+        missing: dict[str, tuple[str, bool]] = {}
+        for formulas in found:
+            for tex, display, _, _ in formulas:
+                key = formula_key(tex, display)
+                if key not in missing and self.cache.get(key) is None:
+                    missing[key] = (tex, display)
+        if missing:
+            self._typeset(list(missing.values()))
+
+    def _typeset(self, formulas: list[tuple[str, bool]]) -> None:
+        from pelican.log import console
+        from rich.progress import Progress
+
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("Typesetting math", total=len(formulas))
+            results = typeset_formulas(
+                formulas,
+                self.processes,
+                self.engine,
+                lambda count: progress.advance(task, count),
+            )
+            for (tex, display), result in results:
+                self.cache.put(formula_key(tex, display), result)
+        logger.info("typeset: %d new formulas", len(formulas))
+
+    def lookup(self, tex: str, display: bool) -> Typeset:
+        key = formula_key(tex, display)
+        found = self.cache.get(key)
+        if found is None:
+            (found,) = self.engine().typeset([(tex, display)])
+            self.cache.put(key, found)
+        return found
+
+    def typeset(
+        self, text: str, source: str, formulas: list | None = None
+    ) -> tuple[str, bool]:
+        """``text`` typeset; MathJax's errors are warnings naming ``source``."""
+        new, remains, errors = typeset_html(text, self.lookup, formulas)
+        for tex, error in errors:
+            logger.warning("typeset: %s: MathJax: %s in $%s$", source, error, tex)
+        return new, remains
+
+
+class TypesetSummary:
+    """``content.get_summary`` with its formulas typeset, once per siteurl."""
+
+    __slots__ = ("content", "done", "original", "typesetter")
+
+    def __init__(self, content: Any, original: Callable, typesetter) -> None:
+        self.content = content
+        self.original = original
+        self.typesetter = typesetter
+        self.done: dict[str, str] = {}
+
+    def __call__(self, siteurl: str | None = None) -> str:
+        key = siteurl or ""
+        if key not in self.done:
+            summary = self.original(siteurl)
+            self.done[key], _ = self.typesetter.typeset(
+                summary or "", self.content.source_path
+            )
+        return self.done[key]
+
+
+def typeset_site(generators: list) -> None:
+    """``all_generators_finalized``: typeset every article and page."""
+    if not generators:
+        return
+    settings = generators[0].settings
+    if settings.get("EQUATIONS_RENDER") != "build":
+        return
+    contents = [
+        content
+        for generator in generators
+        for content in contents_of(generator, ARTICLE_LISTS + PAGE_LISTS)
+        if isinstance(getattr(content, "_content", None), str)
+    ]
+    typesetter = SiteTypesetter(settings)
+    found = [find_formulas(content._content) for content in contents]
+    typesetter.prepare([*found, *map(find_formulas, _summaries(contents))])
+    for content, formulas in zip(contents, found, strict=True):
+        new, remains = typesetter.typeset(
+            content._content, content.source_path, formulas
+        )
+        if new is not content._content:
+            content._content = new
+            forget_memoized(content)
+        if getattr(content, "has_math", False):
+            content.has_math = remains
+        original = content.get_summary
+        if not isinstance(original, TypesetSummary):
+            content.get_summary = TypesetSummary(content, original, typesetter)
+    typesetter.cache.save()
+
+
+def _summaries(contents: list) -> Iterable[str]:
+    """The authors' ``Summary:`` texts (cut summaries come from ``_content``)."""
+    for content in contents:
+        summary = content.metadata.get("summary")
+        if isinstance(summary, str):
+            yield summary
+
+
+def feed_items_math(context, feed) -> None:
+    """``feed_generated``: typeset math in feed items becomes MathML."""
+    for item in feed.items:
+        url = str(item.get("link", "")).split("?", 1)[0]
+        for key in ("description", "content"):
+            value = item.get(key)
+            if value and "<mjx-container" in value:
+                item[key] = feed_math(value, url)
+
+
+def register() -> None:
+    """Connect this plugin to Pelican's signals."""
+    signals.initialized.connect(configure)
+    signals.all_generators_finalized.connect(typeset_site)
+    signals.feed_generated.connect(feed_items_math)
