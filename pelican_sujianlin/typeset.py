@@ -37,6 +37,7 @@ import multiprocessing
 import os
 import pickle
 import re
+import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -306,7 +307,22 @@ class Engine:
         self.context.eval(f"var COMPONENTS = {json.dumps(sources)};")
         self.context.eval(DRIVER.read_text("utf-8"))
         self.context.eval((es5 / "startup.js").read_text("utf-8"))
-        self.context.eval("MathJax.startup.promise").get(timeout=60)
+        self._wait_for_startup()
+
+    def _wait_for_startup(self, seconds: float = 60) -> None:
+        """Poll MathJax's startup promise (``JSPromise.get`` refuses to run
+        under a running asyncio loop, such as Playwright's sync API)."""
+        self.context.eval(
+            "var READY = false; MathJax.startup.promise.then("
+            "function () { READY = true; }, function (e) { READY = String(e); });"
+        )
+        deadline = time.monotonic() + seconds
+        while (ready := self.context.eval("READY")) is False:
+            if time.monotonic() > deadline:
+                raise RuntimeError("MathJax did not start in V8")
+            time.sleep(0.001)
+        if ready is not True:
+            raise RuntimeError(f"MathJax did not start in V8: {ready}")
 
     def typeset(self, formulas: list[tuple[str, bool]]) -> list[Typeset]:
         """Each ``(tex, display)`` formula's typeset HTML (or MathJax's failure)."""
