@@ -19,12 +19,15 @@ Signals:
 
 - ``initialized``: setting defaults; ``"build"`` without the extra installed
   warns and keeps MathJax in the browser;
-- ``all_generators_finalized``: typeset every article's and page's
-  ``_content`` (numbering, cross-article references and the content cache
-  are done by then; receivers of one signal run in no fixed order, so the
-  summaries another plugin cut, before or after this one, are typeset when
-  they are first asked for, by a wrapper of ``get_summary``);
-- ``feed_generated``: the typeset math of feed items becomes MathML.
+- ``all_generators_finalized``: typeset, in a batch, every formula of every
+  article and page not in the cache (numbering, cross-article references and
+  the content cache are done by then), and give each its own
+  ``get_content``/``get_summary`` that typeset the HTML Pelican makes,
+  from the cache, when a writer asks for it. ``_content`` stays TeX, so
+  summaries (``read_more``'s, cut at this same signal or later in an order
+  blinker does not fix, or Pelican's) are cut from TeX, as in the browser mode;
+- ``feed_generated``: the typeset math of feed items becomes MathML;
+- ``finalized``: the formula cache is saved.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -49,7 +53,6 @@ from pelican_sujianlin.contents import (
     ARTICLE_LISTS,
     PAGE_LISTS,
     contents_of,
-    forget_memoized,
 )
 from pelican_sujianlin.equations import scan_html
 from pelican_sujianlin.settings import with_defaults
@@ -94,7 +97,6 @@ _SVG_LINK = "<a href="
 _ERROR = re.compile(r'data-mjx-error="([^"]*)"')
 _UNDEFINED = re.compile(r'<mtext mathcolor="red">(\\[^<]*)</mtext>')
 _CONTAINER_SPAN = re.compile(r"<mjx-container\b.*?</mjx-container>", re.S)
-_MATHML = re.compile(r"<math\b.*?</math>", re.S)
 
 
 class Typeset(NamedTuple):
@@ -212,16 +214,22 @@ def _assistive_tag(match: re.Match[str]) -> str:
 def feed_math(text: str, url: str) -> str:
     """Typeset formulas of a feed item as their MathML alone; fragment links
     inside them point into ``url`` (the item's page)."""
-    if "<mjx-container" not in text:
+    parts: list[str] = []
+    last = 0
+    while (start := text.find("<mjx-container", last)) >= 0:
+        end = text.find("</mjx-container>", start)
+        math_start = text.find("<math", start, end)
+        math_end = text.find("</math>", math_start, end)
+        if end < 0 or math_start < 0 or math_end < 0:
+            break
+        parts.append(text[last:start])
+        mathml = text[math_start : math_end + len("</math>")]
+        parts.append(mathml.replace('href="#', f'href="{url}#'))
+        last = end + len("</mjx-container>")
+    if not parts:
         return text
-
-    def replace(match: re.Match[str]) -> str:
-        mathml = _MATHML.search(match.group())
-        if mathml is None:
-            return match.group()
-        return mathml.group().replace('href="#', f'href="{url}#')
-
-    return _CONTAINER_SPAN.sub(replace, text)
+    parts.append(text[last:])
+    return "".join(parts)
 
 
 def options_digest() -> str:
@@ -297,7 +305,10 @@ def _load(path: Path, digest: str) -> dict[str, Typeset]:
 class Engine:
     """MathJax 3's SVG output in a V8 context of its own."""
 
+    started = False  # whether this process has run V8
+
     def __init__(self) -> None:
+        Engine.started = True
         import mathjax
         from py_mini_racer import MiniRacer
 
@@ -361,21 +372,34 @@ def typeset_formulas(
     """Typeset ``formulas``: in this process (``engine()``) when few, else in
     a pool of ``processes`` workers; ``advance(n)`` after each batch."""
     chunks = batches(formulas, BATCH)
-    if processes <= 1 or len(formulas) < POOL_THRESHOLD:
-        for chunk in chunks:
-            yield from zip(chunk, engine().typeset(chunk), strict=True)
-            advance(len(chunk))
-        return
-    # spawn: a fork of a process that runs V8 threads is not safe.
-    spawn = multiprocessing.get_context("spawn")
+    done = 0
+    if processes > 1 and len(formulas) >= POOL_THRESHOLD:
+        try:
+            for chunk, results in _in_pool(chunks, processes):
+                yield from zip(chunk, results, strict=True)
+                advance(len(chunk))
+                done += 1
+        except (BrokenProcessPool, OSError, RuntimeError) as error:
+            # e.g. spawn from a script without a __main__ guard
+            logger.info("typeset: no worker processes (%s): typesetting here", error)
+    for chunk in chunks[done:]:
+        yield from zip(chunk, engine().typeset(chunk), strict=True)
+        advance(len(chunk))
+
+
+def _in_pool(chunks: list[list], processes: int) -> Iterable[tuple[list, list]]:
+    """Each chunk with its results, typeset by a pool of V8 workers.
+
+    Workers are forked while this process has never started V8 (a fork of a
+    process running V8's threads is not safe), spawned otherwise.
+    """
+    method = "spawn" if Engine.started else "fork"
     with ProcessPoolExecutor(
-        max_workers=processes, mp_context=spawn, initializer=_start_worker
+        max_workers=min(processes, len(chunks)),
+        mp_context=multiprocessing.get_context(method),
+        initializer=_start_worker,
     ) as pool:
-        for chunk, results in zip(
-            chunks, pool.map(_typeset_in_worker, chunks), strict=True
-        ):
-            yield from zip(chunk, results, strict=True)
-            advance(len(chunk))
+        yield from zip(chunks, pool.map(_typeset_in_worker, chunks), strict=True)
 
 
 # --- the Pelican glue -------------------------------------------------------------
@@ -423,6 +447,7 @@ class SiteTypesetter:
         self.cache = FormulaCache(path, options_digest())
         self.processes = options["TYPESET_PROCESSES"] or os.cpu_count() or 1
         self._engine: Engine | None = None
+        self.warned: set[tuple[str, str]] = set()
 
     def engine(self) -> Engine:
         if self._engine is None:
@@ -470,29 +495,38 @@ class SiteTypesetter:
         """``text`` typeset; MathJax's errors are warnings naming ``source``."""
         new, remains, errors = typeset_html(text, self.lookup, formulas)
         for tex, error in errors:
-            logger.warning("typeset: %s: MathJax: %s in $%s$", source, error, tex)
+            if (source, tex) not in self.warned:
+                self.warned.add((source, tex))
+                logger.warning("typeset: %s: MathJax: %s in $%s$", source, error, tex)
         return new, remains
 
 
-class TypesetSummary:
-    """``content.get_summary`` with its formulas typeset, once per siteurl."""
+class TypesetText:
+    """``get_content`` or ``get_summary`` of a content object, typeset.
 
-    __slots__ = ("content", "done", "original", "typesetter")
+    Typesetting the HTML Pelican made (links resolved) leaves ``_content``
+    TeX: summaries are cut from TeX whichever plugin cuts them and when, and
+    Pelican's link resolution never runs over the larger typeset HTML. Each
+    call costs a scan and a cache lookup per formula; nothing is kept.
+    """
+
+    __slots__ = ("content", "original", "typesetter")
 
     def __init__(self, content: Any, original: Callable, typesetter) -> None:
         self.content = content
         self.original = original
         self.typesetter = typesetter
-        self.done: dict[str, str] = {}
 
     def __call__(self, siteurl: str | None = None) -> str:
-        key = siteurl or ""
-        if key not in self.done:
-            summary = self.original(siteurl)
-            self.done[key], _ = self.typesetter.typeset(
-                summary or "", self.content.source_path
-            )
-        return self.done[key]
+        text = self.original(siteurl)
+        if not text:
+            return text
+        return self.typesetter.typeset(text, self.content.source_path)[0]
+
+
+# The typesetter of each build in progress, by id of its settings (Pelican
+# hands its generators the settings dict it has).
+_building: dict[int, SiteTypesetter] = {}
 
 
 def typeset_site(generators: list) -> None:
@@ -512,18 +546,26 @@ def typeset_site(generators: list) -> None:
     found = [find_formulas(content._content) for content in contents]
     typesetter.prepare([*found, *map(find_formulas, _summaries(contents))])
     for content, formulas in zip(contents, found, strict=True):
-        new, remains = typesetter.typeset(
-            content._content, content.source_path, formulas
-        )
-        if new is not content._content:
-            content._content = new
-            forget_memoized(content)
-        if getattr(content, "has_math", False):
-            content.has_math = remains
-        original = content.get_summary
-        if not isinstance(original, TypesetSummary):
-            content.get_summary = TypesetSummary(content, original, typesetter)
-    typesetter.cache.save()
+        if formulas:
+            _, remains = typesetter.typeset(
+                content._content, content.source_path, formulas
+            )
+            if getattr(content, "has_math", False):
+                content.has_math = remains
+        for method in ("get_content", "get_summary"):
+            original = getattr(content, method)
+            if not isinstance(original, TypesetText):
+                setattr(content, method, TypesetText(content, original, typesetter))
+    # Saved when the pages are written: summaries hold formulas of their own
+    # (a reference inside math links to the article's absolute URL there).
+    _building[id(settings)] = typesetter
+
+
+def save_cache(pelican) -> None:
+    """``finalized``: keep what this build typeset (summaries' formulas too)."""
+    typesetter = _building.pop(id(pelican.settings), None)
+    if typesetter is not None:
+        typesetter.cache.save()
 
 
 def _summaries(contents: list) -> Iterable[str]:
@@ -549,3 +591,4 @@ def register() -> None:
     signals.initialized.connect(configure)
     signals.all_generators_finalized.connect(typeset_site)
     signals.feed_generated.connect(feed_items_math)
+    signals.finalized.connect(save_cache)
