@@ -22,20 +22,29 @@ var MathJax = {
     }
   },
   tex: {tags: 'none'},
-  svg: {fontCache: 'none'},
+  svg: {fontCache: 'global'},
   startup: {typeset: false}
 };
 
-/* JSON [[tex, display], ...] in, JSON [[html or null, error or null], ...] out:
- * one call per batch keeps the crossings between Python and V8 few. */
+/* Glyphs of the global font cache already handed to Python. */
+var GLYPHS_SENT = 0;
+
+/* JSON [[tex, display], ...] in; JSON {results: [[html or null, error or
+ * null], ...], glyphs: [[id, path], ...]} out, with the glyphs (shared by
+ * every formula: fontCache 'global') first drawn in this batch. One call per
+ * batch keeps the crossings between Python and V8 few. */
 function typesetBatch(json) {
   var adaptor = MathJax.startup.adaptor;
-  return JSON.stringify(JSON.parse(json).map(function (item) {
+  var results = JSON.parse(json).map(function (item) {
     try {
       var node = MathJax.tex2svg(item[0], {display: item[1]});
       return [adaptor.outerHTML(node), null];
     } catch (error) {
       return [null, String(error && error.message || error)];
     }
-  }));
+  });
+  var glyphs = Array.from(MathJax.startup.output.fontCache.cache.entries());
+  var fresh = glyphs.slice(GLYPHS_SENT);
+  GLYPHS_SENT = glyphs.length;
+  return JSON.stringify({results: results, glyphs: fresh});
 }

@@ -26,7 +26,10 @@ Signals:
   from the cache, when a writer asks for it. ``_content`` stays TeX, so
   summaries (``read_more``'s, cut at this same signal or later in an order
   blinker does not fix, or Pelican's) are cut from TeX, as in the browser mode;
-- ``feed_generated``: the typeset math of feed items becomes MathML;
+- ``article_generator_write_article``, ``page_generator_write_page``: the
+  first page is written, so the feeds are done (Pelican writes them first):
+  until then ``get_content``/``get_summary`` give formulas as MathML;
+- ``feed_generated``: any SVG left in feed items becomes MathML too;
 - ``finalized``: the formula cache is saved.
 """
 
@@ -53,6 +56,7 @@ from pelican_sujianlin.contents import (
     ARTICLE_LISTS,
     PAGE_LISTS,
     contents_of,
+    join_url,
 )
 from pelican_sujianlin.equations import scan_html
 from pelican_sujianlin.settings import with_defaults
@@ -78,7 +82,7 @@ COMPONENTS = (
 DRIVER = Path(__file__).with_name("typeset.js")
 CACHE_FILE = "sujianlin-typeset.pickle"
 #: Raise when the HTML written around MathJax's output changes.
-OUTPUT_FORMAT = "1"
+OUTPUT_FORMAT = "2"
 BATCH = 64  # formulas per call into V8, and per task of the pool
 POOL_THRESHOLD = 2 * BATCH  # fewer new formulas are typeset in this process
 
@@ -94,6 +98,7 @@ _ASSISTIVE_STYLE = (
     "padding: 1px 0 0 0; border: 0; display: block; overflow: hidden; width: "
 )
 _SVG_LINK = "<a href="
+_GLYPH_USE = re.compile(r'xlink:href="#(MJX-[^"]+)"')
 _ERROR = re.compile(r'data-mjx-error="([^"]*)"')
 _UNDEFINED = re.compile(r'<mtext mathcolor="red">(\\[^<]*)</mtext>')
 _CONTAINER_SPAN = re.compile(r"<mjx-container\b.*?</mjx-container>", re.S)
@@ -101,10 +106,12 @@ _CONTAINER_SPAN = re.compile(r"<mjx-container\b.*?</mjx-container>", re.S)
 
 class Typeset(NamedTuple):
     """One formula's HTML (None: MathJax failed; the TeX stays for the
-    browser) and MathJax's error text, if it showed one."""
+    browser), MathJax's error text if it showed one, and the ids of the
+    glyphs its SVG uses (their paths are shared: see :func:`glyph_defs`)."""
 
     html: str | None
     error: str | None
+    glyphs: tuple[str, ...] = ()
 
 
 Lookup = Callable[[str, bool], Typeset]
@@ -149,11 +156,16 @@ def find_formulas(text: str) -> list[tuple[str, bool, int, int]]:
 
 
 def typeset_html(
-    text: str, lookup: Lookup, formulas: list | None = None
+    text: str,
+    lookup: Lookup,
+    formulas: list | None = None,
+    glyphs: Mapping[str, str] | None = None,
 ) -> tuple[str, bool, list[tuple[str, str]]]:
     """``text`` with its formulas typeset by ``lookup``.
 
     ``formulas``: those :func:`find_formulas` found in ``text``, if known.
+    ``glyphs`` (id -> SVG path) gives the glyphs the formulas use: the text
+    then starts with their definitions (:func:`glyph_defs`).
 
     Returns the new HTML, whether raw math remains (a formula MathJax could
     not typeset here: the browser's MathJax gets it), and the
@@ -167,8 +179,10 @@ def typeset_html(
     last = 0
     remains = False
     errors: list[tuple[str, str]] = []
+    used: dict[str, None] = {}
     for tex, display, start, end in formulas:
         result = lookup(tex, display)
+        used.update(dict.fromkeys(result.glyphs))
         parts.append(text[last:start])
         last = end
         if result.html is None:
@@ -179,7 +193,22 @@ def typeset_html(
         if result.error:
             errors.append((tex, result.error))
     parts.append(text[last:])
+    if used and glyphs is not None:
+        parts.insert(0, glyph_defs(used, glyphs))
     return "".join(parts), remains, errors
+
+
+def glyph_defs(ids: Iterable[str], glyphs: Mapping[str, str]) -> str:
+    """A hidden SVG defining the glyphs ``ids`` that formulas ``<use>``.
+
+    As MathJax's own global font cache on a page; a list page showing
+    several summaries repeats a glyph's id, always with the same path.
+    """
+    paths = "".join(f'<path id="{i}" d="{glyphs[i]}"></path>' for i in ids)
+    return (
+        '<svg style="display: none" aria-hidden="true" '
+        f'xmlns="http://www.w3.org/2000/svg"><defs>{paths}</defs></svg>'
+    )
 
 
 def finish_output(svg_html: str, display: bool) -> Typeset:
@@ -200,7 +229,8 @@ def finish_output(svg_html: str, display: bool) -> Typeset:
     svg_html = _ASSISTIVE.sub(_assistive_tag, svg_html, count=1)
     if _SVG_LINK in svg_html:
         svg_html = svg_html.replace(_SVG_LINK, '<a fill="blue" stroke="blue" href=')
-    return Typeset(svg_html, message)
+    glyphs = tuple(dict.fromkeys(_GLYPH_USE.findall(svg_html)))
+    return Typeset(svg_html, message, glyphs)
 
 
 def _assistive_tag(match: re.Match[str]) -> str:
@@ -218,18 +248,25 @@ def feed_math(text: str, url: str) -> str:
     last = 0
     while (start := text.find("<mjx-container", last)) >= 0:
         end = text.find("</mjx-container>", start)
-        math_start = text.find("<math", start, end)
-        math_end = text.find("</math>", math_start, end)
-        if end < 0 or math_start < 0 or math_end < 0:
+        if end < 0:
             break
         parts.append(text[last:start])
-        mathml = text[math_start : math_end + len("</math>")]
-        parts.append(mathml.replace('href="#', f'href="{url}#'))
         last = end + len("</mjx-container>")
+        parts.append(mathml_of(text[start:last], url))
     if not parts:
         return text
     parts.append(text[last:])
     return "".join(parts)
+
+
+def mathml_of(typeset_html: str, url: str) -> str:
+    """The MathML of one typeset formula, its fragment links into ``url``."""
+    start = typeset_html.find("<math")
+    end = typeset_html.rfind("</math>")
+    if start < 0 or end < 0:
+        return typeset_html
+    mathml = typeset_html[start : end + len("</math>")]
+    return mathml.replace('href="#', f'href="{url}#') if 'href="#' in mathml else mathml
 
 
 def options_digest() -> str:
@@ -259,10 +296,11 @@ class FormulaCache:
         self.path = path
         self.digest = digest
         self.entries: dict[str, Typeset] = {}
+        self.glyphs: dict[str, str] = {}  # glyph id -> SVG path
         self.used: set[str] = set()
         self.added = 0
         if path is not None:
-            self.entries = _load(path, digest)
+            self.entries, self.glyphs = _load(path, digest)
 
     def get(self, key: str) -> Typeset | None:
         found = self.entries.get(key)
@@ -283,20 +321,21 @@ class FormulaCache:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_suffix(".tmp")
         with temporary.open("wb") as file:
-            pickle.dump((self.digest, kept), file, pickle.HIGHEST_PROTOCOL)
+            state = (self.digest, kept, self.glyphs)
+            pickle.dump(state, file, pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, self.path)
 
 
-def _load(path: Path, digest: str) -> dict[str, Typeset]:
+def _load(path: Path, digest: str) -> tuple[dict[str, Typeset], dict[str, str]]:
     try:
         with path.open("rb") as file:
-            stored_digest, entries = pickle.load(file)
+            stored_digest, entries, glyphs = pickle.load(file)
     except FileNotFoundError:
-        return {}
+        return {}, {}
     except Exception as error:  # a corrupt or foreign file: start again
         logger.warning("typeset: ignoring the cache %s (%s)", path, error)
-        return {}
-    return entries if stored_digest == digest else {}
+        return {}, {}
+    return (entries, glyphs) if stored_digest == digest else ({}, {})
 
 
 # --- MathJax in V8 ----------------------------------------------------------------
@@ -309,6 +348,7 @@ class Engine:
 
     def __init__(self) -> None:
         Engine.started = True
+        self.glyphs: dict[str, str] = {}  # every glyph this engine drew
         import mathjax
         from py_mini_racer import MiniRacer
 
@@ -336,10 +376,13 @@ class Engine:
             raise RuntimeError(f"MathJax did not start in V8: {ready}")
 
     def typeset(self, formulas: list[tuple[str, bool]]) -> list[Typeset]:
-        """Each ``(tex, display)`` formula's typeset HTML (or MathJax's failure)."""
+        """Each ``(tex, display)`` formula's typeset HTML (or MathJax's failure);
+        the paths of glyphs first drawn go to :attr:`glyphs`."""
         answer = json.loads(self.context.call("typesetBatch", json.dumps(formulas)))
+        self.glyphs.update(answer["glyphs"])
         results = []
-        for (output, failure), (_, display) in zip(answer, formulas, strict=True):
+        pairs = zip(answer["results"], formulas, strict=True)
+        for (output, failure), (_, display) in pairs:
             if output is None:
                 results.append(Typeset(None, failure))
             else:
@@ -355,8 +398,12 @@ def _start_worker() -> None:
     _worker_engine = Engine()
 
 
-def _typeset_in_worker(formulas: list[tuple[str, bool]]) -> list[Typeset]:
-    return _worker_engine.typeset(formulas)
+def _typeset_in_worker(
+    formulas: list[tuple[str, bool]],
+) -> tuple[list[Typeset], dict[str, str]]:
+    results = _worker_engine.typeset(formulas)
+    glyphs = {g: _worker_engine.glyphs[g] for r in results for g in r.glyphs}
+    return results, glyphs
 
 
 def batches(items: list, size: int) -> list[list]:
@@ -367,15 +414,18 @@ def typeset_formulas(
     formulas: list[tuple[str, bool]],
     processes: int,
     engine: Callable[[], Engine],
+    glyphs: dict[str, str],
     advance: Callable[[int], None] = lambda count: None,
 ) -> Iterable[tuple[tuple[str, bool], Typeset]]:
     """Typeset ``formulas``: in this process (``engine()``) when few, else in
-    a pool of ``processes`` workers; ``advance(n)`` after each batch."""
+    a pool of ``processes`` workers; ``advance(n)`` after each batch. The
+    paths of the glyphs they use are added to ``glyphs``."""
     chunks = batches(formulas, BATCH)
     done = 0
     if processes > 1 and len(formulas) >= POOL_THRESHOLD:
         try:
-            for chunk, results in _in_pool(chunks, processes):
+            for chunk, (results, drawn) in _in_pool(chunks, processes):
+                glyphs.update(drawn)
                 yield from zip(chunk, results, strict=True)
                 advance(len(chunk))
                 done += 1
@@ -383,7 +433,9 @@ def typeset_formulas(
             # e.g. spawn from a script without a __main__ guard
             logger.info("typeset: no worker processes (%s): typesetting here", error)
     for chunk in chunks[done:]:
-        yield from zip(chunk, engine().typeset(chunk), strict=True)
+        results = engine().typeset(chunk)
+        glyphs.update(engine().glyphs)
+        yield from zip(chunk, results, strict=True)
         advance(len(chunk))
 
 
@@ -448,6 +500,9 @@ class SiteTypesetter:
         self.processes = options["TYPESET_PROCESSES"] or os.cpu_count() or 1
         self._engine: Engine | None = None
         self.warned: set[tuple[str, str]] = set()
+        # Pelican writes the feeds before any page (ArticlesGenerator's
+        # generate_output): until the first page, content goes to feeds.
+        self.for_feeds = True
 
     def engine(self) -> Engine:
         if self._engine is None:
@@ -475,17 +530,30 @@ class SiteTypesetter:
                 formulas,
                 self.processes,
                 self.engine,
+                self.cache.glyphs,
                 lambda count: progress.advance(task, count),
             )
             for (tex, display), result in results:
                 self.cache.put(formula_key(tex, display), result)
         logger.info("typeset: %d new formulas", len(formulas))
 
+    def mathml_lookup(self, url: str) -> Lookup:
+        """A lookup giving each formula's MathML alone (for feeds)."""
+
+        def lookup(tex: str, display: bool) -> Typeset:
+            found = self.lookup(tex, display)
+            if found.html is None:
+                return found
+            return Typeset(mathml_of(found.html, url), found.error)
+
+        return lookup
+
     def lookup(self, tex: str, display: bool) -> Typeset:
         key = formula_key(tex, display)
         found = self.cache.get(key)
         if found is None:
             (found,) = self.engine().typeset([(tex, display)])
+            self.cache.glyphs.update(self.engine().glyphs)
             self.cache.put(key, found)
         return found
 
@@ -493,7 +561,9 @@ class SiteTypesetter:
         self, text: str, source: str, formulas: list | None = None
     ) -> tuple[str, bool]:
         """``text`` typeset; MathJax's errors are warnings naming ``source``."""
-        new, remains, errors = typeset_html(text, self.lookup, formulas)
+        new, remains, errors = typeset_html(
+            text, self.lookup, formulas, self.cache.glyphs
+        )
         for tex, error in errors:
             if (source, tex) not in self.warned:
                 self.warned.add((source, tex))
@@ -507,21 +577,34 @@ class TypesetText:
     Typesetting the HTML Pelican made (links resolved) leaves ``_content``
     TeX: summaries are cut from TeX whichever plugin cuts them and when, and
     Pelican's link resolution never runs over the larger typeset HTML. Each
-    call costs a scan and a cache lookup per formula; nothing is kept.
+    call costs a cache lookup per formula; no typeset HTML is kept.
     """
 
-    __slots__ = ("content", "original", "typesetter")
+    __slots__ = ("content", "formulas", "original", "source", "typesetter")
 
     def __init__(self, content: Any, original: Callable, typesetter) -> None:
         self.content = content
         self.original = original
         self.typesetter = typesetter
+        # The last HTML typeset (Pelican's memoized string, not a copy) and
+        # its formulas: a template asking again costs no scan.
+        self.source: str | None = None
+        self.formulas: list = []
 
     def __call__(self, siteurl: str | None = None) -> str:
         text = self.original(siteurl)
         if not text:
             return text
-        return self.typesetter.typeset(text, self.content.source_path)[0]
+        if text is not self.source:
+            self.source, self.formulas = text, find_formulas(text)
+        if not self.formulas:
+            return text
+        typesetter = self.typesetter
+        if typesetter.for_feeds:
+            url = join_url(siteurl or "", self.content.url)
+            lookup = typesetter.mathml_lookup(url)
+            return typeset_html(text, lookup, self.formulas)[0]
+        return typesetter.typeset(text, self.content.source_path, self.formulas)[0]
 
 
 # The typesetter of each build in progress, by id of its settings (Pelican
@@ -561,6 +644,14 @@ def typeset_site(generators: list) -> None:
     _building[id(settings)] = typesetter
 
 
+def pages_begin(generator, content=None) -> None:
+    """``article_generator_write_article``, ``page_generator_write_page``:
+    the feeds are written; typeset math is SVG from now on."""
+    typesetter = _building.get(id(generator.settings))
+    if typesetter is not None:
+        typesetter.for_feeds = False
+
+
 def save_cache(pelican) -> None:
     """``finalized``: keep what this build typeset (summaries' formulas too)."""
     typesetter = _building.pop(id(pelican.settings), None)
@@ -591,4 +682,6 @@ def register() -> None:
     signals.initialized.connect(configure)
     signals.all_generators_finalized.connect(typeset_site)
     signals.feed_generated.connect(feed_items_math)
+    signals.article_generator_write_article.connect(pages_begin)
+    signals.page_generator_write_page.connect(pages_begin)
     signals.finalized.connect(save_cache)

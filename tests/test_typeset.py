@@ -3,9 +3,12 @@ MathJax in V8 (TeX in, SVG out), the cache, and real site builds."""
 
 from __future__ import annotations
 
+import json
 import logging
 import pickle
 import re
+import subprocess
+import sys
 
 import pytest
 from conftest import IN_CI
@@ -17,7 +20,6 @@ from pelican_sujianlin.typeset import (
     feed_math,
     find_formulas,
     formula_tex,
-    typeset_formulas,
     typeset_html,
 )
 
@@ -161,11 +163,35 @@ def test_errors_are_drawn_as_mathjax_draws_them_and_named(engine):
     assert undefined.error == "Undefined control sequence \\nosuch"
 
 
+POOL_SCRIPT = """
+import json, sys
+from pelican_sujianlin import typeset
+formulas = [(f"x_{{{n}}}", False) for n in range(typeset.POOL_THRESHOLD)]
+glyphs = {}
+# no engine here: only the pool can typeset
+done = dict(typeset.typeset_formulas(formulas, 2, None, glyphs))
+print(json.dumps([list(done) == formulas, done[("x_{7}", False)], glyphs]))
+"""
+
+
 def test_the_pool_typesets_in_two_workers_as_one_engine_does(engine):
-    formulas = [(f"x_{{{n}}}", False) for n in range(typeset.POOL_THRESHOLD)]
-    pooled = dict(typeset_formulas(formulas, 2, lambda: pytest.fail("no pool")))
-    assert list(pooled) == formulas
-    assert pooled[("x_{7}", False)] == engine.typeset([("x_{7}", False)])[0]
+    # A fresh interpreter, as ``pelican`` is: V8 never ran there before the
+    # workers are forked.
+    answer = subprocess.run(
+        [sys.executable, "-c", POOL_SCRIPT],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    in_order, pooled, glyphs = json.loads(answer.stdout.splitlines()[-1])
+    assert in_order
+    assert (
+        Typeset(*pooled[:2], tuple(pooled[2])) == engine.typeset([("x_{7}", False)])[0]
+    )
+    shared = glyphs.keys() & engine.glyphs.keys()
+    assert shared
+    assert all(glyphs[g] == engine.glyphs[g] for g in shared)  # same paths
 
 
 # --- the cache -------------------------------------------------------------------
@@ -176,8 +202,10 @@ def test_cache_round_trip_keeps_only_what_was_used(tmp_path):
     cache = FormulaCache(path, "d1")
     cache.put("Ia", Typeset("A", None))
     cache.put("Ib", Typeset("B", None))
+    cache.glyphs["MJX-TEX-N-31"] = "M1 1"
     cache.save()
     again = FormulaCache(path, "d1")
+    assert again.glyphs == {"MJX-TEX-N-31": "M1 1"}
     assert again.get("Ia") == Typeset("A", None)
     again.save()  # Ib was not used: dropped
     assert FormulaCache(path, "d1").entries == {"Ia": Typeset("A", None)}
@@ -185,7 +213,7 @@ def test_cache_round_trip_keeps_only_what_was_used(tmp_path):
 
 def test_cache_of_other_options_or_corrupt_starts_empty(tmp_path, caplog):
     path = tmp_path / "c.pickle"
-    path.write_bytes(pickle.dumps(("d1", {"Ia": Typeset("A", None)})))
+    path.write_bytes(pickle.dumps(("d1", {"Ia": Typeset("A", None)}, {})))
     assert FormulaCache(path, "d2").entries == {}
     path.write_bytes(b"not a pickle")
     with caplog.at_level(logging.WARNING):
@@ -196,6 +224,7 @@ def test_cache_of_other_options_or_corrupt_starts_empty(tmp_path, caplog):
 class CountingEngine:
     def __init__(self) -> None:
         self.formulas: list[tuple[str, bool]] = []
+        self.glyphs: dict[str, str] = {}
 
     def typeset(self, formulas):
         self.formulas.extend(formulas)
