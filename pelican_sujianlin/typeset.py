@@ -580,19 +580,47 @@ class TypesetText:
     call costs a cache lookup per formula; no typeset HTML is kept.
     """
 
-    __slots__ = ("content", "formulas", "original", "source", "typesetter")
+    __slots__ = (
+        "content",
+        "formulas",
+        "original",
+        "paused",
+        "pauses",
+        "source",
+        "typesetter",
+    )
 
-    def __init__(self, content: Any, original: Callable, typesetter) -> None:
+    def __init__(
+        self,
+        content: Any,
+        original: Callable,
+        typesetter,
+        pauses: TypesetText | None = None,
+    ) -> None:
         self.content = content
         self.original = original
         self.typesetter = typesetter
+        # A summary pauses the content's wrapper while Pelican cuts it from
+        # ``content`` (and memoizes it): the cut is made from TeX, as in the
+        # browser mode, and the memo holds no feed's or page's typesetting.
+        self.pauses = pauses
+        self.paused = False
         # The last HTML typeset (Pelican's memoized string, not a copy) and
         # its formulas: a template asking again costs no scan.
         self.source: str | None = None
         self.formulas: list = []
 
     def __call__(self, siteurl: str | None = None) -> str:
-        text = self.original(siteurl)
+        if self.paused:
+            return self.original(siteurl)
+        if self.pauses is None:
+            text = self.original(siteurl)
+        else:
+            self.pauses.paused = True
+            try:
+                text = self.original(siteurl)
+            finally:
+                self.pauses.paused = False
         if not text:
             return text
         if text is not self.source:
@@ -635,10 +663,11 @@ def typeset_site(generators: list) -> None:
             )
             if getattr(content, "has_math", False):
                 content.has_math = remains
-        for method in ("get_content", "get_summary"):
-            original = getattr(content, method)
-            if not isinstance(original, TypesetText):
-                setattr(content, method, TypesetText(content, original, typesetter))
+        if not isinstance(content.get_content, TypesetText):
+            body = TypesetText(content, content.get_content, typesetter)
+            content.get_content = body
+            summary = TypesetText(content, content.get_summary, typesetter, body)
+            content.get_summary = summary
     # Saved when the pages are written: summaries hold formulas of their own
     # (a reference inside math links to the article's absolute URL there).
     _building[id(settings)] = typesetter

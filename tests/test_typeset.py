@@ -283,6 +283,9 @@ def test_site_pages_are_typeset_with_no_script_and_no_raw_tex(build_site):
         text = site.read(page)
         assert "<mjx-container" in text
         assert "<script" not in text
+        # SVG everywhere on pages (MathML only inside it, for screen readers),
+        # though feeds, written first, get MathML alone
+        assert text.count("<math") == text.count("<mjx-assistive-mml")
         assert "\\begin{" not in text
         assert "$" not in text
     containers = re.findall(
