@@ -35,6 +35,7 @@ Signals:
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import html
 import json
@@ -44,7 +45,7 @@ import os
 import pickle
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -635,6 +636,51 @@ class TypesetText:
         return typesetter.typeset(text, self.content.source_path, self.formulas)[0]
 
 
+_UNSAFE_HREF = re.compile(r'href="(?!https?://|#)[^"]*"')
+
+
+def safe_links(typeset_text: str) -> str:
+    """Typeset untrusted math with every link but http(s) and fragments
+    made inert (MathJax turns ``\\href{javascript:...}`` into a live link;
+    the TeX allow-list of ``recent_comments`` should already have dropped it)."""
+    return (
+        _UNSAFE_HREF.sub('href="#"', typeset_text)
+        if "href=" in typeset_text
+        else (typeset_text)
+    )
+
+
+class TypesetComments(Sequence):
+    """``article.comments`` (file comments) with each body's math typeset,
+    links made safe; the thread is read when a page shows it, as before."""
+
+    __slots__ = ("source", "thread", "typesetter")
+
+    def __init__(self, thread: Sequence, typesetter, source: str) -> None:
+        self.thread = thread
+        self.typesetter = typesetter
+        self.source = source
+
+    def _typeset(self, comment: Any) -> Any:
+        body, _ = self.typesetter.typeset(comment.body, self.source)
+        replies = comment.replies and [self._typeset(r) for r in comment.replies]
+        return dataclasses.replace(comment, body=safe_links(body), replies=replies)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._typeset(c) for c in self.thread[index]]
+        return self._typeset(self.thread[index])
+
+    def __len__(self) -> int:
+        return len(self.thread)
+
+    def __iter__(self) -> Iterator[Any]:
+        return (self._typeset(comment) for comment in self.thread)
+
+    def __bool__(self) -> bool:
+        return bool(self.thread)
+
+
 # The typesetter of each build in progress, by id of its settings (Pelican
 # hands its generators the settings dict it has).
 _building: dict[int, SiteTypesetter] = {}
@@ -668,6 +714,9 @@ def typeset_site(generators: list) -> None:
             content.get_content = body
             summary = TypesetText(content, content.get_summary, typesetter, body)
             content.get_summary = summary
+        thread = getattr(content, "comments", None)
+        if thread and not isinstance(thread, TypesetComments):
+            content.comments = TypesetComments(thread, typesetter, content.source_path)
     # Saved when the pages are written: summaries hold formulas of their own
     # (a reference inside math links to the article's absolute URL there).
     _building[id(settings)] = typesetter

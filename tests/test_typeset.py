@@ -9,6 +9,7 @@ import pickle
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import IN_CI
@@ -345,3 +346,36 @@ def test_build_without_the_extra_warns_and_keeps_mathjax_in_the_browser(
     site = build_typeset(build_site)
     assert any("build-math" in warning for warning in site.warnings)
     assert "<mjx-container" not in site.read("post.html")
+
+
+def test_safe_links_makes_every_link_but_http_and_fragments_inert():
+    text = '<a href="javascript:alert(1)"></a><a href="https://x.test/"></a>'
+    text += '<use xlink:href="#MJX-TEX-N-31"></use><mrow href="data:x">'
+    assert typeset.safe_links(text) == (
+        '<a href="#"></a><a href="https://x.test/"></a>'
+        '<use xlink:href="#MJX-TEX-N-31"></use><mrow href="#">'
+    )
+
+
+def test_file_comments_math_is_typeset_on_the_article_page(build_site, tmp_path):
+    comment = "author: 读者\ndate: 2024-02-02\n\n评论里的 $y^2$ 与 $$\\frac{a}{b}$$\n"
+    site = build_site(
+        {"post.md": POST, "comments/post/1.md": comment},
+        EQUATIONS_RENDER="build",
+        THEME_TEMPLATES_OVERRIDES=[str(comments_theme(tmp_path))],
+    )
+    page = site.read("post.html")
+    body = page[page.index('class="comment-body"') :]
+    assert "<mjx-container" in body[: body.index("</div>")]
+    assert "$" not in body[: body.index("</div>")]
+
+
+def comments_theme(tmp_path: Path) -> Path:
+    folder = tmp_path / "theme-comments"
+    folder.mkdir()
+    (folder / "article.html").write_text(
+        '{% extends "!theme/article.html" %}{% block content %}{{ super() }}'
+        '{% include "sujianlin/comments.html" %}{% endblock %}',
+        encoding="utf-8",
+    )
+    return folder
