@@ -330,13 +330,15 @@ class FormulaCache:
 def _load(path: Path, digest: str) -> tuple[dict[str, Typeset], dict[str, str]]:
     try:
         with path.open("rb") as file:
-            stored_digest, entries, glyphs = pickle.load(file)
+            state = pickle.load(file)
     except FileNotFoundError:
         return {}, {}
     except Exception as error:  # a corrupt or foreign file: start again
         logger.warning("typeset: ignoring the cache %s (%s)", path, error)
         return {}, {}
-    return (entries, glyphs) if stored_digest == digest else ({}, {})
+    if not isinstance(state, tuple) or len(state) != 3 or state[0] != digest:
+        return {}, {}  # another MathJax, configuration or format
+    return state[1], state[2]
 
 
 # --- MathJax in V8 ----------------------------------------------------------------

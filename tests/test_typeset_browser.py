@@ -11,12 +11,12 @@ HTML (in Python) and as Chromium shows it. The example site built with
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pytest
-from conftest import IN_CI, NODE_MODULES
+from conftest import IN_CI
+from test_equations_browser import mathjax3_folder
 from test_example_site import build_example
 from test_typeset import drawn_tags, drawn_text
 
@@ -86,16 +86,6 @@ DRAWN = """() => Array.from(document.querySelectorAll('mjx-container')).map(c =>
     .map(a => [a.getAttribute('href'), text(a)]);
   return [c.getAttribute('display') === 'true', tags, refs];
 })"""
-
-
-def mathjax3_folder() -> Path:
-    folder = Path(os.environ.get("MATHJAX3_PATH", NODE_MODULES / "mathjax3"))
-    if not (folder / "es5" / "tex-mml-svg.js").is_file():
-        message = f"MathJax 3 at {folder} (npm install mathjax3@npm:mathjax@3)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    return folder
 
 
 def require_extra() -> None:
