@@ -25,7 +25,9 @@ Signals:
   ``get_content``/``get_summary`` that typeset the HTML Pelican makes,
   from the cache, when a writer asks for it. ``_content`` stays TeX, so
   summaries (``read_more``'s, cut at this same signal or later in an order
-  blinker does not fix, or Pelican's) are cut from TeX, as in the browser mode;
+  blinker does not fix, or Pelican's) are cut from TeX, as in the browser
+  mode; file comments (``article.comments``) get their bodies' math typeset
+  the same way when their page shows them, links made safe;
 - ``article_generator_write_article``, ``page_generator_write_page``: the
   first page is written, so the feeds are done (Pelican writes them first):
   until then ``get_content``/``get_summary`` give formulas as MathML;
@@ -458,10 +460,6 @@ def _in_pool(chunks: list[list], processes: int) -> Iterable[tuple[list, list]]:
 
 
 # --- the Pelican glue -------------------------------------------------------------
-
-
-class MissingExtra(Exception):
-    """``EQUATIONS_RENDER = "build"`` without the ``build-math`` extra."""
 
 
 def extra_installed() -> bool:
