@@ -844,4 +844,4 @@ def register() -> None:
     signals.page_generator_finalized.connect(resolve_cached_pages)
     signals.all_generators_finalized.connect(check_strict)
     signals.feed_generated.connect(absolute_feed_links)
-    import_module("pelican_sujianlin.typeset").register()  # EQUATIONS_RENDER
+    import_module("pelican_sujianlin.typeset").connect()  # EQUATIONS_RENDER

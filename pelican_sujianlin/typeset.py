@@ -755,8 +755,10 @@ def feed_items_math(context, feed) -> None:
                 item[key] = feed_math(value, url)
 
 
-def register() -> None:
-    """Connect this plugin to Pelican's signals."""
+def connect() -> None:
+    """Connect to Pelican's signals: the ``equations`` plugin's ``register()``
+    calls this (the setting is the equations plugin's; this module is no
+    plugin of its own)."""
     signals.initialized.connect(configure)
     signals.all_generators_finalized.connect(typeset_site)
     signals.feed_generated.connect(feed_items_math)
