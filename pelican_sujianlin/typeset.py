@@ -62,7 +62,7 @@ from pelican_sujianlin.contents import (
     join_url,
 )
 from pelican_sujianlin.equations import scan_html
-from pelican_sujianlin.settings import with_defaults
+from pelican_sujianlin.settings import Check, with_defaults
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +71,10 @@ DEFAULTS: dict[str, Any] = {
     "EQUATIONS_RENDER": "browser",
     # Worker processes of a cold build; None: one per core.
     "TYPESET_PROCESSES": None,
+}
+CHECKS: dict[str, Check] = {
+    "EQUATIONS_RENDER": Check(types=str, choices=("browser", "build")),
+    "TYPESET_PROCESSES": Check(types=int, none=True, minimum=1),
 }
 
 #: The MathJax components the driver loads, in the order they are needed.
@@ -151,8 +155,8 @@ def find_formulas(text: str) -> list[tuple[str, bool, int, int]]:
     )
     formulas = []
     for kind, start, end in scan_html(text):
-        if kind == "ref" or any(a <= start < b for a, b in done):
-            continue
+        if kind not in ("inline", "display") or any(a <= start < b for a, b in done):
+            continue  # references, unclosed openers, typeset math
         display = kind == "display"
         formulas.append((formula_tex(text[start:end], kind), display, start, end))
     return formulas
@@ -471,17 +475,8 @@ def extra_installed() -> bool:
 def configure(pelican) -> None:
     """``initialized``: defaults; ``"build"`` needs the extra installed."""
     settings = pelican.settings
-    for name, value in DEFAULTS.items():
-        settings.setdefault(name, value)
-    render = settings["EQUATIONS_RENDER"]
-    if render not in ("browser", "build"):
-        logger.warning(
-            "typeset: EQUATIONS_RENDER = %r is neither 'browser' nor 'build': "
-            "MathJax stays in the browser",
-            render,
-        )
-        settings["EQUATIONS_RENDER"] = "browser"
-    elif render == "build" and not extra_installed():
+    settings.update(with_defaults(settings, DEFAULTS, CHECKS))
+    if settings["EQUATIONS_RENDER"] == "build" and not extra_installed():
         logger.warning(
             "typeset: EQUATIONS_RENDER = 'build' needs "
             'pip install "pelican-sujianlin[build-math]" (mini-racer, '
@@ -494,7 +489,7 @@ class SiteTypesetter:
     """One build's typesetting: the cache, and an engine started on demand."""
 
     def __init__(self, settings: Mapping[str, Any]) -> None:
-        options = with_defaults(settings, DEFAULTS)
+        options = with_defaults(settings, DEFAULTS, CHECKS)
         cache_path = settings.get("CACHE_PATH")
         path = Path(cache_path) / CACHE_FILE if cache_path else None
         self.cache = FormulaCache(path, options_digest())
