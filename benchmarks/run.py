@@ -145,12 +145,10 @@ def site_settings(
     return settings
 
 
-def build_in_this_process(settings: dict[str, Any]) -> dict[str, Any]:
-    """Build once; return the build time and the warnings (the child's job)."""
+def configure_logging(settings: dict[str, Any]) -> list[str]:
+    """Collect the warnings of the builds of this process into the list returned;
+    make ``settings`` (read from JSON) what Pelican expects."""
     import logging
-
-    from pelican import Pelican
-    from pelican.settings import read_settings
 
     warnings: list[str] = []
 
@@ -161,6 +159,15 @@ def build_in_this_process(settings: dict[str, Any]) -> dict[str, Any]:
     logging.getLogger().addHandler(Collector(level=logging.WARNING))
     # JSON made the (level, message) pairs lists; Pelican hashes them.
     settings["LOG_FILTER"] = [tuple(pair) for pair in settings.get("LOG_FILTER", [])]
+    return warnings
+
+
+def build_in_this_process(settings: dict[str, Any]) -> dict[str, Any]:
+    """Build once; return the build time and the warnings (the child's job)."""
+    from pelican import Pelican
+    from pelican.settings import read_settings
+
+    warnings = configure_logging(settings)
     start, cpu_start = time.perf_counter(), time.process_time()
     Pelican(read_settings(override=settings)).run()
     seconds = time.perf_counter() - start
@@ -368,6 +375,13 @@ def main(argv: list[str] | None = None) -> None:
         help="also build N articles (plain and bundle) and print the ratio",
     )
     parser.add_argument("--scale-rounds", type=int, default=3)
+    parser.add_argument(
+        "--incremental",
+        action="store_true",
+        help="rebuilds with the content cache on (benchmarks/incremental.py): "
+        "cold, then after an article, a comment and a reader-count edit, in a "
+        "fresh process and in one process (autoreload); plain and bundle only",
+    )
     parser.add_argument("--json", type=Path, help="write every figure to this file")
     parser.add_argument("--build-one", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -393,6 +407,10 @@ def main(argv: list[str] | None = None) -> None:
 
     partials = not args.no_partials
     content = prepare_site(args.articles, args.equations, args.comments, args.work)
+    if args.incremental:
+        measured = [c for c in configs if c in ("plain", "bundle")]
+        incremental_main(args, measured, content)
+        return
     builds = measure(
         content, configs, args.rounds, args.work, args.theme, partials, progress
     )
@@ -440,6 +458,39 @@ def main(argv: list[str] | None = None) -> None:
             "summaries": {k: asdict(v) for k, v in big_summaries.items()},
         }
     if args.json:
+        args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+
+
+def incremental_main(args: argparse.Namespace, configs: list[str], content: Path):
+    """``--incremental``: measure, print and save the rebuilds' figures."""
+    from benchmarks import incremental
+
+    def progress(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    rebuilds, sizes = incremental.measure_incremental(
+        content,
+        configs,
+        args.rounds,
+        args.work,
+        args.theme,
+        not args.no_partials,
+        progress,
+    )
+    table = incremental.summarize_incremental(rebuilds, sizes)
+    print(f"machine: {machine()}")
+    title = (
+        f"{args.articles} articles x {args.equations} display equations x "
+        f"{args.comments} comments, content cache on, {args.rounds} rounds, medians"
+    )
+    print(incremental.report_incremental(table, title))
+    if args.json:
+        figures = {
+            "machine": machine(),
+            "site": [args.articles, args.equations, args.comments],
+            "incremental": table,
+            "builds": [asdict(rebuild) for rebuild in rebuilds],
+        }
         args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
 
 
