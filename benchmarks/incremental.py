@@ -32,12 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.run import (
-    build_in_this_process,
-    configure_logging,
-    plugins_of,
-    site_settings,
-)
+from benchmarks.run import build_in_child, configure_logging, plugins_of, site_settings
 
 EDITS = ("article", "comment", "counts")
 STEPS = (
@@ -127,7 +122,8 @@ def folder_size(folder: Path) -> int:
 
 
 def in_child(request: dict[str, Any], log: Path) -> tuple[dict[str, Any], int]:
-    """Run ``run_request`` in a fresh interpreter; its answer and peak memory."""
+    """Run ``run_request`` in a fresh interpreter; its answer and peak memory.
+    (A single build goes through ``run.build_in_child``.)"""
     with tempfile.TemporaryDirectory() as folder:
         request_file = Path(folder) / "request.json"
         answer_file = Path(folder) / "answer.json"
@@ -148,10 +144,8 @@ def in_child(request: dict[str, Any], log: Path) -> tuple[dict[str, Any], int]:
 
 
 def run_request(request: dict[str, Any]) -> dict[str, Any]:
-    """The child's job: one build, or (``edits``) autoreload's sequence."""
+    """The child's job: autoreload's sequence of builds and ``edits``."""
     settings = request["settings"]
-    if not request.get("edits"):
-        return {"builds": [build_in_this_process(settings)]}
     from pelican import Pelican
     from pelican.settings import read_settings
 
@@ -172,7 +166,7 @@ def run_request(request: dict[str, Any]) -> dict[str, Any]:
                 "warnings": list(warnings),
             }
         )
-    return {"builds": builds[1:]}
+    return {"builds": builds[1:]}  # the first run only starts autoreload
 
 
 def sequence(
@@ -188,16 +182,15 @@ def sequence(
     rebuilds = []
 
     def fresh(step: str) -> None:
-        answer, rss = in_child({"settings": settings}, log)
-        build = answer["builds"][0]
+        build = build_in_child(config, dict(settings), log, clean=False)
         rebuilds.append(
             Rebuild(
                 config,
                 step,
-                build["seconds"],
-                build["cpu_seconds"],
-                rss,
-                len(build["warnings"]),
+                build.seconds,
+                build.cpu_seconds,
+                build.max_rss_kb,
+                len(build.warnings),
             )
         )
 

@@ -175,10 +175,14 @@ def build_in_this_process(settings: dict[str, Any]) -> dict[str, Any]:
     return {"seconds": seconds, "cpu_seconds": cpu_seconds, "warnings": warnings}
 
 
-def build_in_child(config: str, settings: dict[str, Any], log: Path) -> Build:
-    """Build in a fresh interpreter; measure its time and its peak memory."""
+def build_in_child(
+    config: str, settings: dict[str, Any], log: Path, clean: bool = True
+) -> Build:
+    """Build in a fresh interpreter; measure its time and its peak memory.
+    ``clean``: empty the output folder first."""
     output = Path(settings["OUTPUT_PATH"])
-    shutil.rmtree(output, ignore_errors=True)
+    if clean:
+        shutil.rmtree(output, ignore_errors=True)
     with tempfile.TemporaryDirectory() as folder:
         request = Path(folder) / "request.json"
         answer = Path(folder) / "answer.json"
