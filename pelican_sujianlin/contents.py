@@ -2,18 +2,22 @@
 
 Where a generator keeps its articles and pages, how Pelican joins a content
 object's URL to the site's, how to drop what Pelican memoized for a content
-object whose text a plugin has just rewritten, and how to give back the room
-its attribute dict was sized for once the plugins are done adding to it.
+object whose text a plugin has just rewritten, how to give back the room
+its attribute dict was sized for once the plugins are done adding to it, and
+how a plugin keeps what it derived from a file's text in Pelican's content
+cache, in place of that text, so that the next build need not derive it again.
 """
 
 from __future__ import annotations
 
 import posixpath
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from itertools import chain
 from typing import Any
 from urllib.parse import urljoin
+
+from pelican.generators import CachingGenerator
 
 PUBLISHED_ARTICLES = ("articles", "translations")
 UNLISTED_ARTICLES = (
@@ -79,3 +83,49 @@ def compact_attributes(content: Any) -> None:
     compact = dict(attributes)
     if sys.getsizeof(compact) < sys.getsizeof(attributes):
         content.__dict__ = compact
+
+
+# Where remember_readers keeps the caching generators' Readers: in the build's
+# context, which every content object of the build holds (``_context``).
+READERS_KEY = "_sujianlin_readers"
+
+
+def remember_readers(generator: Any) -> None:
+    """``generator_init``: keep the Readers of a generator whose reader output
+    Pelican's content cache keeps (``CACHE_CONTENT`` with the default
+    ``CONTENT_CACHING_LAYER = "reader"``), for :func:`replace_reader_output`."""
+    settings = generator.settings
+    if not isinstance(generator, CachingGenerator) or not settings.get("CACHE_CONTENT"):
+        return
+    if settings.get("CONTENT_CACHING_LAYER", "reader") == "reader":
+        generator.context.setdefault(READERS_KEY, []).append(generator.readers)
+
+
+def replace_reader_output(
+    content: Any, source: str, text: str, extra: Mapping[str, Any]
+) -> bool:
+    """Have the content cache give the next build ``text`` for ``content``'s
+    file, with ``extra`` in its metadata (see :func:`take_cached_metadata`),
+    instead of ``source``, what the reader returned this build.
+
+    Done only when the cache holds ``source`` itself, not an equal string: a
+    text typogrified, or rewritten by another plugin first, is not the
+    reader's. Pelican writes the cache after the generator's content is read.
+    """
+    path = content.source_path
+    for readers in content._context.get(READERS_KEY, ()):
+        cached, metadata = readers.get_cached_data(path, (None, None))
+        if cached is source:
+            readers.cache_data(path, (text, {**metadata, **extra}))
+            return True
+    return False
+
+
+def take_cached_metadata(content: Any, key: str) -> Any:
+    """The value :func:`replace_reader_output` kept under ``key`` (lower case)
+    for ``content``'s file, or None; it leaves the metadata and the attribute
+    Pelican made of it."""
+    value = content.metadata.pop(key, None)
+    if value is not None:
+        vars(content).pop(key, None)
+    return value

@@ -39,6 +39,9 @@ from pelican_sujianlin.contents import (
     contents_of,
     forget_memoized,
     join_url,
+    remember_readers,
+    replace_reader_output,
+    take_cached_metadata,
 )
 from pelican_sujianlin.math_markdown import math_span_end
 from pelican_sujianlin.theme import add_template_loader
@@ -552,34 +555,94 @@ def id_prefix(content) -> str:
 
 
 def number_content(content) -> None:
-    """``content_object_init``: number one article's or page's own equations."""
+    """``content_object_init``: number one article's or page's own equations
+    (or take the numbering the content cache kept with the file's HTML)."""
     if not isinstance(content, (Article, Page)):
         return
     if not isinstance(content._content, str):
         return
     prefix = id_prefix(content)
-    result = number_equations(content._content, prefix)
-    summary = _summary_references(content, result.labels)
-    content.has_math = result.has_math
-    content.equation_labels = EquationLabels(result.labels, prefix)
-    problems = [*result.problems, *(summary.problems if summary else ())]
-    summary_xrefs = summary.xrefs if summary else []
+    numbering = _cached_numbering(content, prefix)
+    if numbering is None:
+        source = content._content
+        numbering = _number(content, prefix)
+        replace_reader_output(content, source, content._content, {CACHED: numbering})
+    content.has_math = numbering.has_math
+    content.equation_labels = numbering.labels
     notes = None
-    if problems or result.xrefs or summary_xrefs:
-        notes = _Notes(_messages(content, problems), result.xrefs, summary_xrefs)
-        if result.xrefs or summary_xrefs:
-            notes.pristine = (result.html, summary.html if summary else None)
+    if numbering.problems or numbering.xrefs or numbering.summary_xrefs:
+        notes = _Notes(
+            list(numbering.problems), numbering.xrefs, numbering.summary_xrefs
+        )
+        if numbering.xrefs or numbering.summary_xrefs:
+            notes.pristine = (content._content, numbering.summary)
     _set_notes(content, notes)
-    if result.html != content._content:
-        content._content = result.html
-    if summary:
-        _set_summary(content, summary.html)
+    if numbering.summary is not None:
+        _set_summary(content, numbering.summary)
     if isinstance(content, Page):
         if notes and notes.pristine:
             resolve_content(content, _registry(content._context))
             _drop_pristine_unless_cached(content)
         content._context.setdefault("_equations_resolved", set()).add(id(content))
         _report(content)
+
+
+# Metadata key of the numbering kept in the content cache with the numbered HTML.
+CACHED = "_sujianlin_equations"
+
+
+class Numbering(NamedTuple):
+    """What numbering a file's HTML found besides the new HTML (which has the
+    cross-article references still as marks). With Pelican's content cache
+    on, it is kept in the cache with that HTML in place of the reader's, and a
+    build that finds the file unchanged numbers nothing."""
+
+    prefix: str
+    labels: EquationLabels
+    has_math: bool
+    problems: list[str]  # messages naming the file
+    xrefs: list[XRef]
+    summary_xrefs: list[XRef]
+    summary: str | None  # the Summary: metadata, its references written
+
+
+def _number(content, prefix: str) -> Numbering:
+    """Number ``content``'s HTML (``_content`` becomes the numbered HTML)."""
+    result = number_equations(content._content, prefix)
+    summary = _summary_references(content, result.labels)
+    problems = [*result.problems, *(summary.problems if summary else ())]
+    if result.html != content._content:
+        content._content = result.html
+    return Numbering(
+        prefix,
+        EquationLabels(result.labels, prefix),
+        result.has_math,
+        _messages(content, problems),
+        result.xrefs,
+        summary.xrefs if summary else [],
+        summary.html if summary else None,
+    )
+
+
+def _cached_numbering(content, prefix: str) -> Numbering | None:
+    """The numbering the content cache kept with ``content``'s HTML, if any."""
+    numbering = take_cached_metadata(content, CACHED)
+    if not isinstance(numbering, Numbering):
+        return None
+    if numbering.prefix != prefix:  # a settings change renamed the slug
+        old, new = numbering.prefix + "-", prefix + "-"
+        content._content = content._content.replace(old, new)
+        labels = {
+            label: (number, new + element_id.removeprefix(old))
+            for label, (number, element_id) in numbering.labels.items()
+        }
+        summary = numbering.summary
+        numbering = numbering._replace(
+            prefix=prefix,
+            labels=EquationLabels(labels, prefix),
+            summary=summary.replace(old, new) if summary else summary,
+        )
+    return numbering
 
 
 class _Notes:
@@ -744,9 +807,12 @@ def resolve_articles(generator) -> None:
 
 
 def _drop_pristine_unless_cached(content) -> None:
-    """Without the content cache the pristine copy is never needed again: the
-    next build (``--autoreload`` too) reads every file afresh."""
-    if not content.settings.get("CACHE_CONTENT"):
+    """The pristine copy is needed again only when the content cache keeps the
+    content object itself (``CONTENT_CACHING_LAYER = "generator"``): otherwise
+    the next build (``--autoreload`` too) makes every content object afresh."""
+    settings = content.settings
+    layer = settings.get("CONTENT_CACHING_LAYER", "reader")
+    if not settings.get("CACHE_CONTENT") or layer != "generator":
         _notes(content).pristine = None
 
 
@@ -838,6 +904,7 @@ def register() -> None:
     """Connect this plugin to Pelican's signals."""
     signals.initialized.connect(configure)
     signals.generator_init.connect(add_template_loader)
+    signals.generator_init.connect(remember_readers)
     signals.content_object_init.connect(number_content)
     signals.article_generator_pretaxonomy.connect(resolve_articles)
     signals.page_generator_finalized.connect(resolve_cached_pages)
