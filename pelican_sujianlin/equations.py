@@ -468,10 +468,13 @@ def resolve_xrefs(
     text: str,
     xrefs: list[XRef],
     lookup: Callable[[XRef], Target | str],
+    spans: list[int] | None = None,
 ) -> tuple[str, list[Problem]]:
     """Replace the cross-article reference marks of ``text``.
 
-    ``lookup`` returns a :class:`Target`, or the problem as a message.
+    ``lookup`` returns a :class:`Target`, or the problem as a message. Given
+    ``spans``, the start and end of each mark's replacement in the result are
+    appended to it (see :func:`restore_marks`).
     """
     problems: list[Problem] = []
 
@@ -489,7 +492,32 @@ def resolve_xrefs(
             return tex_link(found.tex_href, found.number, parentheses)
         return eqref_link(found.html_href, found.number, parentheses)
 
-    return _XREF_MARK.sub(replace, text), problems
+    if spans is None:
+        return _XREF_MARK.sub(replace, text), problems
+    parts: list[str] = []
+    last = length = 0
+    for match in _XREF_MARK.finditer(text):
+        written = replace(match)
+        parts += [text[last : match.start()], written]
+        start = length + match.start() - last
+        length = start + len(written)
+        spans += [start, length]
+        last = match.end()
+    parts.append(text[last:])
+    return "".join(parts), problems
+
+
+def restore_marks(text: str, spans: tuple[int, ...]) -> str:
+    """``text`` with the references at ``spans`` (from :func:`resolve_xrefs`)
+    made marks again, numbered in order."""
+    parts: list[str] = []
+    last = 0
+    for index in range(0, len(spans), 2):
+        start, end = spans[index], spans[index + 1]
+        parts += [text[last:start], f"\ue000{index // 2}\ue001"]
+        last = end
+    parts.append(text[last:])
+    return "".join(parts)
 
 
 def absolute_eqrefs(text: str, url: str) -> str:
@@ -650,7 +678,14 @@ class _Notes:
     on content with problems or references to other articles (most content
     carries nothing but ``has_math`` and ``equation_labels``)."""
 
-    __slots__ = ("pristine", "problems", "summary_xrefs", "xref_problems", "xrefs")
+    __slots__ = (
+        "pristine",
+        "problems",
+        "spans",
+        "summary_xrefs",
+        "xref_problems",
+        "xrefs",
+    )
 
     def __init__(self, problems, xrefs, summary_xrefs) -> None:
         self.problems: list[str] = problems
@@ -659,6 +694,10 @@ class _Notes:
         self.xref_problems: list[str] = []
         # (numbered HTML, summary) with the cross-article marks still in them
         self.pristine: tuple[str, str | None] | None = None
+        # Once resolved: where the references are in _content and _summary,
+        # to make the marks again (a cached object's next build) without
+        # keeping a second copy of its HTML.
+        self.spans: tuple[tuple[int, ...], tuple[int, ...] | None] | None = None
 
 
 def _notes(content) -> _Notes | None:
@@ -807,18 +846,30 @@ def resolve_articles(generator) -> None:
 
 
 def _drop_pristine_unless_cached(content) -> None:
-    """The pristine copy is needed again only when the content cache keeps the
-    content object itself (``CONTENT_CACHING_LAYER = "generator"``): otherwise
-    the next build (``--autoreload`` too) makes every content object afresh."""
+    """The references' places are needed again only when the content cache
+    keeps the content object itself (``CONTENT_CACHING_LAYER = "generator"``):
+    otherwise the next build (``--autoreload`` too) makes every content object
+    afresh."""
     settings = content.settings
     layer = settings.get("CONTENT_CACHING_LAYER", "reader")
     if not settings.get("CACHE_CONTENT") or layer != "generator":
-        _notes(content).pristine = None
+        _notes(content).spans = None
 
 
 def _has_pristine(content) -> bool:
     notes = _notes(content)
-    return bool(notes and notes.pristine)
+    return bool(notes and (notes.pristine or notes.spans))
+
+
+def _pristine(content, notes: _Notes) -> tuple[str, str | None]:
+    """The numbered HTML and summary with the cross-article marks in them."""
+    if notes.pristine:
+        return notes.pristine
+    content_spans, summary_spans = notes.spans
+    summary = None
+    if summary_spans is not None:
+        summary = restore_marks(content._summary, summary_spans)
+    return restore_marks(content._content, content_spans), summary
 
 
 def resolve_cached_pages(generator) -> None:
@@ -856,13 +907,23 @@ def resolve_content(content, registry: Mapping[str, list]) -> None:
         return Target(html_href, tex_href, found[0])
 
     notes = _notes(content)
-    pristine_content, pristine_summary = notes.pristine
-    text, problems = resolve_xrefs(pristine_content, notes.xrefs, lookup)
+    pristine_content, pristine_summary = _pristine(content, notes)
+    content_spans: list[int] = []
+    text, problems = resolve_xrefs(pristine_content, notes.xrefs, lookup, content_spans)
     content._content = text
+    summary_spans = None
     if pristine_summary is not None:
-        summary, more = resolve_xrefs(pristine_summary, notes.summary_xrefs, lookup)
+        summary_spans = []
+        summary, more = resolve_xrefs(
+            pristine_summary, notes.summary_xrefs, lookup, summary_spans
+        )
         _set_summary(content, summary)
         problems.extend(more)
+    notes.pristine = None
+    notes.spans = (
+        tuple(content_spans),
+        None if summary_spans is None else tuple(summary_spans),
+    )
     forget_memoized(content)
     notes.xref_problems = _messages(content, problems)
 
