@@ -271,7 +271,9 @@ def report(stats: pstats.Stats, wall: float, top: int) -> str:
     return out.getvalue()
 
 
-def warm_settings(content: Path, work: Path, plugins: list[str], args) -> dict:
+def warm_settings(
+    content: Path, work: Path, plugins: list[str], theme: str, partials: bool
+) -> dict:
     """Settings of a rebuild from a filled content cache, after one edit: a
     copy of the site is built in a child process, then one article is edited."""
     import shutil
@@ -283,7 +285,7 @@ def warm_settings(content: Path, work: Path, plugins: list[str], args) -> dict:
     shutil.copytree(content, work / "content")
     incremental.write_counts(work / "content")
     settings = incremental.cache_settings(
-        work / "content", work, "plain", args.theme, not args.no_partials
+        work / "content", work, "plain", theme, partials
     )
     settings["PLUGINS"] = plugins
     build_in_child("cold", dict(settings), work / "cold.log", clean=False)
@@ -324,11 +326,14 @@ def main(argv: list[str] | None = None) -> None:
     args.work.mkdir(parents=True, exist_ok=True)
     content = prepare_site(args.articles, args.equations, args.comments, args.work)
     plugins = [name.strip() for name in args.plugins.split(",") if name.strip()]
+    partials = not args.no_partials
     settings = site_settings(
-        content, args.work / "out-profile", plugins, args.theme, not args.no_partials
+        content, args.work / "out-profile", plugins, args.theme, partials
     )
     if args.warm:
-        settings = warm_settings(content, args.work / "warm-profile", plugins, args)
+        settings = warm_settings(
+            content, args.work / "warm-profile", plugins, args.theme, partials
+        )
     if args.py_spy:
         raw = args.save or args.work / "py-spy.txt"
         spy_build(settings, args.rate, raw)
