@@ -9,15 +9,24 @@ load the others (nor what they depend on: nh3, sqlite3...).
 Together the plugins give an article more attribute names than CPython's
 shared key table holds. When an article is written
 (``article_generator_write_article``) its attributes are complete, and its
-dict is rebuilt at the size they need.
+dict is rebuilt at the size they need. When every generator is finalized
+(``all_generators_finalized``), the URL and output path of every article and
+page are kept as computed then, instead of being computed at every read.
 """
 
 from importlib import import_module
 from typing import Any
 
 from pelican import signals
+from pelican.contents import Content
 
-from pelican_sujianlin.contents import compact_attributes
+from pelican_sujianlin.contents import (
+    ARTICLE_LISTS,
+    PAGE_LISTS,
+    compact_attributes,
+    contents_of,
+    pin_urls,
+)
 
 PLUGIN_NAMES = (
     "equations",
@@ -33,7 +42,16 @@ def register() -> None:
     """Register every plugin of the bundle with Pelican's signals."""
     for name in PLUGIN_NAMES:
         import_module(f"{__name__}.{name}").register()
+    signals.all_generators_finalized.connect(pin_all_urls)
     signals.article_generator_write_article.connect(compact_written_article)
+
+
+def pin_all_urls(generators: list[Any]) -> None:
+    """The writers come next: nothing changes a URL any more."""
+    for generator in generators:
+        for content in contents_of(generator, ARTICLE_LISTS + PAGE_LISTS):
+            if isinstance(content, Content):
+                pin_urls(content)
 
 
 def compact_written_article(generator: Any, content: Any) -> None:

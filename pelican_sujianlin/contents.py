@@ -68,6 +68,22 @@ def join_url(siteurl: str, url: str, relative: bool = False) -> str:
     return urljoin(siteurl if siteurl.endswith("/") else siteurl + "/", url)
 
 
+def pin_urls(content: Any) -> None:
+    """Keep ``content``'s ``url`` and ``save_as`` as computed now.
+
+    Pelican computes them anew at every read (a copy of the metadata, a
+    relative path, a format), and a build reads each article's some twenty
+    times: its page, every list page and feed that shows it, the plugins'
+    partials. Once no plugin changes what they are made of, they are set as
+    the overrides Pelican itself reads first (what ``URL:`` and ``Save_as:``
+    metadata set), to the values Pelican computes.
+    """
+    for key in ("url", "save_as"):
+        override = f"override_{key}"
+        if not hasattr(content, override):
+            setattr(content, override, getattr(content, key))
+
+
 def compact_attributes(content: Any) -> None:
     """Rebuild ``content``'s attribute dict when a copy is smaller.
 

@@ -135,3 +135,25 @@ def test_written_articles_keep_compact_attribute_dicts(build_site):
     assert len(sizes) == 3
     for slug, (size, copied) in sizes.items():
         assert size <= copied, slug
+
+
+def test_pinned_urls_change_no_byte_of_the_output(build_site, tmp_path, monkeypatch):
+    """URLs kept as computed when the writers start: the same site as when
+    Pelican computes them at every read (a generated site with series,
+    comments, counts and cross-article references, in one process)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from benchmarks import generate, run
+
+    site = generate.generate(tmp_path / "site", articles=8, equations=3, comments=2)
+    extra = {
+        "THEME": "notmyidea",
+        "THEME_TEMPLATES_OVERRIDES": [str(run.THEME_OVERRIDES)],
+        "ARTICLE_URL": "{date:%Y}/{slug}/",
+        "ARTICLE_SAVE_AS": "{date:%Y}/{slug}/index.html",
+    }
+    pinned = build_site(site.content, **extra)
+    monkeypatch.setattr(pelican_sujianlin, "pin_urls", lambda content: None)
+    computed = build_site(site.content, **extra)
+    assert pinned.warnings == computed.warnings == []
+    assert pinned.files() == computed.files()
+    assert "2004/1000/index.html" in pinned.files()
