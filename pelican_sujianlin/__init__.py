@@ -11,7 +11,11 @@ shared key table holds. When an article is written
 (``article_generator_write_article``) its attributes are complete, and its
 dict is rebuilt at the size they need. When every generator is finalized
 (``all_generators_finalized``), the URL and output path of every article and
-page are kept as computed then, instead of being computed at every read.
+page are kept as computed then, instead of being computed at every read. Each
+generator's Jinja environment (``generator_init``) loads a template file once
+per build instead of checking its modification time at every include (unless
+``JINJA_ENVIRONMENT`` sets ``auto_reload``): a build is made with the theme as
+it was when the build started, and the next build makes new environments.
 """
 
 from importlib import import_module
@@ -42,8 +46,19 @@ def register() -> None:
     """Register every plugin of the bundle with Pelican's signals."""
     for name in PLUGIN_NAMES:
         import_module(f"{__name__}.{name}").register()
+    signals.generator_init.connect(load_templates_once)
     signals.all_generators_finalized.connect(pin_all_urls)
     signals.article_generator_write_article.connect(compact_written_article)
+
+
+def load_templates_once(generator: Any) -> None:
+    """Jinja checks a template file's modification time each time a page
+    includes it (tens of thousands of times per build of a large site)."""
+    environment = getattr(generator, "env", None)
+    if environment is None:
+        return
+    if "auto_reload" not in (generator.settings.get("JINJA_ENVIRONMENT") or {}):
+        environment.auto_reload = False
 
 
 def pin_all_urls(generators: list[Any]) -> None:

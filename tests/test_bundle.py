@@ -157,3 +157,24 @@ def test_pinned_urls_change_no_byte_of_the_output(build_site, tmp_path, monkeypa
     assert pinned.warnings == computed.warnings == []
     assert pinned.files() == computed.files()
     assert "2004/1000/index.html" in pinned.files()
+
+
+def test_templates_are_read_once_per_build(build_site, monkeypatch):
+    """Jinja does not check a template file's time at every include; a
+    JINJA_ENVIRONMENT that asks for auto_reload keeps it."""
+    import jinja2.loaders
+
+    checks: list[str] = []
+    getmtime = jinja2.loaders.os.path.getmtime
+
+    def counting(path):
+        checks.append(path)
+        return getmtime(path)
+
+    monkeypatch.setattr(jinja2.loaders.os.path, "getmtime", counting)
+    posts = {f"p{n}.md": PLAIN_POST.replace("A plain post", f"P{n}") for n in range(4)}
+    build_site(posts)
+    read_once = len(checks)
+    checks.clear()
+    build_site(posts, JINJA_ENVIRONMENT={"auto_reload": True})
+    assert len(checks) > 2 * read_once
