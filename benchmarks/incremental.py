@@ -32,7 +32,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.run import build_in_child, configure_logging, plugins_of, site_settings
+from benchmarks.run import (
+    alternating,
+    build_in_child,
+    configure_logging,
+    plugins_of,
+    site_settings,
+)
 
 EDITS = ("article", "comment", "counts")
 STEPS = (
@@ -227,24 +233,22 @@ def measure_incremental(
     """Every configuration's sequence ``rounds`` times, alternating them."""
     rebuilds: list[Rebuild] = []
     sizes: dict[str, list[int]] = {config: [] for config in configs}
-    for number in range(rounds):
-        shift = number % len(configs)
-        for config in configs[shift:] + configs[:shift]:
-            mine, size = sequence(
-                source, config, work / f"incremental-{config}", theme, partials
+    for number, config in alternating(configs, rounds):
+        mine, size = sequence(
+            source, config, work / f"incremental-{config}", theme, partials
+        )
+        rebuilds += mine
+        sizes[config].append(size)
+        if progress:
+            figures = "  ".join(
+                f"{r.step.split()[0][:4]}{'*' if 'auto' in r.step else ''} "
+                f"{r.seconds:.2f}/{r.cpu_seconds:.2f}"
+                for r in mine
             )
-            rebuilds += mine
-            sizes[config].append(size)
-            if progress:
-                figures = "  ".join(
-                    f"{r.step.split()[0][:4]}{'*' if 'auto' in r.step else ''} "
-                    f"{r.seconds:.2f}"
-                    for r in mine
-                )
-                progress(
-                    f"round {number + 1}/{rounds} {config:8s} {figures}  "
-                    f"cache {size / 2**20:.2f} MB"
-                )
+            progress(
+                f"round {number + 1}/{rounds} {config:8s} {figures}  "
+                f"cache {size / 2**20:.2f} MB"
+            )
     return rebuilds, sizes
 
 

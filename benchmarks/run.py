@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -213,6 +214,15 @@ def build_in_child(
     )
 
 
+def alternating(configs: list[str], rounds: int) -> Iterator[tuple[int, str]]:
+    """(round, configuration): every configuration once per round, the order
+    rotating from round to round (a slow spell of the machine hits all alike)."""
+    for number in range(rounds):
+        shift = number % len(configs)
+        for config in configs[shift:] + configs[:shift]:
+            yield number, config
+
+
 def measure(
     content: Path,
     configs: list[str],
@@ -224,22 +234,20 @@ def measure(
 ) -> list[Build]:
     """Build every configuration ``rounds`` times, alternating them."""
     builds = []
-    for number in range(rounds):
-        shift = number % len(configs)
-        for config in configs[shift:] + configs[:shift]:
-            settings = site_settings(
-                content, work / f"out-{config}", plugins_of(config), theme, partials
+    for number, config in alternating(configs, rounds):
+        settings = site_settings(
+            content, work / f"out-{config}", plugins_of(config), theme, partials
+        )
+        settings.update(CONFIG_SETTINGS.get(config, {}))
+        build = build_in_child(config, settings, work / f"{config}.log")
+        builds.append(build)
+        if progress:
+            progress(
+                f"round {number + 1}/{rounds} {config:15s} "
+                f"{build.seconds:6.2f} s  {build.cpu_seconds:6.2f} s cpu  "
+                f"{build.max_rss_kb / 1024:6.0f} MB"
+                f"  {len(build.warnings)} warnings"
             )
-            settings.update(CONFIG_SETTINGS.get(config, {}))
-            build = build_in_child(config, settings, work / f"{config}.log")
-            builds.append(build)
-            if progress:
-                progress(
-                    f"round {number + 1}/{rounds} {config:15s} "
-                    f"{build.seconds:6.2f} s  {build.cpu_seconds:6.2f} s cpu  "
-                    f"{build.max_rss_kb / 1024:6.0f} MB"
-                    f"  {len(build.warnings)} warnings"
-                )
     return builds
 
 

@@ -289,26 +289,22 @@ def test_changed_reader_count_resorts_the_most_read_list(site):
     assert "缓存测试" not in popular_titles(site.compare())
 
 
+def edit_probe(content: Path, edit: str) -> None:
+    """One edit of the site: a new comment, new counts or a renumbered article."""
+    if edit == "comment":
+        (content / "comments" / "probe" / "fresh.md").write_text(
+            NEW_COMMENT, encoding="utf-8"
+        )
+    elif edit == "counts":
+        write_counts(content.parent.parent, {"/probe.html": 10**9})
+    else:
+        (content / "probe.md").write_text(PROBE_V2, encoding="utf-8")
+
+
 @pytest.mark.parametrize("edit", ["comment", "counts", "article"])
 def test_autoreload_after_one_edit_equals_a_clean_build(site, edit):
     """``--autoreload``: one edit, then run() again in the same process."""
-    settings = settings_for(site.root, site.root / "reload", site.cache, site.layer)
-    output = Path(settings["OUTPUT_PATH"])
-    content = site.root / "site" / "content"
-    reset_warning_filter()
-    with isolated_signals():
-        pelican = Pelican(read_settings(override=dict(settings)))
-        pelican.run()
-        if edit == "comment":
-            (content / "comments" / "probe" / "fresh.md").write_text(
-                NEW_COMMENT, encoding="utf-8"
-            )
-        elif edit == "counts":
-            write_counts(site.root, {"/probe.html": 10**9})
-        else:
-            (content / "probe.md").write_text(PROBE_V2, encoding="utf-8")
-        pelican.run()
-        second = output_files(output)
+    second = rebuild_in_one_process(site, lambda content: edit_probe(content, edit))
     clean, _ = site.build(cached=False)
     assert_same_files(second, clean)
     if edit == "counts":
@@ -448,25 +444,34 @@ def test_two_pelican_instances_in_one_process(site_without_cache):
         assert_same_files(files, clean)
 
 
-def test_autoreload_after_edits_counts_nothing_twice(site):
-    """Run, edit a comment, the counts and an article, run again in the same
-    process: the second run equals a clean build of the edited site."""
+def rebuild_in_one_process(site: Builder, edit) -> dict[str, bytes]:
+    """Like ``pelican --autoreload``: run, ``edit(content folder)``, run again
+    on the same Pelican object; the files of the second run."""
     settings = settings_for(site.root, site.root / "reload", site.cache, site.layer)
     output = Path(settings["OUTPUT_PATH"])
-    content = site.root / "site" / "content"
     reset_warning_filter()
     with isolated_signals():
         pelican = Pelican(read_settings(override=dict(settings)))
         pelican.run()
+        edit(site.root / "site" / "content")
+        shutil.rmtree(output)
+        pelican.run()
+        return output_files(output)
+
+
+def test_autoreload_after_edits_counts_nothing_twice(site):
+    """Run, edit a comment, the counts and an article, run again in the same
+    process: the second run equals a clean build of the edited site."""
+
+    def edit(content: Path) -> None:
         (content / "comments" / "probe" / "fresh.md").write_text(
             NEW_COMMENT, encoding="utf-8"
         )
         write_counts(site.root, {"/probe.html": 98765})
         (content / "probe.md").write_text(PROBE_V2, encoding="utf-8")
         (content / "road3.md").write_text(series_part(3, "三"), encoding="utf-8")
-        shutil.rmtree(output)
-        pelican.run()
-        second = output_files(output)
+
+    second = rebuild_in_one_process(site, edit)
     clean, warnings = site.build(cached=False)
     assert warnings == []
     assert_same_files(second, clean)
