@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from pelican.generators import CachingGenerator
+from pelican.utils import file_suffix
 
 PUBLISHED_ARTICLES = ("articles", "translations")
 UNLISTED_ARTICLES = (
@@ -108,10 +109,13 @@ READERS_KEY = "_sujianlin_readers"
 
 def remember_readers(generator: Any) -> None:
     """``generator_init``: keep the Readers of a generator whose reader output
-    Pelican's content cache keeps (``CACHE_CONTENT`` with the default
-    ``CONTENT_CACHING_LAYER = "reader"``), for :func:`replace_reader_output`."""
+    Pelican's content cache keeps or gives (``CACHE_CONTENT`` or
+    ``LOAD_CONTENT_CACHE`` with the default ``CONTENT_CACHING_LAYER =
+    "reader"``), for :func:`replace_reader_output` and :func:`read_again`."""
     settings = generator.settings
-    if not isinstance(generator, CachingGenerator) or not settings.get("CACHE_CONTENT"):
+    if not isinstance(generator, CachingGenerator):
+        return
+    if not (settings.get("CACHE_CONTENT") or settings.get("LOAD_CONTENT_CACHE")):
         return
     if settings.get("CONTENT_CACHING_LAYER", "reader") == "reader":
         generator.context.setdefault(READERS_KEY, []).append(generator.readers)
@@ -135,6 +139,20 @@ def replace_reader_output(
             readers.cache_data(path, (text, {**metadata, **extra}))
             return True
     return False
+
+
+def read_again(content: Any) -> str | None:
+    """What the reader returns for ``content``'s file, read again past the
+    content cache (None when no reader of the build can)."""
+    suffix = file_suffix(content.source_path)
+    for readers in content._context.get(READERS_KEY, ()):
+        reader = readers.readers.get(suffix)
+        if reader is not None:
+            try:
+                return reader.read(content.source_path)[0]
+            except Exception:  # the file changed since; the next build reads it
+                return None
+    return None
 
 
 def take_cached_metadata(content: Any, key: str) -> Any:

@@ -39,6 +39,7 @@ from pelican_sujianlin.contents import (
     contents_of,
     forget_memoized,
     join_url,
+    read_again,
     remember_readers,
     replace_reader_output,
     take_cached_metadata,
@@ -590,11 +591,15 @@ def number_content(content) -> None:
     if not isinstance(content._content, str):
         return
     prefix = id_prefix(content)
-    numbering = _cached_numbering(content, prefix)
+    record = take_cached_metadata(content, CACHED)
+    numbering = _cached_numbering(content, record, prefix)
     if numbering is None:
         source = content._content
+        if record is not None:  # numbered by another version of the plugin
+            _read_again(content)
         numbering = _number(content, prefix)
-        replace_reader_output(content, source, content._content, {CACHED: numbering})
+        record = numbering.to_cache()
+        replace_reader_output(content, source, content._content, {CACHED: record})
     content.has_math = numbering.has_math
     content.equation_labels = numbering.labels
     notes = None
@@ -633,6 +638,44 @@ class Numbering(NamedTuple):
     summary_xrefs: list[XRef]
     summary: str | None  # the Summary: metadata, its references written
 
+    # Kept in the cache as builtins only (a tuple led by this tag), so that a
+    # cache written by another version of the plugin always unpickles.
+    FORMAT = "sujianlin.equations/1"
+
+    def to_cache(self) -> tuple:
+        return (
+            self.FORMAT,
+            self.prefix,
+            self.labels.__getstate__(),
+            self.has_math,
+            tuple(self.problems),
+            tuple(tuple(xref) for xref in self.xrefs),
+            tuple(tuple(xref) for xref in self.summary_xrefs),
+            self.summary,
+        )
+
+    @classmethod
+    def from_cache(cls, record: Any) -> Numbering | None:
+        """The numbering of a cache record; None if it is not this version's."""
+        if not isinstance(record, tuple) or len(record) != 8:
+            return None
+        tag, prefix, labels_state, has_math, problems, xrefs, summary_xrefs, summary = (
+            record
+        )
+        if tag != cls.FORMAT:
+            return None
+        labels = EquationLabels.__new__(EquationLabels)
+        labels.__setstate__(labels_state)
+        return cls(
+            prefix,
+            labels,
+            has_math,
+            list(problems),
+            [XRef(*xref) for xref in xrefs],
+            [XRef(*xref) for xref in summary_xrefs],
+            summary,
+        )
+
 
 def _number(content, prefix: str) -> Numbering:
     """Number ``content``'s HTML (``_content`` becomes the numbered HTML)."""
@@ -652,10 +695,10 @@ def _number(content, prefix: str) -> Numbering:
     )
 
 
-def _cached_numbering(content, prefix: str) -> Numbering | None:
+def _cached_numbering(content, record: Any, prefix: str) -> Numbering | None:
     """The numbering the content cache kept with ``content``'s HTML, if any."""
-    numbering = take_cached_metadata(content, CACHED)
-    if not isinstance(numbering, Numbering):
+    numbering = Numbering.from_cache(record) if record is not None else None
+    if numbering is None:
         return None
     if numbering.prefix != prefix:  # a settings change renamed the slug
         old, new = numbering.prefix + "-", prefix + "-"
@@ -671,6 +714,20 @@ def _cached_numbering(content, prefix: str) -> Numbering | None:
             summary=summary.replace(old, new) if summary else summary,
         )
     return numbering
+
+
+def _read_again(content) -> None:
+    """``_content`` from the reader again: the cache holds the file's HTML as
+    another version of the plugin numbered it."""
+    text = read_again(content)
+    if text is None:
+        logger.warning(
+            "equations: %s: the content cache holds this file as another version "
+            "of the plugin numbered it; clear the cache (pelican --ignore-cache)",
+            content.source_path,
+        )
+        return
+    content._content = text
 
 
 class _Notes:

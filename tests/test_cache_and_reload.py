@@ -337,6 +337,35 @@ def test_unchanged_files_are_not_numbered_again(tmp_path, monkeypatch):
     assert r"\tag{3}" in page(cached, "probe.html")
 
 
+def test_numbering_cached_by_another_version_is_done_again(tmp_path):
+    """A cache entry whose numbering record this version does not know (another
+    version of the plugin wrote it): the file is read and numbered again, the
+    output equals a clean build's, and the entry is this version's again."""
+    import gzip
+    import pickle
+
+    from pelican_sujianlin import equations
+
+    make_site(tmp_path)
+    site = Builder(tmp_path, "reader")
+    site.build(cached=True)
+    cache_file = site.cache / "ArticlesGenerator-Readers"
+
+    def probe_entry(data: dict) -> tuple:
+        return next(value for key, value in data.items() if key.endswith("probe.md"))
+
+    data = pickle.loads(gzip.decompress(cache_file.read_bytes()))
+    _, (_, metadata) = probe_entry(data)
+    record = metadata[equations.CACHED]
+    assert record[0] == equations.Numbering.FORMAT
+    metadata[equations.CACHED] = ("sujianlin.equations/0", *record[1:5])
+    cache_file.write_bytes(gzip.compress(pickle.dumps(data)))
+    site.compare()
+    data = pickle.loads(gzip.decompress(cache_file.read_bytes()))
+    _, (_, metadata) = probe_entry(data)
+    assert metadata[equations.CACHED] == record
+
+
 def test_slug_changed_by_the_settings_renames_cached_equation_ids(tmp_path):
     """A file the cache kept numbered under one slug, built with settings that
     give it another: its ids follow the new slug, as in a clean build."""
