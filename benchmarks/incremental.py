@@ -20,6 +20,7 @@ is kept between the builds of a sequence, as it is on a writer's machine.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -96,8 +97,10 @@ def edit(content: Path, kind: str, number: int) -> None:
     elif kind == "comment":
         folder = content / "comments" / slug
         folder.mkdir(parents=True, exist_ok=True)
+        # newer than every generated comment, and not in the future
+        when = dt.datetime.now() - dt.timedelta(days=1, minutes=10 - number)
         (folder / f"bench{number}.md").write_text(
-            f"author: 新读者{number}\ndate: 2099-01-{number:02d} 08:00\n"
+            f"author: 新读者{number}\ndate: {when:%Y-%m-%d %H:%M}\n"
             f"slug: bench{number}\n\n第{number}条新评论，$e^{{i\\pi}}+1=0$。\n",
             encoding="utf-8",
         )
