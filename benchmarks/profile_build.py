@@ -14,6 +14,11 @@ of ``run.py``: same theme, caching off) and prints:
 2. the functions of the package with the largest cumulative time;
 3. the functions of the whole build with the largest own time, for context.
 
+With ``--warm`` it profiles a rebuild with the content cache on instead: a
+copy of the site is built once in a child process (filling the cache), one
+article is edited, and the rebuild is profiled (as ``pelican content`` after a
+save: every other file comes from the cache).
+
 With ``--py-spy`` (``pip install py-spy``) it samples a child build instead,
 with little overhead, and prints each module's and function's share of the
 samples. With ``--memory`` it traces allocations instead (tracemalloc) and prints what
@@ -266,6 +271,28 @@ def report(stats: pstats.Stats, wall: float, top: int) -> str:
     return out.getvalue()
 
 
+def warm_settings(
+    content: Path, work: Path, plugins: list[str], theme: str, partials: bool
+) -> dict:
+    """Settings of a rebuild from a filled content cache, after one edit: a
+    copy of the site is built in a child process, then one article is edited."""
+    import shutil
+
+    from benchmarks import incremental
+    from benchmarks.run import build_in_child
+
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.copytree(content, work / "content")
+    incremental.write_counts(work / "content")
+    settings = incremental.cache_settings(
+        work / "content", work, "plain", theme, partials
+    )
+    settings["PLUGINS"] = plugins
+    build_in_child("cold", dict(settings), work / "cold.log", clean=False)
+    incremental.edit(work / "content", "article", 1)
+    return settings
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_size_arguments(parser)
@@ -277,6 +304,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     add_site_arguments(parser)
     parser.add_argument("--save", type=Path, help="also write the raw profile here")
+    parser.add_argument(
+        "--warm",
+        action="store_true",
+        help="profile a rebuild with the content cache on, after one article's "
+        "edit (the cache is filled by a build in a child process first)",
+    )
     parser.add_argument(
         "--py-spy",
         action="store_true",
@@ -293,9 +326,14 @@ def main(argv: list[str] | None = None) -> None:
     args.work.mkdir(parents=True, exist_ok=True)
     content = prepare_site(args.articles, args.equations, args.comments, args.work)
     plugins = [name.strip() for name in args.plugins.split(",") if name.strip()]
+    partials = not args.no_partials
     settings = site_settings(
-        content, args.work / "out-profile", plugins, args.theme, not args.no_partials
+        content, args.work / "out-profile", plugins, args.theme, partials
     )
+    if args.warm:
+        settings = warm_settings(
+            content, args.work / "warm-profile", plugins, args.theme, partials
+        )
     if args.py_spy:
         raw = args.save or args.work / "py-spy.txt"
         spy_build(settings, args.rate, raw)

@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -156,12 +157,10 @@ def site_settings(
     return settings
 
 
-def build_in_this_process(settings: dict[str, Any]) -> dict[str, Any]:
-    """Build once; return the build time and the warnings (the child's job)."""
+def configure_logging(settings: dict[str, Any]) -> list[str]:
+    """Collect the warnings of the builds of this process into the list returned;
+    make ``settings`` (read from JSON) what Pelican expects."""
     import logging
-
-    from pelican import Pelican
-    from pelican.settings import read_settings
 
     warnings: list[str] = []
 
@@ -172,6 +171,15 @@ def build_in_this_process(settings: dict[str, Any]) -> dict[str, Any]:
     logging.getLogger().addHandler(Collector(level=logging.WARNING))
     # JSON made the (level, message) pairs lists; Pelican hashes them.
     settings["LOG_FILTER"] = [tuple(pair) for pair in settings.get("LOG_FILTER", [])]
+    return warnings
+
+
+def build_in_this_process(settings: dict[str, Any]) -> dict[str, Any]:
+    """Build once; return the build time and the warnings (the child's job)."""
+    from pelican import Pelican
+    from pelican.settings import read_settings
+
+    warnings = configure_logging(settings)
     start, cpu_start = time.perf_counter(), time.process_time()
     Pelican(read_settings(override=settings)).run()
     seconds = time.perf_counter() - start
@@ -179,10 +187,14 @@ def build_in_this_process(settings: dict[str, Any]) -> dict[str, Any]:
     return {"seconds": seconds, "cpu_seconds": cpu_seconds, "warnings": warnings}
 
 
-def build_in_child(config: str, settings: dict[str, Any], log: Path) -> Build:
-    """Build in a fresh interpreter; measure its time and its peak memory."""
+def build_in_child(
+    config: str, settings: dict[str, Any], log: Path, clean: bool = True
+) -> Build:
+    """Build in a fresh interpreter; measure its time and its peak memory.
+    ``clean``: empty the output folder first."""
     output = Path(settings["OUTPUT_PATH"])
-    shutil.rmtree(output, ignore_errors=True)
+    if clean:
+        shutil.rmtree(output, ignore_errors=True)
     with tempfile.TemporaryDirectory() as folder:
         request = Path(folder) / "request.json"
         answer = Path(folder) / "answer.json"
@@ -213,6 +225,15 @@ def build_in_child(config: str, settings: dict[str, Any], log: Path) -> Build:
     )
 
 
+def alternating(configs: list[str], rounds: int) -> Iterator[tuple[int, str]]:
+    """(round, configuration): every configuration once per round, the order
+    rotating from round to round (a slow spell of the machine hits all alike)."""
+    for number in range(rounds):
+        shift = number % len(configs)
+        for config in configs[shift:] + configs[:shift]:
+            yield number, config
+
+
 def measure(
     content: Path,
     configs: list[str],
@@ -224,23 +245,21 @@ def measure(
 ) -> list[Build]:
     """Build every configuration ``rounds`` times, alternating them."""
     builds = []
-    for number in range(rounds):
-        shift = number % len(configs)
-        for config in configs[shift:] + configs[:shift]:
-            settings = site_settings(
-                content, work / f"out-{config}", plugins_of(config), theme, partials
+    for number, config in alternating(configs, rounds):
+        settings = site_settings(
+            content, work / f"out-{config}", plugins_of(config), theme, partials
+        )
+        settings.update(CONFIG_SETTINGS.get(config, {}))
+        prepare_cache(config, settings, work)
+        build = build_in_child(config, settings, work / f"{config}.log")
+        builds.append(build)
+        if progress:
+            progress(
+                f"round {number + 1}/{rounds} {config:15s} "
+                f"{build.seconds:6.2f} s  {build.cpu_seconds:6.2f} s cpu  "
+                f"{build.max_rss_kb / 1024:6.0f} MB"
+                f"  {len(build.warnings)} warnings"
             )
-            settings.update(CONFIG_SETTINGS.get(config, {}))
-            prepare_cache(config, settings, work)
-            build = build_in_child(config, settings, work / f"{config}.log")
-            builds.append(build)
-            if progress:
-                progress(
-                    f"round {number + 1}/{rounds} {config:15s} "
-                    f"{build.seconds:6.2f} s  {build.cpu_seconds:6.2f} s cpu  "
-                    f"{build.max_rss_kb / 1024:6.0f} MB"
-                    f"  {len(build.warnings)} warnings"
-                )
     return builds
 
 
@@ -393,6 +412,13 @@ def main(argv: list[str] | None = None) -> None:
         help="also build N articles (plain and bundle) and print the ratio",
     )
     parser.add_argument("--scale-rounds", type=int, default=3)
+    parser.add_argument(
+        "--incremental",
+        action="store_true",
+        help="rebuilds with the content cache on (benchmarks/incremental.py): "
+        "cold, then after an article, a comment and a reader-count edit, in a "
+        "fresh process and in one process (autoreload); plain and bundle only",
+    )
     parser.add_argument("--json", type=Path, help="write every figure to this file")
     parser.add_argument("--build-one", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -421,6 +447,10 @@ def main(argv: list[str] | None = None) -> None:
 
     partials = not args.no_partials
     content = prepare_site(args.articles, args.equations, args.comments, args.work)
+    if args.incremental:
+        measured = [c for c in configs if c in ("plain", "bundle")]
+        incremental_main(args, measured, content)
+        return
     builds = measure(
         content, configs, args.rounds, args.work, args.theme, partials, progress
     )
@@ -468,6 +498,39 @@ def main(argv: list[str] | None = None) -> None:
             "summaries": {k: asdict(v) for k, v in big_summaries.items()},
         }
     if args.json:
+        args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+
+
+def incremental_main(args: argparse.Namespace, configs: list[str], content: Path):
+    """``--incremental``: measure, print and save the rebuilds' figures."""
+    from benchmarks import incremental
+
+    def progress(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    rebuilds, sizes = incremental.measure_incremental(
+        content,
+        configs,
+        args.rounds,
+        args.work,
+        args.theme,
+        not args.no_partials,
+        progress,
+    )
+    table = incremental.summarize_incremental(rebuilds, sizes)
+    print(f"machine: {machine()}")
+    title = (
+        f"{args.articles} articles x {args.equations} display equations x "
+        f"{args.comments} comments, content cache on, {args.rounds} rounds, medians"
+    )
+    print(incremental.report_incremental(table, title))
+    if args.json:
+        figures = {
+            "machine": machine(),
+            "site": [args.articles, args.equations, args.comments],
+            "incremental": table,
+            "builds": [asdict(rebuild) for rebuild in rebuilds],
+        }
         args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
 
 

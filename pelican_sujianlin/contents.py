@@ -2,18 +2,23 @@
 
 Where a generator keeps its articles and pages, how Pelican joins a content
 object's URL to the site's, how to drop what Pelican memoized for a content
-object whose text a plugin has just rewritten, and how to give back the room
-its attribute dict was sized for once the plugins are done adding to it.
+object whose text a plugin has just rewritten, how to give back the room
+its attribute dict was sized for once the plugins are done adding to it, and
+how a plugin keeps what it derived from a file's text in Pelican's content
+cache, in place of that text, so that the next build need not derive it again.
 """
 
 from __future__ import annotations
 
 import posixpath
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from itertools import chain
 from typing import Any
 from urllib.parse import urljoin
+
+from pelican.generators import CachingGenerator
+from pelican.utils import file_suffix
 
 PUBLISHED_ARTICLES = ("articles", "translations")
 UNLISTED_ARTICLES = (
@@ -64,6 +69,22 @@ def join_url(siteurl: str, url: str, relative: bool = False) -> str:
     return urljoin(siteurl if siteurl.endswith("/") else siteurl + "/", url)
 
 
+def pin_urls(content: Any) -> None:
+    """Keep ``content``'s ``url`` and ``save_as`` as computed now.
+
+    Pelican computes them anew at every read (a copy of the metadata, a
+    relative path, a format), and a build reads each article's some twenty
+    times: its page, every list page and feed that shows it, the plugins'
+    partials. Once no plugin changes what they are made of, they are set as
+    the overrides Pelican itself reads first (what ``URL:`` and ``Save_as:``
+    metadata set), to the values Pelican computes.
+    """
+    for key in ("url", "save_as"):
+        override = f"override_{key}"
+        if not hasattr(content, override):
+            setattr(content, override, getattr(content, key))
+
+
 def compact_attributes(content: Any) -> None:
     """Rebuild ``content``'s attribute dict when a copy is smaller.
 
@@ -79,3 +100,66 @@ def compact_attributes(content: Any) -> None:
     compact = dict(attributes)
     if sys.getsizeof(compact) < sys.getsizeof(attributes):
         content.__dict__ = compact
+
+
+# Where remember_readers keeps the caching generators' Readers: in the build's
+# context, which every content object of the build holds (``_context``).
+READERS_KEY = "_sujianlin_readers"
+
+
+def remember_readers(generator: Any) -> None:
+    """``generator_init``: keep the Readers of a generator whose reader output
+    Pelican's content cache keeps or gives (``CACHE_CONTENT`` or
+    ``LOAD_CONTENT_CACHE`` with the default ``CONTENT_CACHING_LAYER =
+    "reader"``), for :func:`replace_reader_output` and :func:`read_again`."""
+    settings = generator.settings
+    if not isinstance(generator, CachingGenerator):
+        return
+    if not (settings.get("CACHE_CONTENT") or settings.get("LOAD_CONTENT_CACHE")):
+        return
+    if settings.get("CONTENT_CACHING_LAYER", "reader") == "reader":
+        generator.context.setdefault(READERS_KEY, []).append(generator.readers)
+
+
+def replace_reader_output(
+    content: Any, source: str, text: str, extra: Mapping[str, Any]
+) -> bool:
+    """Have the content cache give the next build ``text`` for ``content``'s
+    file, with ``extra`` in its metadata (see :func:`take_cached_metadata`),
+    instead of ``source``, what the reader returned this build.
+
+    Done only when the cache holds ``source`` itself, not an equal string: a
+    text typogrified, or rewritten by another plugin first, is not the
+    reader's. Pelican writes the cache after the generator's content is read.
+    """
+    path = content.source_path
+    for readers in content._context.get(READERS_KEY, ()):
+        cached, metadata = readers.get_cached_data(path, (None, None))
+        if cached is source:
+            readers.cache_data(path, (text, {**metadata, **extra}))
+            return True
+    return False
+
+
+def read_again(content: Any) -> str | None:
+    """What the reader returns for ``content``'s file, read again past the
+    content cache (None when no reader of the build can)."""
+    suffix = file_suffix(content.source_path)
+    for readers in content._context.get(READERS_KEY, ()):
+        reader = readers.readers.get(suffix)
+        if reader is not None:
+            try:
+                return reader.read(content.source_path)[0]
+            except Exception:  # the file changed since; the next build reads it
+                return None
+    return None
+
+
+def take_cached_metadata(content: Any, key: str) -> Any:
+    """The value :func:`replace_reader_output` kept under ``key`` (lower case)
+    for ``content``'s file, or None; it leaves the metadata and the attribute
+    Pelican made of it."""
+    value = content.metadata.pop(key, None)
+    if value is not None:
+        vars(content).pop(key, None)
+    return value

@@ -40,6 +40,10 @@ from pelican_sujianlin.contents import (
     contents_of,
     forget_memoized,
     join_url,
+    read_again,
+    remember_readers,
+    replace_reader_output,
+    take_cached_metadata,
 )
 from pelican_sujianlin.math_markdown import math_span_end
 from pelican_sujianlin.settings import Check, with_defaults
@@ -933,10 +937,13 @@ def resolve_xrefs(
     text: str,
     xrefs: list[XRef],
     lookup: Callable[[XRef], Target | str],
+    spans: list[int] | None = None,
 ) -> tuple[str, list[Problem]]:
     """Replace the cross-article reference marks of ``text``.
 
-    ``lookup`` returns a :class:`Target`, or the problem as a message.
+    ``lookup`` returns a :class:`Target`, or the problem as a message. Given
+    ``spans``, the start and end of each mark's replacement in the result are
+    appended to it (see :func:`restore_marks`).
     """
     problems: list[Problem] = []
 
@@ -954,7 +961,32 @@ def resolve_xrefs(
             return tex_link(found.tex_href, found.number, parentheses)
         return eqref_link(found.html_href, found.number, parentheses)
 
-    return _XREF_MARK.sub(replace, text), problems
+    if spans is None:
+        return _XREF_MARK.sub(replace, text), problems
+    parts: list[str] = []
+    last = length = 0
+    for match in _XREF_MARK.finditer(text):
+        written = replace(match)
+        parts += [text[last : match.start()], written]
+        start = length + match.start() - last
+        length = start + len(written)
+        spans += [start, length]
+        last = match.end()
+    parts.append(text[last:])
+    return "".join(parts), problems
+
+
+def restore_marks(text: str, spans: tuple[int, ...]) -> str:
+    """``text`` with the references at ``spans`` (from :func:`resolve_xrefs`)
+    made marks again, numbered in order."""
+    parts: list[str] = []
+    last = 0
+    for index in range(0, len(spans), 2):
+        start, end = spans[index], spans[index + 1]
+        parts += [text[last:start], f"\ue000{index // 2}\ue001"]
+        last = end
+    parts.append(text[last:])
+    return "".join(parts)
 
 
 def absolute_eqrefs(text: str, url: str) -> str:
@@ -1041,29 +1073,35 @@ def id_prefix(content) -> str:
 
 
 def number_content(content) -> None:
-    """``content_object_init``: number one article's or page's own equations."""
+    """``content_object_init``: number one article's or page's own equations
+    (or take the numbering the content cache kept with the file's HTML)."""
     if not isinstance(content, (Article, Page)):
         return
     if not isinstance(content._content, str):
         return
     prefix = id_prefix(content)
     mode = content.settings.get("EQUATIONS_NUMBERING", DEFAULT_NUMBERING)
-    result = number_equations(content._content, prefix, mode)
-    summary = _summary_references(content, result.labels)
-    content.has_math = result.has_math
-    content.equation_labels = EquationLabels(result.labels, prefix)
-    problems = [*result.problems, *(summary.problems if summary else ())]
-    summary_xrefs = summary.xrefs if summary else []
+    record = take_cached_metadata(content, CACHED)
+    numbering = _cached_numbering(content, record, prefix, mode)
+    if numbering is None:
+        source = content._content
+        if record is not None:  # numbered by another version or mode
+            _read_again(content)
+        numbering = _number(content, prefix, mode)
+        record = numbering.to_cache(mode)
+        replace_reader_output(content, source, content._content, {CACHED: record})
+    content.has_math = numbering.has_math
+    content.equation_labels = numbering.labels
     notes = None
-    if problems or result.xrefs or summary_xrefs:
-        notes = _Notes(_messages(content, problems), result.xrefs, summary_xrefs)
-        if result.xrefs or summary_xrefs:
-            notes.pristine = (result.html, summary.html if summary else None)
+    if numbering.problems or numbering.xrefs or numbering.summary_xrefs:
+        notes = _Notes(
+            list(numbering.problems), numbering.xrefs, numbering.summary_xrefs
+        )
+        if numbering.xrefs or numbering.summary_xrefs:
+            notes.pristine = (content._content, numbering.summary)
     _set_notes(content, notes)
-    if result.html != content._content:
-        content._content = result.html
-    if summary:
-        _set_summary(content, summary.html)
+    if numbering.summary is not None:
+        _set_summary(content, numbering.summary)
     if isinstance(content, Page):
         if notes and notes.pristine:
             resolve_content(content, _registry(content._context))
@@ -1072,12 +1110,134 @@ def number_content(content) -> None:
         _report(content)
 
 
+# Metadata key of the numbering kept in the content cache with the numbered HTML.
+CACHED = "_sujianlin_equations"
+
+
+class Numbering(NamedTuple):
+    """What numbering a file's HTML found besides the new HTML (which has the
+    cross-article references still as marks). With Pelican's content cache
+    on, it is kept in the cache with that HTML in place of the reader's, and a
+    build that finds the file unchanged numbers nothing."""
+
+    prefix: str
+    labels: EquationLabels
+    has_math: bool
+    problems: list[str]  # messages naming the file
+    xrefs: list[XRef]
+    summary_xrefs: list[XRef]
+    summary: str | None  # the Summary: metadata, its references written
+
+    # Kept in the cache as builtins only (a tuple led by this tag), so that a
+    # cache written by another version of the plugin always unpickles.
+    FORMAT = "sujianlin.equations/1"
+
+    def to_cache(self, mode: str) -> tuple:
+        """The record, tagged with the format and the numbering mode (a
+        cached file numbered in another mode is numbered again)."""
+        return (
+            f"{self.FORMAT}:{mode}",
+            self.prefix,
+            self.labels.__getstate__(),
+            self.has_math,
+            tuple(self.problems),
+            tuple(tuple(xref) for xref in self.xrefs),
+            tuple(tuple(xref) for xref in self.summary_xrefs),
+            self.summary,
+        )
+
+    @classmethod
+    def from_cache(cls, record: Any, mode: str) -> Numbering | None:
+        """The numbering of a cache record; None if it is not this version's
+        or not this mode's."""
+        if not isinstance(record, tuple) or len(record) != 8:
+            return None
+        tag, prefix, labels_state, has_math, problems, xrefs, summary_xrefs, summary = (
+            record
+        )
+        if tag != f"{cls.FORMAT}:{mode}":
+            return None
+        labels = EquationLabels.__new__(EquationLabels)
+        labels.__setstate__(labels_state)
+        return cls(
+            prefix,
+            labels,
+            has_math,
+            list(problems),
+            [XRef(*xref) for xref in xrefs],
+            [XRef(*xref) for xref in summary_xrefs],
+            summary,
+        )
+
+
+def _number(content, prefix: str, mode: str) -> Numbering:
+    """Number ``content``'s HTML (``_content`` becomes the numbered HTML)."""
+    result = number_equations(content._content, prefix, mode)
+    summary = _summary_references(content, result.labels)
+    problems = [*result.problems, *(summary.problems if summary else ())]
+    if result.html != content._content:
+        content._content = result.html
+    return Numbering(
+        prefix,
+        EquationLabels(result.labels, prefix),
+        result.has_math,
+        _messages(content, problems),
+        result.xrefs,
+        summary.xrefs if summary else [],
+        summary.html if summary else None,
+    )
+
+
+def _cached_numbering(
+    content, record: Any, prefix: str, mode: str
+) -> Numbering | None:
+    """The numbering the content cache kept with ``content``'s HTML, if any."""
+    numbering = Numbering.from_cache(record, mode) if record is not None else None
+    if numbering is None:
+        return None
+    if numbering.prefix != prefix:  # a settings change renamed the slug
+        old, new = numbering.prefix + "-", prefix + "-"
+        content._content = content._content.replace(old, new)
+        labels = {
+            label: (number, new + element_id.removeprefix(old))
+            for label, (number, element_id) in numbering.labels.items()
+        }
+        summary = numbering.summary
+        numbering = numbering._replace(
+            prefix=prefix,
+            labels=EquationLabels(labels, prefix),
+            summary=summary.replace(old, new) if summary else summary,
+        )
+    return numbering
+
+
+def _read_again(content) -> None:
+    """``_content`` from the reader again: the cache holds the file's HTML as
+    another version of the plugin numbered it."""
+    text = read_again(content)
+    if text is None:
+        logger.warning(
+            "equations: %s: the content cache holds this file as another version "
+            "of the plugin numbered it; clear the cache (pelican --ignore-cache)",
+            content.source_path,
+        )
+        return
+    content._content = text
+
+
 class _Notes:
     """What the plugin keeps on a content object between signals, set only
     on content with problems or references to other articles (most content
     carries nothing but ``has_math`` and ``equation_labels``)."""
 
-    __slots__ = ("pristine", "problems", "summary_xrefs", "xref_problems", "xrefs")
+    __slots__ = (
+        "pristine",
+        "problems",
+        "spans",
+        "summary_xrefs",
+        "xref_problems",
+        "xrefs",
+    )
 
     def __init__(self, problems, xrefs, summary_xrefs) -> None:
         self.problems: list[str] = problems
@@ -1086,6 +1246,10 @@ class _Notes:
         self.xref_problems: list[str] = []
         # (numbered HTML, summary) with the cross-article marks still in them
         self.pristine: tuple[str, str | None] | None = None
+        # Once resolved: where the references are in _content and _summary,
+        # to make the marks again (a cached object's next build) without
+        # keeping a second copy of its HTML.
+        self.spans: tuple[tuple[int, ...], tuple[int, ...] | None] | None = None
 
 
 def _notes(content) -> _Notes | None:
@@ -1234,15 +1398,30 @@ def resolve_articles(generator) -> None:
 
 
 def _drop_pristine_unless_cached(content) -> None:
-    """Without the content cache the pristine copy is never needed again: the
-    next build (``--autoreload`` too) reads every file afresh."""
-    if not content.settings.get("CACHE_CONTENT"):
-        _notes(content).pristine = None
+    """The references' places are needed again only when the content cache
+    keeps the content object itself (``CONTENT_CACHING_LAYER = "generator"``):
+    otherwise the next build (``--autoreload`` too) makes every content object
+    afresh."""
+    settings = content.settings
+    layer = settings.get("CONTENT_CACHING_LAYER", "reader")
+    if not settings.get("CACHE_CONTENT") or layer != "generator":
+        _notes(content).spans = None
 
 
 def _has_pristine(content) -> bool:
     notes = _notes(content)
-    return bool(notes and notes.pristine)
+    return bool(notes and (notes.pristine or notes.spans))
+
+
+def _pristine(content, notes: _Notes) -> tuple[str, str | None]:
+    """The numbered HTML and summary with the cross-article marks in them."""
+    if notes.pristine:
+        return notes.pristine
+    content_spans, summary_spans = notes.spans
+    summary = None
+    if summary_spans is not None:
+        summary = restore_marks(content._summary, summary_spans)
+    return restore_marks(content._content, content_spans), summary
 
 
 def resolve_cached_pages(generator) -> None:
@@ -1280,13 +1459,23 @@ def resolve_content(content, registry: Mapping[str, list]) -> None:
         return Target(html_href, tex_href, found[0])
 
     notes = _notes(content)
-    pristine_content, pristine_summary = notes.pristine
-    text, problems = resolve_xrefs(pristine_content, notes.xrefs, lookup)
+    pristine_content, pristine_summary = _pristine(content, notes)
+    content_spans: list[int] = []
+    text, problems = resolve_xrefs(pristine_content, notes.xrefs, lookup, content_spans)
     content._content = text
+    summary_spans = None
     if pristine_summary is not None:
-        summary, more = resolve_xrefs(pristine_summary, notes.summary_xrefs, lookup)
+        summary_spans = []
+        summary, more = resolve_xrefs(
+            pristine_summary, notes.summary_xrefs, lookup, summary_spans
+        )
         _set_summary(content, summary)
         problems.extend(more)
+    notes.pristine = None
+    notes.spans = (
+        tuple(content_spans),
+        None if summary_spans is None else tuple(summary_spans),
+    )
     forget_memoized(content)
     notes.xref_problems = _messages(content, problems)
 
@@ -1328,6 +1517,7 @@ def register() -> None:
     """Connect this plugin to Pelican's signals."""
     signals.initialized.connect(configure)
     signals.generator_init.connect(add_template_loader)
+    signals.generator_init.connect(remember_readers)
     signals.content_object_init.connect(number_content)
     signals.article_generator_pretaxonomy.connect(resolve_articles)
     signals.page_generator_finalized.connect(resolve_cached_pages)

@@ -339,3 +339,61 @@ def test_spy_report_charges_the_outermost_package_frame():
     assert "75.0%  math_markdown.py:MathPreprocessor.run" in text
     assert "75.0%  ArticlesGenerator.generate_context" in text
     assert "25.0%  ArticlesGenerator.generate_output" in text
+
+
+# --- the incremental mode (content cache on) -----------------------------------------
+
+
+def test_incremental_mode_rebuilds_after_each_edit(tmp_path):
+    from benchmarks import incremental
+
+    content = run.prepare_site(4, 2, 1, tmp_path)
+    lines: list[str] = []
+    rebuilds, sizes = incremental.measure_incremental(
+        content, ["plain", "bundle"], 1, tmp_path, progress=lines.append
+    )
+    assert [r.step for r in rebuilds if r.config == "bundle"] == list(incremental.STEPS)
+    assert len(lines) == 2
+    for rebuild in rebuilds:
+        assert rebuild.seconds > 0
+        assert rebuild.cpu_seconds > 0
+        assert rebuild.warnings == 0
+        assert (rebuild.max_rss_kb > 10_000) == ("autoreload" not in rebuild.step)
+    assert sizes["plain"][0] > 0
+    assert sizes["bundle"][0] > 0
+    # the six edits reached the bundle's last output
+    output = tmp_path / "incremental-bundle" / "output"
+    slug = incremental.middle_slug(tmp_path / "incremental-bundle" / "content")
+    article = (output / f"{slug}.html").read_text(encoding="utf-8")
+    assert "第4次修改" in article
+    assert 'id="comment-bench5"' in article
+    assert "新读者5" in (output / "index.html").read_text(encoding="utf-8")
+    counts = json.loads(
+        incremental.count_file(tmp_path / "incremental-bundle" / "content").read_text()
+    )
+    assert counts["/pages/about.html"] == 500 + 600_000
+    table = incremental.summarize_incremental(rebuilds, sizes)
+    text = incremental.report_incremental(table, "tiny")
+    assert "article (autoreload)" in text
+    assert "cache on disk after the cold build" in text
+    assert table["bundle"]["steps"]["cold"]["rounds"] == 1
+
+
+def test_warm_profile_rebuilds_from_the_cache(tmp_path):
+    from conftest import isolated_signals
+
+    content = run.prepare_site(4, 2, 1, tmp_path)
+    settings = profile_build.warm_settings(
+        content, tmp_path / "warm", ["pelican_sujianlin"], "notmyidea", True
+    )
+    assert settings["CACHE_CONTENT"]
+    assert settings["LOAD_CONTENT_CACHE"]
+    assert any((tmp_path / "warm" / "cache").iterdir())
+    with isolated_signals():
+        stats, _ = profile_build.profile_build(settings)
+    numbered = [
+        values[0]
+        for function, values in stats.stats.items()
+        if function[2] == "number_equations"
+    ]
+    assert numbered == [1]  # only the edited article is numbered again

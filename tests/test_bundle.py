@@ -135,3 +135,46 @@ def test_written_articles_keep_compact_attribute_dicts(build_site):
     assert len(sizes) == 3
     for slug, (size, copied) in sizes.items():
         assert size <= copied, slug
+
+
+def test_pinned_urls_change_no_byte_of_the_output(build_site, tmp_path, monkeypatch):
+    """URLs kept as computed when the writers start: the same site as when
+    Pelican computes them at every read (a generated site with series,
+    comments, counts and cross-article references, in one process)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from benchmarks import generate, run
+
+    site = generate.generate(tmp_path / "site", articles=8, equations=3, comments=2)
+    extra = {
+        "THEME": "notmyidea",
+        "THEME_TEMPLATES_OVERRIDES": [str(run.THEME_OVERRIDES)],
+        "ARTICLE_URL": "{date:%Y}/{slug}/",
+        "ARTICLE_SAVE_AS": "{date:%Y}/{slug}/index.html",
+    }
+    pinned = build_site(site.content, **extra)
+    monkeypatch.setattr(pelican_sujianlin, "pin_urls", lambda content: None)
+    computed = build_site(site.content, **extra)
+    assert pinned.warnings == computed.warnings == []
+    assert pinned.files() == computed.files()
+    assert "2004/1000/index.html" in pinned.files()
+
+
+def test_templates_are_read_once_per_build(build_site, monkeypatch):
+    """Jinja does not check a template file's time at every include; a
+    JINJA_ENVIRONMENT that asks for auto_reload keeps it."""
+    import jinja2.loaders
+
+    checks: list[str] = []
+    getmtime = jinja2.loaders.os.path.getmtime
+
+    def counting(path):
+        checks.append(path)
+        return getmtime(path)
+
+    monkeypatch.setattr(jinja2.loaders.os.path, "getmtime", counting)
+    posts = {f"p{n}.md": PLAIN_POST.replace("A plain post", f"P{n}") for n in range(4)}
+    build_site(posts)
+    read_once = len(checks)
+    checks.clear()
+    build_site(posts, JINJA_ENVIRONMENT={"auto_reload": True})
+    assert len(checks) > 2 * read_once

@@ -152,12 +152,14 @@ class Builder:
         self.layer = layer
         self.cache = root / "cache"
         self.count = 0
+        self.settings: dict[str, object] = {}  # set over every build's
 
     def build(self, cached: bool) -> tuple[dict[str, bytes], list[str]]:
         self.count += 1
         output = self.root / f"output{self.count}"
         cache = self.cache if cached else None
         settings = settings_for(self.root, output, cache, self.layer)
+        settings.update(self.settings)
         warnings = run_pelican(settings)
         return output_files(output), warnings
 
@@ -254,6 +256,160 @@ def test_changed_reader_count_file_after_a_cached_build(site):
     assert "4321位读者" not in probe
 
 
+def popular_titles(files: dict[str, bytes]) -> list[str]:
+    """The titles of the most-read list on the index page, in order."""
+    section = page(files, "index.html").split('<section id="popular"', 1)[1]
+    section = section.split("</section>", 1)[0]
+    return re.findall(r'<a href="[^"]*">([^<]*)</a>', section)
+
+
+def test_edited_comment_file_after_a_cached_build(site):
+    """One comment edited (its author and body): the thread and the widget show
+    the new text, and nothing of the old."""
+    site.build(cached=True)
+    first = site.root / "site" / "content" / "comments" / "probe" / "first.md"
+    first.write_text(
+        "author: 改名的甲\ndate: 2025-06-01 08:00\nslug: first\n\n改过的沙发。\n",
+        encoding="utf-8",
+    )
+    clean = site.compare()
+    widget = page(clean, "index.html").split('id="recent-comments"', 1)[1]
+    assert "改名的甲" in widget
+    probe = page(clean, "probe.html")
+    assert "改过的沙发" in probe
+    assert "沙发。" not in probe.replace("改过的沙发。", "")
+
+
+def test_changed_reader_count_resorts_the_most_read_list(site):
+    """The count file is read again: probe climbs to the top of the most-read
+    list, then drops out of it."""
+    site.build(cached=True)
+    write_counts(site.root, {"/probe.html": 10**9})
+    top = popular_titles(site.compare())
+    assert top[0] == "缓存测试"
+    write_counts(site.root, {"/probe.html": 1})
+    assert "缓存测试" not in popular_titles(site.compare())
+
+
+def edit_probe(content: Path, edit: str) -> None:
+    """One edit of the site: a new comment, new counts or a renumbered article."""
+    if edit == "comment":
+        (content / "comments" / "probe" / "fresh.md").write_text(
+            NEW_COMMENT, encoding="utf-8"
+        )
+    elif edit == "counts":
+        write_counts(content.parent.parent, {"/probe.html": 10**9})
+    else:
+        (content / "probe.md").write_text(PROBE_V2, encoding="utf-8")
+
+
+@pytest.mark.parametrize("edit", ["comment", "counts", "article"])
+def test_autoreload_after_one_edit_equals_a_clean_build(site, edit):
+    """``--autoreload``: one edit, then run() again in the same process."""
+    second = rebuild_in_one_process(site, lambda content: edit_probe(content, edit))
+    clean, _ = site.build(cached=False)
+    assert_same_files(second, clean)
+    if edit == "counts":
+        assert popular_titles(second)[0] == "缓存测试"
+
+
+def test_unchanged_files_are_not_numbered_again(tmp_path, monkeypatch):
+    """With the reader layer the cache keeps each file's numbering: a rebuild
+    numbers only the edited file, and still equals a clean build."""
+    from pelican_sujianlin import equations
+
+    make_site(tmp_path)
+    site = Builder(tmp_path, "reader")
+    site.build(cached=True)
+    numbered: list[str] = []
+    number = equations.number_equations
+
+    def counting(text: str, prefix: str, *mode: str):
+        numbered.append(prefix)
+        return number(text, prefix, *mode)
+
+    monkeypatch.setattr(equations, "number_equations", counting)
+    site.build(cached=True)
+    assert numbered == []
+    (tmp_path / "site" / "content" / "probe.md").write_text(PROBE_V2, encoding="utf-8")
+    cached, _ = site.build(cached=True)
+    assert numbered == ["eq-probe"]
+    clean, _ = site.build(cached=False)
+    assert_same_files(cached, clean)
+    assert r"\tag{3}" in page(cached, "probe.html")
+
+
+def test_a_new_numbering_mode_numbers_cached_files_again(tmp_path):
+    """EQUATIONS_NUMBERING changed between two cached builds: the cached
+    numbering of the other mode is not reused; the output equals a clean
+    build's in the new mode."""
+    make_site(tmp_path)
+    site = Builder(tmp_path, "reader")
+    site.build(cached=True)
+    site.settings["EQUATIONS_NUMBERING"] = "none"
+    cached, _ = site.build(cached=True)
+    clean, _ = site.build(cached=False)
+    assert_same_files(cached, clean)
+    assert r"\tag{1}" not in page(cached, "probe.html")
+
+
+def test_numbering_cached_by_another_version_is_done_again(tmp_path):
+    """A cache entry whose numbering record this version does not know (another
+    version of the plugin wrote it): the file is read and numbered again, the
+    output equals a clean build's, and the entry is this version's again."""
+    import gzip
+    import pickle
+
+    from pelican_sujianlin import equations
+
+    make_site(tmp_path)
+    site = Builder(tmp_path, "reader")
+    site.build(cached=True)
+    cache_file = site.cache / "ArticlesGenerator-Readers"
+
+    def probe_entry(data: dict) -> tuple:
+        return next(value for key, value in data.items() if key.endswith("probe.md"))
+
+    data = pickle.loads(gzip.decompress(cache_file.read_bytes()))
+    _, (_, metadata) = probe_entry(data)
+    record = metadata[equations.CACHED]
+    assert record[0] == f"{equations.Numbering.FORMAT}:labelled"
+    metadata[equations.CACHED] = ("sujianlin.equations/0", *record[1:5])
+    cache_file.write_bytes(gzip.compress(pickle.dumps(data)))
+    site.compare()
+    data = pickle.loads(gzip.decompress(cache_file.read_bytes()))
+    _, (_, metadata) = probe_entry(data)
+    assert metadata[equations.CACHED] == record
+
+
+def test_slug_changed_by_the_settings_renames_cached_equation_ids(tmp_path):
+    """A file the cache kept numbered under one slug, built with settings that
+    give it another: its ids follow the new slug, as in a clean build."""
+    make_site(tmp_path)
+    (tmp_path / "site" / "content" / "noslug.md").write_text(
+        "Title: Slugless Post\nDate: 2030-02-01\n\n"
+        "See $\\eqref{eq:x}$.\n\n\\begin{equation}x\\label{eq:x}\\end{equation}\n",
+        encoding="utf-8",
+    )
+    site = Builder(tmp_path, "reader")
+    first, _ = site.build(cached=True)
+    assert 'id="eq-slugless-post-1"' in page(first, "slugless-post.html")
+
+    def build(cached: bool) -> dict[str, bytes]:
+        site.count += 1
+        output = tmp_path / f"output{site.count}"
+        settings = settings_for(tmp_path, output, site.cache if cached else None)
+        settings["SLUGIFY_SOURCE"] = "basename"
+        assert run_pelican(settings) == []
+        return output_files(output)
+
+    cached, clean = build(cached=True), build(cached=False)
+    assert_same_files(cached, clean)
+    renamed = page(clean, "noslug.html")
+    assert 'id="eq-noslug-1"' in renamed
+    assert 'href="#eq-noslug-1"' in renamed
+
+
 def test_changed_article_renumbers_after_a_cached_build(site):
     first, _ = site.build(cached=True)
     assert "(1)</a>" in page(first, "citing.html")
@@ -333,25 +489,34 @@ def test_two_pelican_instances_in_one_process(site_without_cache):
         assert_same_files(files, clean)
 
 
-def test_autoreload_after_edits_counts_nothing_twice(site):
-    """Run, edit a comment, the counts and an article, run again in the same
-    process: the second run equals a clean build of the edited site."""
+def rebuild_in_one_process(site: Builder, edit) -> dict[str, bytes]:
+    """Like ``pelican --autoreload``: run, ``edit(content folder)``, run again
+    on the same Pelican object; the files of the second run."""
     settings = settings_for(site.root, site.root / "reload", site.cache, site.layer)
     output = Path(settings["OUTPUT_PATH"])
-    content = site.root / "site" / "content"
     reset_warning_filter()
     with isolated_signals():
         pelican = Pelican(read_settings(override=dict(settings)))
         pelican.run()
+        edit(site.root / "site" / "content")
+        shutil.rmtree(output)
+        pelican.run()
+        return output_files(output)
+
+
+def test_autoreload_after_edits_counts_nothing_twice(site):
+    """Run, edit a comment, the counts and an article, run again in the same
+    process: the second run equals a clean build of the edited site."""
+
+    def edit(content: Path) -> None:
         (content / "comments" / "probe" / "fresh.md").write_text(
             NEW_COMMENT, encoding="utf-8"
         )
         write_counts(site.root, {"/probe.html": 98765})
         (content / "probe.md").write_text(PROBE_V2, encoding="utf-8")
         (content / "road3.md").write_text(series_part(3, "三"), encoding="utf-8")
-        shutil.rmtree(output)
-        pelican.run()
-        second = output_files(output)
+
+    second = rebuild_in_one_process(site, edit)
     clean, warnings = site.build(cached=False)
     assert warnings == []
     assert_same_files(second, clean)

@@ -3,8 +3,19 @@
 import sys
 
 import pytest
+from pelican.contents import Article
+from pelican.readers import Readers
+from pelican.settings import read_settings
+from pelican.utils import SafeDatetime
 
-from pelican_sujianlin.contents import compact_attributes, join_url
+from pelican_sujianlin.contents import (
+    READERS_KEY,
+    compact_attributes,
+    join_url,
+    pin_urls,
+    replace_reader_output,
+    take_cached_metadata,
+)
 
 
 @pytest.mark.parametrize(
@@ -52,3 +63,52 @@ def test_compact_attributes_keeps_a_dict_already_compact():
     attributes = vars(record)
     compact_attributes(record)
     assert vars(record) is attributes
+
+
+def article(**metadata) -> Article:
+    settings = read_settings(override={"ARTICLE_URL": "{date:%Y}/{slug}/"})
+    settings["PATH"] = "/site"
+    metadata = {"title": "T", "date": SafeDatetime(2024, 5, 6), **metadata}
+    return Article("<p>x</p>", metadata, settings, "/site/post.md", {})
+
+
+def test_pin_urls_keeps_what_pelican_computed():
+    post = article(slug="first")
+    url, save_as = post.url, post.save_as
+    pin_urls(post)
+    assert (post.url, post.save_as) == (url, save_as) == ("2024/first/", "first.html")
+    post.slug = "renamed"  # after the pin nothing is computed again
+    assert post.url == "2024/first/"
+
+
+def test_pin_urls_leaves_an_override_from_the_metadata():
+    post = article(slug="first", url="elsewhere/")
+    pin_urls(post)
+    assert post.url == "elsewhere/"
+    assert post.save_as == "first.html"
+
+
+def test_reader_output_is_replaced_only_when_the_cache_holds_it(tmp_path):
+    source_file = tmp_path / "post.md"
+    source_file.write_text("Title: T\n\nx\n", encoding="utf-8")
+    settings = read_settings(
+        override={
+            "PATH": str(tmp_path),
+            "CACHE_PATH": str(tmp_path / "cache"),
+            "CACHE_CONTENT": True,
+        }
+    )
+    readers = Readers(settings, "test-Readers")
+    source = "<p>x</p>"
+    path = str(source_file)
+    readers.cache_data(path, (source, {"title": "T"}))
+    post = Article(source, {"title": "T"}, settings, path, {READERS_KEY: [readers]})
+    copy = "".join(["<p>", "x</p>"])
+    assert not replace_reader_output(post, copy, "<p>y</p>", {"_mine": 1})
+    assert replace_reader_output(post, source, "<p>y</p>", {"_mine": 1})
+    assert readers.get_cached_data(path) == ("<p>y</p>", {"title": "T", "_mine": 1})
+    cached = Article("<p>y</p>", {"title": "T", "_mine": 1}, settings, path, {})
+    assert take_cached_metadata(cached, "_mine") == 1
+    assert "_mine" not in cached.metadata
+    assert not hasattr(cached, "_mine")
+    assert take_cached_metadata(cached, "_mine") is None
