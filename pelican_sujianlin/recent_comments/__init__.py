@@ -54,9 +54,9 @@ from pelican_sujianlin.recent_comments.comment import (
     BodyRenderer,
     Comment,
     clean_line,
-    excerpt,
     safe_website,
 )
+from pelican_sujianlin.recent_comments.excerpt import excerpt
 from pelican_sujianlin.theme import add_template_loader
 
 logger = logging.getLogger(__name__)
@@ -199,6 +199,7 @@ class ThreadReader:
         """The top-level comments of ``folder``, replies nested, oldest first."""
         if self.last is not None and self.last[0] == folder:
             return self.last[1]
+        self.render.where = f"A comment in {folder}"
         comments, _ = files.read_folder(folder, self.render, self.settings, files.quiet)
         top, _ = files.thread(comments)
         for comment in comments:
@@ -290,6 +291,7 @@ def attach_file_comments(
                 heapq.heapreplace(newest, item)
     chosen = []
     for _, _, scanned, path, primary in sorted(newest, key=lambda item: -item[1]):
+        reader.render.where = f"Comment {path}"
         comment = files.read_comment(path, reader.render, generator.settings)
         if comment is not None:  # None: changed since the scan (and reported)
             comment.slug = scanned.slug  # as renamed if its identifier repeats
@@ -326,10 +328,13 @@ def isso_comments(options: Options, articles: list[Any]) -> list[tuple[Any, Any]
 def comment_from_isso(
     row: isso.IssoRow, article: Any, options: Options, render, words
 ) -> Comment:
+    render.where = f"Isso comment {row.id}"
+    short = excerpt(render(row.text), options.excerpt)
     return Comment(
         author=clean_line(row.author) or words["anonymous"],
         date=row.created.astimezone(options.zone) if options.zone else row.created,
-        excerpt=excerpt(render(row.text), options.excerpt),
+        excerpt=short.html,
+        excerpt_text=short.text,
         website=safe_website(row.website),
         source="isso",
         slug=str(row.id),
@@ -392,10 +397,10 @@ def collect(generator) -> None:
     isso_render = None
     for item in newest(file_comments, isso_rows, options.count):
         if isinstance(item, Comment):
-            item.excerpt = excerpt(item.body, options.excerpt)
+            item.excerpt, item.excerpt_text = excerpt(item.body, options.excerpt)
             recent.append(item)
         else:
-            isso_render = isso_render or BodyRenderer(raw_html=False, math=False)
+            isso_render = isso_render or BodyRenderer(raw_html=False, math=True)
             recent.append(comment_from_isso(*item, options, isso_render, words))
     if options.isso_url:
         for article in articles:
