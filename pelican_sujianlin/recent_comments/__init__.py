@@ -51,6 +51,7 @@ from pelican_sujianlin.contents import (
 from pelican_sujianlin.language import pick
 from pelican_sujianlin.recent_comments import files, isso
 from pelican_sujianlin.recent_comments.comment import (
+    MATH_OPEN,
     BodyRenderer,
     Comment,
     clean_line,
@@ -249,6 +250,17 @@ class CommentThread(Sequence):
     def __bool__(self) -> bool:
         return self._count > 0  # without reading the folder
 
+    @property
+    def has_math(self) -> bool:
+        """True when a comment of the thread has a formula (for mathjax.html)."""
+        pending = list(self._comments()) if self._count else []
+        while pending:
+            comment = pending.pop()
+            if MATH_OPEN in comment.body:
+                return True
+            pending.extend(comment.replies)
+        return False
+
     def __getstate__(self) -> dict[str, Any]:
         """A pickled thread (Pelican's content cache) keeps its comments."""
         return {"kept": list(self._comments()), "count": self._count}
@@ -354,23 +366,27 @@ class WidgetItems:
     """The widget's ``<li>`` items, rendered once per build for every page.
 
     The partial calls it with the markup of one item, ``{% call(comment)
-    recent_comments_items(SITEURL) %}<li>...</li>{% endcall %}``: the items
-    are the same on every page that has the same ``SITEURL`` (which changes
-    from page to page only with ``RELATIVE_URLS``), so each is rendered once.
+    recent_comments_items(SITEURL, typeset) %}<li>...</li>{% endcall %}``:
+    the items are the same on every page that has the same ``SITEURL``
+    (which changes from page to page only with ``RELATIVE_URLS``) and the
+    same choice of excerpt (typeset or text), so each is rendered once.
     """
 
     def __init__(self, comments: list[Comment]) -> None:
         self.comments = comments
-        self.rendered: dict[str, str] = {}
+        self.rendered: dict[tuple[str, bool], str] = {}
 
-    def __call__(self, siteurl: str, caller: Callable[[Comment], str]) -> str:
-        items = self.rendered.get(siteurl)
+    def __call__(
+        self, siteurl: str, typeset: Any = True, *, caller: Callable[[Comment], str]
+    ) -> str:
+        key = (siteurl, bool(typeset))
+        items = self.rendered.get(key)
         if items is None:
             parts = [caller(comment) for comment in self.comments]
             items = "".join(parts)
             if parts and isinstance(parts[0], Markup):  # an autoescaping theme
                 items = Markup(items)
-            self.rendered[siteurl] = items
+            self.rendered[key] = items
         return items
 
 

@@ -119,8 +119,12 @@ def make_markdown(*, raw_html: bool) -> MarkdownIt:
 
     ``raw_html=False`` renders the way Isso does: HTML typed in a comment is
     shown as text, not interpreted. Nesting stops at markdown-it's limit.
+    Every link is parsed as a link (nh3 then drops a URL that is not
+    http(s) and keeps the text), as Isso does, rather than shown as typed.
     """
-    return MarkdownIt("commonmark", {"html": raw_html}).enable("strikethrough")
+    md = MarkdownIt("commonmark", {"html": raw_html}).enable("strikethrough")
+    md.validateLink = lambda url: True
+    return md
 
 
 def make_cleaner() -> nh3.Cleaner:
