@@ -599,15 +599,26 @@ def test_isso_database_rows_reach_the_widget_safely(build_site, theme, tmp_path)
 
 
 @pytest.mark.parametrize("kind", ["missing", "corrupt", "wrong-schema"])
-def test_unreadable_isso_database_warns_and_builds(build_site, theme, tmp_path, kind):
+def test_unreadable_isso_database_fails_the_build_unless_told(
+    build_site, theme, tmp_path, kind
+):
     db = tmp_path / "isso.db"
     if kind == "corrupt":
         db.write_bytes(b"this is not an SQLite database" * 100)
     elif kind == "wrong-schema":
         sqlite3.connect(db).execute("CREATE TABLE other (x)").connection.commit()
     before = db.read_bytes() if db.exists() else None
+    content = site_with_comments()
+    with pytest.raises(isso.IssoDatabaseError) as failure:
+        build_site(content, THEME_TEMPLATES_OVERRIDES=[theme], ISSO_DB=str(db))
+    assert failure.value.code == 1
+    assert str(db) in str(failure.value)
+    assert "ISSO_DB" in str(failure.value)
     site = build_site(
-        site_with_comments(), THEME_TEMPLATES_OVERRIDES=[theme], ISSO_DB=str(db)
+        content,
+        THEME_TEMPLATES_OVERRIDES=[theme],
+        ISSO_DB=str(db),
+        ISSO_DB_REQUIRED=False,
     )
     assert any(str(db) in w and "Isso database" in w for w in site.warnings)
     assert soup(site.read("index.html")).find("section", id="recent-comments").li

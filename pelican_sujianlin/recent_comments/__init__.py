@@ -68,6 +68,7 @@ DEFAULTS: dict[str, Any] = {
     "COMMENTS_PATH": "comments",  # inside the content folder
     "ISSO_DB": None,  # path of an Isso SQLite database
     "ISSO_URL": None,  # public URL of the Isso server (embeds its client)
+    "ISSO_DB_REQUIRED": True,  # an unreadable ISSO_DB fails the build
     "RECENT_COMMENTS_COUNT": 10,
     "RECENT_COMMENTS_EXCERPT": 35,  # characters of plain text, then …
     "COMMENTS_AVATAR_URL": "",  # e.g. "https://www.gravatar.com/avatar/{hash}?d=identicon"
@@ -81,6 +82,7 @@ class Options:
     comments_path: Path | None  # None unless the folder exists
     isso_db: Path | None
     isso_url: str
+    isso_required: bool
     count: int
     excerpt: int
     avatar_url: str  # escaped; "{hash}" stands for the MD5 of the email
@@ -102,6 +104,7 @@ class Options:
             comments_path=comments_path,
             isso_db=Path(str(isso_db)) if isso_db else None,
             isso_url=str(get("ISSO_URL") or "").rstrip("/"),
+            isso_required=get("ISSO_DB_REQUIRED") is not False,
             count=positive_int(settings, "RECENT_COMMENTS_COUNT"),
             excerpt=positive_int(settings, "RECENT_COMMENTS_EXCERPT"),
             avatar_url=html.escape(str(get("COMMENTS_AVATAR_URL") or "")),
@@ -313,8 +316,18 @@ def attach_file_comments(
 
 
 def isso_comments(options: Options, articles: list[Any]) -> list[tuple[Any, Any]]:
-    """Published Isso comments that belong to an article, newest first."""
-    rows = isso.read_published(options.isso_db)
+    """Published Isso comments that belong to an article, newest first.
+
+    A database that cannot be read stops the build (one log line, exit
+    status 1), or with ``ISSO_DB_REQUIRED = False`` gives a warning."""
+    try:
+        rows = isso.read_published(options.isso_db)
+    except isso.IssoDatabaseError as error:
+        if options.isso_required:
+            logger.critical("%s (set ISSO_DB_REQUIRED = False to build without)", error)
+            raise
+        logger.warning("%s: no Isso comments", error)
+        return []
     if not rows:
         return []
     by_uri = index_by_uri(articles, options.site_path)
