@@ -262,7 +262,7 @@ def test_renderer_sanitises_and_keeps_math():
     assert "$a_1 * b_2 * c$" in out
     assert "<script" not in out
     assert "javascript" not in out
-    assert "<a rel=\"nofollow ugc noopener\">bad</a>" in out
+    assert '<a rel="nofollow ugc noopener">bad</a>' in out
     assert '<a href="https://e.example" rel="nofollow ugc noopener">ok</a>' in out
 
 

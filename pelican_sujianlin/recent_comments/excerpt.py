@@ -27,7 +27,7 @@ from pelican_sujianlin.recent_comments.comment import (
     MATH_CLOSE,
     MATH_OPEN,
 )
-from pelican_sujianlin.recent_comments.tex_safety import WORD_JOINER
+from pelican_sujianlin.recent_comments.tex_safety import WORD_JOINER, inert_text
 
 ELLIPSIS = "…"
 SPACE_RE = re.compile(r"\s+")
@@ -70,8 +70,8 @@ def parts_of(body_html: str) -> list[str | Formula]:
         elif value[0] == "<" and token.group(2):
             if token.group(2).lower() in BLOCK_TAGS:
                 text.append(" ")
-        else:
-            text.append(html.unescape(value))
+        else:  # code keeps its backslashes in the body; not out of it
+            text.append(inert_text(html.unescape(value)))
     parts.append(SPACE_RE.sub(" ", "".join(text)))
     return [part for part in parts if part != ""]
 

@@ -230,7 +230,10 @@ def checked_environment(tex: str, word: str, end: int) -> tuple[str, int]:
     return kept + "{" + argument.group(1) + "}", argument.end()
 
 
+BARE_BACKSLASH_RE = re.compile(rf"\\(?!{WORD_JOINER})")
+
+
 def inert_text(text: str) -> str:
-    """``text`` with a WORD JOINER after every backslash: no TeX command in
-    it can reach MathJax, and it reads the same."""
-    return text.replace("\\", "\\" + WORD_JOINER) if "\\" in text else text
+    """``text`` with a WORD JOINER after every backslash (that has none yet):
+    no TeX command in it can reach MathJax, and it reads the same."""
+    return BARE_BACKSLASH_RE.sub("\\\\" + WORD_JOINER, text) if "\\" in text else text
