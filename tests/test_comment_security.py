@@ -124,7 +124,7 @@ def test_refused_commands_become_text_and_the_rest_stays():
 
 TEX_PIECES = st.sampled_from(
     [
-        *r"\{}[]$%&#^_~ '()|:;,!".split(" "),
+        *r"\{}[]$%&#^_~'()|:;,!",
         "\\",
         "{",
         "}",
@@ -319,9 +319,11 @@ BODY_PIECES = st.sampled_from(
     ]
 )
 META_PIECES = st.sampled_from(
-    ["replyto: ok", "replyto: nope", "slug: ok", "website: javascript:alert(1)"]
-    + ["website: https://ok.example/", "email: a@b.example", "date: 2024-13-45"]
-    + ["author: $\\href{javascript:alert(1)}{x}$", "author:", "Title: 像文章"]
+    [
+        *["replyto: ok", "replyto: nope", "slug: ok", "website: javascript:alert(1)"],
+        *["website: https://ok.example/", "email: a@b.example", "date: 2024-13-45"],
+        *["author: $\\href{javascript:alert(1)}{x}$", "author:", "Title: 像文章"],
+    ]
 )
 URL_ATTRIBUTES = {
     "href", "src", "action", "formaction", "data", "poster", "background",
@@ -335,7 +337,7 @@ def comment_files(draw) -> dict[str, str]:
     for number in range(draw(st.integers(0, 4))):
         meta = draw(st.lists(META_PIECES, max_size=3))
         body = draw(st.lists(BODY_PIECES, max_size=12).map("".join))
-        head = "author: 路人\ndate: 2024-02-0{}\n".format(number % 9 + 1)
+        head = f"author: 路人\ndate: 2024-02-0{number % 9 + 1}\n"
         files[f"comments/first/r{number}.md"] = head + "\n".join(meta) + "\n\n" + body
     if draw(st.booleans()):
         files["comments/first/bytes.md"] = draw(st.binary(max_size=60)).decode(
