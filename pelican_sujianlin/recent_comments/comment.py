@@ -219,6 +219,8 @@ def finish(html_text: str, pieces: list[Piece]) -> str:
     attribute comes back as the text typed."""
     if "\\" not in html_text and not pieces:
         return html_text
+    if '="' not in html_text:  # no attribute (the shortcut's HTML): a split
+        return finish_bare(html_text, pieces)
     out: list[str] = []
     code_depth = 0
     for token in HTML_TOKEN_RE.finditer(html_text):
@@ -245,6 +247,29 @@ def finish(html_text: str, pieces: list[Piece]) -> str:
                 )
         out.append(value)
     return "".join(out)
+
+
+CODE_BLOCK_RE = re.compile(r"(<code>.*?</code>|<pre>.*?</pre>)", re.S)
+
+
+def finish_bare(html_text: str, pieces: list[Piece]) -> str:
+    """:func:`finish` for HTML whose tags have no attributes."""
+    parts = CODE_BLOCK_RE.split(html_text)
+    for number, part in enumerate(parts):
+        if number % 2:  # code: as typed
+            if pieces and PLACEHOLDER_RE.search(part):
+                parts[number] = PLACEHOLDER_RE.sub(
+                    lambda m: html.escape(pieces[placeholder_number(m[0])].raw, False),
+                    part,
+                )
+        else:
+            part = inert_text(part)
+            if pieces:
+                part = PLACEHOLDER_RE.sub(
+                    lambda m: pieces[placeholder_number(m[0])].html, part
+                )
+            parts[number] = part
+    return "".join(parts)
 
 
 class BodyRenderer:
