@@ -468,3 +468,66 @@ def test_unreadable_database_is_one_clear_error_from_the_command_line(tmp_path):
     assert "Traceback" not in output
     assert f"Isso database {db} (ISSO_DB) cannot be read" in " ".join(output.split())
     assert "ISSO_DB_REQUIRED = False" in " ".join(output.split())
+
+
+@pytest.mark.browser
+def test_live_isso_comments_are_never_typeset(build_site, serve, page, tmp_path):
+    """Comments Isso's client loads in the browser never reach MathJax: the
+    thread and the refreshed widget are mathjax_ignore, whenever they load."""
+    theme = tmp_path / "overrides"
+    theme_overrides(theme)
+    (theme / "base.html").write_text(
+        '{% extends "!simple/base.html" %}{% block head %}{{ super() }}'
+        '{% include "sujianlin/mathjax.html" %}{% endblock %}{% block footer %}'
+        '{% include "sujianlin/recent_comments.html" %}{{ super() }}{% endblock %}',
+        encoding="utf-8",
+    )
+    www = tmp_path / "www"
+    www.mkdir()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    with (
+        serve(
+            www, {"/node_modules": Path(__file__).parent.parent / "node_modules"}
+        ) as origin,
+        isso_server(tmp_path / "isso", origin) as server,
+    ):
+        for text in (
+            r"$\href{javascript:alert(1)}{点我}$",
+            r"\(\style{position:fixed;top:0;left:0;width:100vw;height:100vh}{x}\)",
+            r"$$\href{javascript:alert(2)}{y}$$",
+        ):
+            server.post("/first.html", text, author=r"$\href{javascript:alert(3)}{z}$")
+        site = build_site(
+            {**ARTICLES, "first.md": ARTICLES["first.md"] + "\n公式 $E=mc^2$\n"},
+            SITEURL="",
+            THEME_TEMPLATES_OVERRIDES=[str(theme)],
+            ISSO_URL=server.url,
+            MATHJAX_URL="/node_modules/mathjax/tex-mml-chtml.js",
+        )
+        shutil.copytree(site.output, www, dirs_exist_ok=True)
+        page.goto(f"{origin}/first.html")
+        page.wait_for_selector("#isso-thread .isso-comment", state="attached")
+        page.wait_for_selector("#recent-comments[data-refreshed]", state="attached")
+        page.wait_for_function("() => window.MathJax?.startup?.promise !== undefined")
+        page.evaluate("() => MathJax.startup.promise")
+        # as a theme that typesets new content would: the whole page again
+        page.evaluate("() => MathJax.typesetPromise()")
+        assert page.locator("mjx-container").count() >= 1  # the post's own math
+        assert page.locator("#isso-thread mjx-container").count() == 0
+        assert page.locator("#recent-comments mjx-container").count() == 0
+        links = page.evaluate(
+            "() => Array.from(document.querySelectorAll('[href]'))"
+            ".map(a => a.getAttribute('href'))"
+            ".filter(h => /^\\s*(javascript|data|vbscript):/i.test(h))"
+        )
+        assert links == []
+        texts = page.locator("#isso-thread .isso-comment .isso-text")
+        shown = [
+            texts.nth(i) for i in range(texts.count()) if texts.nth(i).is_visible()
+        ]
+        assert len(shown) == 3
+        for text in shown:
+            text.click(force=True)
+        assert page.evaluate("() => window.__xss") is None
+        assert dialogs == []
