@@ -10,12 +10,12 @@ extension that ``sujianlin/mathjax.html`` loads must filter it.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-from conftest import IN_CI, NODE_MODULES
+from conftest import NODE_MODULES
 from test_comment_security import theme_with_partials
+from test_equations_browser import mathjax3_folder
 from test_recent_comments import comment_file, isso_db, post
 
 pytestmark = pytest.mark.browser
@@ -63,19 +63,9 @@ def hostile_site(build_site, tmp_path: Path, mathjax_url: str):
     )
 
 
-def mathjax3() -> Path:
-    folder = Path(os.environ.get("MATHJAX3_PATH", NODE_MODULES / "mathjax3"))
-    if not (folder / "es5" / "tex-mml-chtml.js").is_file():
-        message = f"MathJax 3 at {folder} (npm install mathjax3@npm:mathjax@3)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    return folder
-
-
 VERSIONS = {
     "mathjax4": ("/node_modules/mathjax/tex-mml-chtml.js", "/node_modules", None),
-    "mathjax3": ("/mathjax3/es5/tex-mml-chtml.js", "/mathjax3", mathjax3),
+    "mathjax3": ("/mathjax3/es5/tex-mml-chtml.js", "/mathjax3", mathjax3_folder),
 }
 
 LIVE_LINKS = """() => Array.from(document.querySelectorAll('a[href], [href]'))

@@ -228,24 +228,9 @@ def finish(html_text: str, pieces: list[Piece]) -> str:
         if value[0] == "<" and token.group(2):
             if token.group(2).lower() in CODE_TAGS:
                 code_depth += -1 if token.group(1) else 1
-            if pieces and PLACEHOLDER_RE.search(value):
-                value = PLACEHOLDER_RE.sub(
-                    lambda m: html.escape(pieces[placeholder_number(m[0])].raw),
-                    value,
-                )
-        elif code_depth > 0:
-            if pieces:
-                value = PLACEHOLDER_RE.sub(
-                    lambda m: html.escape(pieces[placeholder_number(m[0])].raw, False),
-                    value,
-                )
+            out.append(fill(value, pieces, "attribute"))
         else:
-            value = inert_text(value)
-            if pieces:
-                value = PLACEHOLDER_RE.sub(
-                    lambda m: pieces[placeholder_number(m[0])].html, value
-                )
-        out.append(value)
+            out.append(fill(value, pieces, "code" if code_depth > 0 else "text"))
     return "".join(out)
 
 
@@ -255,21 +240,27 @@ CODE_BLOCK_RE = re.compile(r"(<code>.*?</code>|<pre>.*?</pre>)", re.S)
 def finish_bare(html_text: str, pieces: list[Piece]) -> str:
     """:func:`finish` for HTML whose tags have no attributes."""
     parts = CODE_BLOCK_RE.split(html_text)
-    for number, part in enumerate(parts):
-        if number % 2:  # code: as typed
-            if pieces and PLACEHOLDER_RE.search(part):
-                parts[number] = PLACEHOLDER_RE.sub(
-                    lambda m: html.escape(pieces[placeholder_number(m[0])].raw, False),
-                    part,
-                )
-        else:
-            part = inert_text(part)
-            if pieces:
-                part = PLACEHOLDER_RE.sub(
-                    lambda m: pieces[placeholder_number(m[0])].html, part
-                )
-            parts[number] = part
-    return "".join(parts)
+    return "".join(
+        fill(part, pieces, "code" if number % 2 else "text")
+        for number, part in enumerate(parts)
+    )
+
+
+def fill(value: str, pieces: list[Piece], where: str) -> str:
+    """``value`` (text, code or a tag) with its placeholders put back: as
+    shown in text (which is also made inert), as typed in code and tags."""
+    if where == "text":
+        value = inert_text(value)
+    if not pieces or not PLACEHOLDER_RE.search(value):
+        return value
+    if where == "text":
+        return PLACEHOLDER_RE.sub(
+            lambda m: pieces[placeholder_number(m[0])].html, value
+        )
+    quote = where == "attribute"
+    return PLACEHOLDER_RE.sub(
+        lambda m: html.escape(pieces[placeholder_number(m[0])].raw, quote), value
+    )
 
 
 class BodyRenderer:

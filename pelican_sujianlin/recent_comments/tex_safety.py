@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import re
 
+from pelican_sujianlin.math_markdown import MATH_ENVIRONMENTS
+
 WORD_JOINER = "\u2060"
 
 GREEK = """alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota
@@ -116,21 +118,7 @@ ALLOWED_COMMANDS = frozenset((GREEK + " " + SYMBOLS).split())
 ALLOWED_SYMBOLS = frozenset(" \t\n,:;!>|{}#$%&_\\()[]'")
 
 #: Environments comment math may use, inside a formula or as one.
-ALLOWED_ENVIRONMENTS = frozenset(
-    name + star
-    for name in (
-        "equation",
-        "align",
-        "alignat",
-        "flalign",
-        "gather",
-        "multline",
-        "eqnarray",
-        "displaymath",
-        "math",
-    )
-    for star in ("", "*")
-) | frozenset(INNER_ENVIRONMENTS.split())
+ALLOWED_ENVIRONMENTS = MATH_ENVIRONMENTS | frozenset(INNER_ENVIRONMENTS.split())
 
 TOKEN_RE = re.compile(r"\\(?:([A-Za-z]+)|([\ud800-\udbff].|.)|$)", re.S)
 # An argument in braces with no brace or backslash in it (spaces before it).
