@@ -507,16 +507,18 @@ def test_content_cache_gives_the_same_output_and_sees_new_comments(
 
 def test_one_markdown_instance_per_build(build_site, theme, monkeypatch):
     created = []
-    real = comment_module.MarkdownIt
+    import markdown_it
+
+    real = markdown_it.MarkdownIt
 
     class Counting(real):
         def __init__(self, *args, **kwargs):
             created.append(1)
             super().__init__(*args, **kwargs)
 
-    monkeypatch.setattr(comment_module, "MarkdownIt", Counting)
+    monkeypatch.setattr(markdown_it, "MarkdownIt", Counting)
     extra = {
-        f"comments/second/n{i}.md": comment_file("x", f"2024-02-10 10:{i:02d}", "t")
+        f"comments/second/n{i}.md": comment_file("x", f"2024-02-10 10:{i:02d}", "*t*")
         for i in range(30)
     }
     build_site(site_with_comments(extra), THEME_TEMPLATES_OVERRIDES=[theme])
@@ -996,15 +998,17 @@ def test_shortcut_html_is_safe_without_the_sanitiser(text):
 
 
 def test_plain_prose_comments_never_load_the_sanitiser(tmp_path):
-    """nh3 is loaded only when a comment needs Markdown (and so the sanitiser)."""
+    """nh3 and markdown-it are loaded only when a comment needs Markdown."""
     script = (
         "import sys\n"
         "from pelican_sujianlin.recent_comments.comment import BodyRenderer\n"
         "render = BodyRenderer()\n"
         "render('请问$\\\\beta_t$的取值？这里的**近似**呢？`x+y`')\n"
         "assert 'nh3' not in sys.modules\n"
+        "assert 'markdown_it' not in sys.modules\n"
         "print(render('[链接](http://a.example/)'))\n"
         "assert 'nh3' in sys.modules\n"
+        "assert 'markdown_it' in sys.modules\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=False

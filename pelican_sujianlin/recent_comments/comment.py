@@ -24,13 +24,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from markdown_it import MarkdownIt
-
 from pelican_sujianlin.math_markdown import DOLLAR_HTML, protect_math
 from pelican_sujianlin.recent_comments.tex_safety import inert_text, safe_tex
 
 if TYPE_CHECKING:
     import nh3
+    from markdown_it import MarkdownIt
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +120,10 @@ def make_markdown(*, raw_html: bool) -> MarkdownIt:
     shown as text, not interpreted. Nesting stops at markdown-it's limit.
     Every link is parsed as a link (nh3 then drops a URL that is not
     http(s) and keeps the text), as Isso does, rather than shown as typed.
+    markdown-it is imported here, on first use, like nh3.
     """
+    from markdown_it import MarkdownIt
+
     md = MarkdownIt("commonmark", {"html": raw_html}).enable("strikethrough")
     md.validateLink = lambda url: True
     return md
@@ -280,13 +282,16 @@ class BodyRenderer:
         self.raw_html = raw_html
         self.math = math
         self.limit = limit
-        self.md = make_markdown(raw_html=raw_html)
         self.where = "a comment"
         self.reported: set[str] = set()
 
     @functools.cached_property
     def cleaner(self) -> nh3.Cleaner:
         return make_cleaner()
+
+    @functools.cached_property
+    def md(self) -> MarkdownIt:
+        return make_markdown(raw_html=self.raw_html)
 
     def __call__(self, text: str, *, shortcut: bool = True) -> str:
         """A comment's body; ``shortcut=False`` always takes Markdown's path
