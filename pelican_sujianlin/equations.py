@@ -41,6 +41,7 @@ from pelican_sujianlin.contents import (
     join_url,
 )
 from pelican_sujianlin.math_markdown import math_span_end
+from pelican_sujianlin.settings import Check, with_defaults
 from pelican_sujianlin.theme import add_template_loader
 
 logger = logging.getLogger(__name__)
@@ -57,6 +58,11 @@ DEFAULTS: dict[str, Any] = {
     # derived from a local MATHJAX_URL (".../mathjax/x.js" -> ".../@mathjax"),
     # MathJax's own default (jsdelivr) otherwise.
     "MATHJAX_FONT_URL": None,
+}
+CHECKS: dict[str, Check] = {
+    "EQUATIONS_STRICT": Check(types=bool),
+    "MATHJAX_URL": Check(types=str),
+    "MATHJAX_FONT_URL": Check(types=str, none=True),
 }
 
 MARKDOWN_EXTENSION = "pelican_sujianlin.math_markdown"
@@ -522,8 +528,7 @@ class EquationError(Exception):
 def configure(pelican) -> None:
     """Setting defaults; Markdown and reST keep TeX as TeX (idempotent)."""
     settings = pelican.settings
-    for name, value in DEFAULTS.items():
-        settings.setdefault(name, value)
+    settings.update(with_defaults(settings, DEFAULTS, CHECKS))
     if settings["MATHJAX_FONT_URL"] is None:
         settings["MATHJAX_FONT_URL"] = font_url(settings["MATHJAX_URL"])
     markdown = dict(settings.get("MARKDOWN") or {})
