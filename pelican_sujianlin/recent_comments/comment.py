@@ -187,12 +187,18 @@ class Piece:
     html: str
 
 
+MARKED_OPEN = DOLLAR_HTML[: DOLLAR_HTML.index(">") + 1]  # <span class="tex-dollar">
+
+
 def piece_for(stored: str) -> Piece:
     """A :func:`protect_math` span (HTML-escaped) as a :class:`Piece`: math
     passes :func:`safe_tex` and is marked for MathJax; a lone dollar and an
     ``\\eqref`` in prose stay text."""
     if stored == DOLLAR_HTML:
         return Piece("$", DOLLAR_HTML)
+    if stored.startswith(MARKED_OPEN):  # an opener nothing closes: text
+        raw = html.unescape(stored[len(MARKED_OPEN) : -len("</span>")])
+        return Piece(raw, MARKED_OPEN + html.escape(inert_text(raw), False) + "</span>")
     raw = html.unescape(stored)
     if REF_RE.match(raw):
         return Piece(raw, html.escape(inert_text(raw), quote=False))

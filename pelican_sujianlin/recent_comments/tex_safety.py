@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import re
 
-from pelican_sujianlin.math_markdown import MATH_ENVIRONMENTS
-
 WORD_JOINER = "\u2060"
 
 GREEK = """alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota
@@ -108,6 +106,8 @@ begin end hline hdashline cr nonumber notag
 mathop mathbin mathrel mathord mathopen mathclose mathpunct mathinner
 mathstrut strut bra ket braket"""
 
+DISPLAY_ENVIRONMENTS = """equation align alignat flalign gather multline eqnarray
+displaymath math"""
 INNER_ENVIRONMENTS = """matrix pmatrix bmatrix Bmatrix vmatrix Vmatrix smallmatrix
 cases array aligned alignedat gathered split subarray CD"""
 
@@ -118,7 +118,9 @@ ALLOWED_COMMANDS = frozenset((GREEK + " " + SYMBOLS).split())
 ALLOWED_SYMBOLS = frozenset(" \t\n,:;!>|{}#$%&_\\()[]'")
 
 #: Environments comment math may use, inside a formula or as one.
-ALLOWED_ENVIRONMENTS = MATH_ENVIRONMENTS | frozenset(INNER_ENVIRONMENTS.split())
+ALLOWED_ENVIRONMENTS = frozenset(
+    name + star for name in DISPLAY_ENVIRONMENTS.split() for star in ("", "*")
+) | frozenset(INNER_ENVIRONMENTS.split())
 
 TOKEN_RE = re.compile(r"\\(?:([A-Za-z]+)|([\ud800-\udbff].|.)|$)", re.S)
 # An argument in braces with no brace or backslash in it (spaces before it).
