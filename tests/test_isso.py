@@ -14,8 +14,10 @@ import os
 import re
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -25,7 +27,9 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from test_recent_comments import post, theme_overrides
+from test_recent_comments import isso_db, post, theme_overrides
+
+from pelican_sujianlin.recent_comments import isso as isso_module
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -314,3 +318,216 @@ def browser_entries(page) -> list[tuple[str, str, str, str]]:
                             (li.querySelector('cite') || {}).textContent || ''])"""
         )
     ]
+
+
+# --- a database held by a writer: nothing published may vanish --------------
+
+
+def many_comments(db: Path, count: int = 400) -> Path:
+    """A database in Isso's schema with ``count`` published comments, big
+    enough that a writer with a tiny cache spills pages into the file."""
+    rows = [
+        (1, 1_700_000_000 + i, 1, f"评论 {i} " + "长" * 300, f"读者{i}", None, None, "")
+        for i in range(count)
+    ]
+    return isso_db(db, {1: "/first.html"}, rows)
+
+
+def excerpts_of(site) -> list[str]:
+    return [e[0] for e in widget_entries(site.read("index.html"))]
+
+
+def build_from(build_site, folder: Path, db: Path, count: int):
+    theme = theme_overrides(folder / "overrides")
+    return build_site(
+        ARTICLES,
+        THEME_TEMPLATES_OVERRIDES=[theme],
+        ISSO_DB=str(db),
+        RECENT_COMMENTS_COUNT=count,
+    )
+
+
+WRITER = """
+import os, signal, sqlite3, sys
+connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+connection.execute("PRAGMA cache_size=1")  # every change reaches the file
+connection.execute("BEGIN")
+connection.execute("UPDATE comments SET author = 'UNCOMMITTED', mode = 1")
+connection.execute("DELETE FROM comments WHERE id % 2 = 0")
+if sys.argv[2] == "kill":
+    os.kill(os.getpid(), signal.SIGKILL)  # Isso killed mid-write
+sys.stdout.write("holding\\n")
+sys.stdout.flush()
+sys.stdin.read()  # holds the write lock until the test closes stdin
+"""
+
+
+def test_hot_journal_of_a_killed_writer_hides_nothing(build_site, tmp_path):
+    db = many_comments(tmp_path / "comments.db")
+    done = subprocess.run([sys.executable, "-c", WRITER, str(db), "kill"], check=False)
+    assert done.returncode == -9
+    journal = Path(f"{db}-journal")
+    assert journal.stat().st_size > 0  # a hot journal, as Isso would leave it
+    before = (db.read_bytes(), journal.read_bytes())
+    # the old reader's way fails on it: a read-only connection cannot roll back
+    with pytest.raises(sqlite3.OperationalError):
+        isso_module.connect_read_only(db).execute("SELECT * FROM comments").fetchall()
+    site = build_from(build_site, tmp_path, db, 400)
+    authors = excerpts_of(site)
+    assert len(authors) == 400
+    assert "UNCOMMITTED" not in authors
+    assert (db.read_bytes(), journal.read_bytes()) == before  # never written
+
+
+@pytest.mark.parametrize("mode", ["exclusive", "writer"])
+def test_database_locked_by_a_writer_hides_nothing(build_site, tmp_path, mode):
+    db = many_comments(tmp_path / "comments.db")
+    if mode == "exclusive":
+        holder = sqlite3.connect(db, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        release = holder.close
+    else:  # another process in the middle of a big write
+        writer = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(db), "hold"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert writer.stdout.readline() == "holding\n"
+
+        def release():
+            writer.stdin.close()
+            writer.wait(timeout=10)
+
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            isso_module.connect_read_only(db, 0.1).execute(
+                "SELECT * FROM comments"
+            ).fetchall()
+        site = build_from(build_site, tmp_path, db, 400)
+    finally:
+        release()
+    authors = excerpts_of(site)
+    assert len(authors) == 400
+    assert "UNCOMMITTED" not in authors
+
+
+def test_build_while_a_real_isso_writes_keeps_every_published_comment(
+    build_site, tmp_path
+):
+    with isso_server(tmp_path / "isso", "http://127.0.0.1:9") as server:
+        published = [
+            server.post("/first.html", f"已发表 {i}", author=f"a{i}") for i in range(8)
+        ]
+        stop = threading.Event()
+        written = []
+
+        def keep_writing():
+            while not stop.is_set():
+                written.append(server.post("/second.html", "写入中", author="w"))
+
+        writer = threading.Thread(target=keep_writing)
+        writer.start()
+        try:
+            while len(written) < 2:
+                time.sleep(0.05)
+            sites = [build_from(build_site, tmp_path, server.db, 500) for _ in range(3)]
+        finally:
+            stop.set()
+            writer.join(timeout=30)
+    assert len(written) >= 3
+    for site in sites:
+        hrefs = [entry[2] for entry in widget_entries(site.read("index.html"))]
+        for comment in published:
+            assert any(h.endswith(f"#isso-{comment['id']}") for h in hrefs)
+
+
+def test_unreadable_database_is_one_clear_error_from_the_command_line(tmp_path):
+    db = tmp_path / "broken.db"
+    db.write_bytes(b"not a database" * 100)
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "first.md").write_text(ARTICLES["first.md"], encoding="utf-8")
+    config = tmp_path / "conf.py"
+    config.write_text(
+        f"PATH = {str(content)!r}\nOUTPUT_PATH = {str(tmp_path / 'out')!r}\n"
+        f"PLUGINS = ['pelican_sujianlin']\nISSO_DB = {str(db)!r}\n"
+        "TIMEZONE = 'UTC'\nSITEURL = ''\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "pelican", "-s", str(config)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "1000"},
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    assert "Traceback" not in output
+    assert f"Isso database {db} (ISSO_DB) cannot be read" in " ".join(output.split())
+    assert "ISSO_DB_REQUIRED = False" in " ".join(output.split())
+
+
+@pytest.mark.browser
+def test_live_isso_comments_are_never_typeset(build_site, serve, page, tmp_path):
+    """Comments Isso's client loads in the browser never reach MathJax: the
+    thread and the refreshed widget are mathjax_ignore, whenever they load."""
+    theme = tmp_path / "overrides"
+    theme_overrides(theme)
+    (theme / "base.html").write_text(
+        '{% extends "!simple/base.html" %}{% block head %}{{ super() }}'
+        '{% include "sujianlin/mathjax.html" %}{% endblock %}{% block footer %}'
+        '{% include "sujianlin/recent_comments.html" %}{{ super() }}{% endblock %}',
+        encoding="utf-8",
+    )
+    www = tmp_path / "www"
+    www.mkdir()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    with (
+        serve(
+            www, {"/node_modules": Path(__file__).parent.parent / "node_modules"}
+        ) as origin,
+        isso_server(tmp_path / "isso", origin) as server,
+    ):
+        for text in (
+            r"$\href{javascript:alert(1)}{点我}$",
+            r"\(\style{position:fixed;top:0;left:0;width:100vw;height:100vh}{x}\)",
+            r"$$\href{javascript:alert(2)}{y}$$",
+        ):
+            server.post("/first.html", text, author=r"$\href{javascript:alert(3)}{z}$")
+        site = build_site(
+            {**ARTICLES, "first.md": ARTICLES["first.md"] + "\n公式 $E=mc^2$\n"},
+            SITEURL="",
+            THEME_TEMPLATES_OVERRIDES=[str(theme)],
+            ISSO_URL=server.url,
+            MATHJAX_URL="/node_modules/mathjax/tex-mml-chtml.js",
+        )
+        shutil.copytree(site.output, www, dirs_exist_ok=True)
+        page.goto(f"{origin}/first.html")
+        page.wait_for_selector("#isso-thread .isso-comment", state="attached")
+        page.wait_for_selector("#recent-comments[data-refreshed]", state="attached")
+        page.wait_for_function("() => window.MathJax?.startup?.promise !== undefined")
+        page.evaluate("() => MathJax.startup.promise")
+        # as a theme that typesets new content would: the whole page again
+        page.evaluate("() => MathJax.typesetPromise()")
+        assert page.locator("mjx-container").count() >= 1  # the post's own math
+        assert page.locator("#isso-thread mjx-container").count() == 0
+        assert page.locator("#recent-comments mjx-container").count() == 0
+        links = page.evaluate(
+            "() => Array.from(document.querySelectorAll('[href]'))"
+            ".map(a => a.getAttribute('href'))"
+            ".filter(h => /^\\s*(javascript|data|vbscript):/i.test(h))"
+        )
+        assert links == []
+        texts = page.locator("#isso-thread .isso-comment .isso-text")
+        shown = [
+            texts.nth(i) for i in range(texts.count()) if texts.nth(i).is_visible()
+        ]
+        assert len(shown) == 3
+        for text in shown:
+            text.click(force=True)
+        assert page.evaluate("() => window.__xss") is None
+        assert dialogs == []

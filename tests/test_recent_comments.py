@@ -28,11 +28,14 @@ from pelican_sujianlin.recent_comments.comment import (
     ALLOWED_TAGS,
     BodyRenderer,
     Comment,
-    excerpt,
-    plain_text,
+    as_sanitiser_writes,
+    finish,
+    inline_paragraphs,
+    protect,
     safe_anchor,
     safe_website,
 )
+from pelican_sujianlin.recent_comments.excerpt import excerpt
 
 DATA = Path(__file__).parent / "data" / "comments"
 TEMPLATES = Path(comment_module.__file__).parent.parent / "templates" / "sujianlin"
@@ -136,7 +139,10 @@ def test_read_comment_any_line_ends_and_undecodable_files(tmp_path, caplog):
         (tmp_path / name).write_bytes(text.replace("\n", newline).encode("utf-8"))
         bodies.append(files.read_comment(tmp_path / name, render, {}).body)
     assert bodies[0] == bodies[1] == bodies[2]
-    assert bodies[0] == ("<p>第一行 $x$\n第二行</p>\n<p><strong>段落</strong></p>")
+    assert bodies[0] == (
+        '<p>第一行 <span class="mathjax_process">$x$</span>\n第二行</p>\n'
+        "<p><strong>段落</strong></p>"
+    )
     (tmp_path / "latin.md").write_bytes(text.encode("gbk"))
     assert files.read_comment(tmp_path / "latin.md", render, {}) is None
     assert "latin.md cannot be read" in caplog.text
@@ -194,14 +200,20 @@ def test_threads_are_read_when_shown_and_only_the_last_is_kept(tmp_path, caplog)
     assert copy[0].body == "<p>第一条</p>"
 
 
-def test_excerpt_is_escaped_plain_text_cut_at_length():
-    html_text = (
-        "<p>Hello <em>&lt;world&gt;</em> $E=mc^2$ and $$\\int_0^1 x$$</p>\n<p>next</p>"
+def test_excerpt_is_escaped_text_cut_at_length_with_whole_formulas():
+    body = BodyRenderer()("Hello *&lt;world&gt;* $E=mc^2$ and $$\\int_0^1 x$$\n\nnext")
+    math = '<span class="mathjax_process">'
+    assert excerpt(body, 100) == (
+        f"Hello &lt;world&gt; {math}\\(E=mc^2\\)</span> and "
+        f"{math}\\(\\int_0^1 x\\)</span> next",
+        "Hello &lt;world&gt; E=mc^2 and \\int_0^1 x next",
     )
-    assert plain_text(html_text) == "Hello <world> E=mc^2 and \\int_0^1 x next"
-    assert excerpt(html_text, 8) == "Hello &lt;w…"
-    assert excerpt("<p>短评</p>", 35) == "短评"
-    assert excerpt("<p>" + "数" * 40 + "</p>", 35) == "数" * 35 + "…"
+    assert excerpt(body, 8) == ("Hello &lt;w…", "Hello &lt;w…")
+    # E=mc^2 (6) does not fit after 14 characters of text in 19: cut before it
+    assert excerpt(body, 19).text == "Hello &lt;world&gt;…"
+    assert excerpt(body, 20).text == "Hello &lt;world&gt; E=mc^2…"
+    assert excerpt("<p>短评</p>", 35).html == "短评"
+    assert excerpt("<p>" + "数" * 40 + "</p>", 35).html == "数" * 35 + "…"
 
 
 @pytest.mark.parametrize(
@@ -251,6 +263,7 @@ def test_renderer_sanitises_and_keeps_math():
     assert "$a_1 * b_2 * c$" in out
     assert "<script" not in out
     assert "javascript" not in out
+    assert '<a rel="nofollow ugc noopener">bad</a>' in out
     assert '<a href="https://e.example" rel="nofollow ugc noopener">ok</a>' in out
 
 
@@ -275,7 +288,7 @@ def test_renderer_is_reused_without_leaking_state():
 def test_isso_style_rendering_shows_typed_html_as_text():
     render = BodyRenderer(raw_html=False, math=False)
     out = render("<b>x</b> &lt;i&gt; *em*")
-    assert plain_text(out) == "<b>x</b> &lt;i&gt; em"
+    assert soup(out).get_text() == "<b>x</b> &lt;i&gt; em"
 
 
 # --- full builds -------------------------------------------------------------
@@ -356,7 +369,11 @@ def test_recent_comments_widget_lists_newest_first(build_site, theme):
         ]
         assert items[0].a["href"] == "https://blog.example.test/first.html#comment-c"
         assert items[0].cite.get_text() == "第一篇"
-        assert items[2].find(class_="comment-excerpt").get_text() == "第一条 x^2"
+        # first.html loads MathJax for its comments' math: the formula is
+        # typeset there; the other pages show its TeX as text
+        excerpt_text = items[2].find(class_="comment-excerpt").get_text()
+        typeset = name == "first.html"
+        assert excerpt_text == ("第一条 \\(x^2\\)" if typeset else "第一条 x^2")
 
 
 def test_widget_items_are_rendered_once_per_siteurl(build_site, theme, monkeypatch):
@@ -365,10 +382,10 @@ def test_widget_items_are_rendered_once_per_siteurl(build_site, theme, monkeypat
     renders = []
     real = recent_comments_module.WidgetItems.__call__
 
-    def counting(self, siteurl, caller):
-        if siteurl not in self.rendered:
-            renders.append(siteurl)
-        return real(self, siteurl, caller)
+    def counting(self, siteurl, typeset=True, *, caller):
+        if (siteurl, bool(typeset)) not in self.rendered:
+            renders.append((siteurl, bool(typeset)))
+        return real(self, siteurl, typeset, caller=caller)
 
     monkeypatch.setattr(recent_comments_module.WidgetItems, "__call__", counting)
     site = build_site(
@@ -385,7 +402,7 @@ def test_widget_items_are_rendered_once_per_siteurl(build_site, theme, monkeypat
         assert hrefs[0] == f"{siteurl}/archives/first/#comment-c", name
         assert len(hrefs) == 4
     assert sorted(renders) == sorted(set(renders))
-    assert set(expected.values()) <= set(renders)
+    assert set(expected.values()) <= {siteurl for siteurl, _ in renders}
 
 
 def test_excerpt_length_and_english_labels(build_site, theme):
@@ -398,7 +415,8 @@ def test_excerpt_length_and_english_labels(build_site, theme):
     widget = soup(site.read("index.html")).find("section", id="recent-comments")
     assert widget.h2.get_text() == "Recent comments"
     excerpts = [e.get_text() for e in widget.find_all(class_="comment-excerpt")]
-    assert excerpts == ["回复乙", "回复甲", "第一条 x…", "很长很长的…"]
+    # x^2 (3 characters of TeX) does not fit after "第一条 ": cut before it
+    assert excerpts == ["回复乙", "回复甲", "第一条…", "很长很长的…"]
     assert soup(site.read("first.html")).find(id="comments").h2.get_text() == (
         "Comments (3)"
     )
@@ -490,16 +508,18 @@ def test_content_cache_gives_the_same_output_and_sees_new_comments(
 
 def test_one_markdown_instance_per_build(build_site, theme, monkeypatch):
     created = []
-    real = comment_module.markdown.Markdown
+    import markdown_it
+
+    real = markdown_it.MarkdownIt
 
     class Counting(real):
         def __init__(self, *args, **kwargs):
             created.append(1)
             super().__init__(*args, **kwargs)
 
-    monkeypatch.setattr(comment_module.markdown, "Markdown", Counting)
+    monkeypatch.setattr(markdown_it, "MarkdownIt", Counting)
     extra = {
-        f"comments/second/n{i}.md": comment_file("x", f"2024-02-10 10:{i:02d}", "t")
+        f"comments/second/n{i}.md": comment_file("x", f"2024-02-10 10:{i:02d}", "*t*")
         for i in range(30)
     }
     build_site(site_with_comments(extra), THEME_TEMPLATES_OVERRIDES=[theme])
@@ -582,15 +602,26 @@ def test_isso_database_rows_reach_the_widget_safely(build_site, theme, tmp_path)
 
 
 @pytest.mark.parametrize("kind", ["missing", "corrupt", "wrong-schema"])
-def test_unreadable_isso_database_warns_and_builds(build_site, theme, tmp_path, kind):
+def test_unreadable_isso_database_fails_the_build_unless_told(
+    build_site, theme, tmp_path, kind
+):
     db = tmp_path / "isso.db"
     if kind == "corrupt":
         db.write_bytes(b"this is not an SQLite database" * 100)
     elif kind == "wrong-schema":
         sqlite3.connect(db).execute("CREATE TABLE other (x)").connection.commit()
     before = db.read_bytes() if db.exists() else None
+    content = site_with_comments()
+    with pytest.raises(isso.IssoDatabaseError) as failure:
+        build_site(content, THEME_TEMPLATES_OVERRIDES=[theme], ISSO_DB=str(db))
+    assert failure.value.code == 1
+    assert str(db) in str(failure.value)
+    assert "ISSO_DB" in str(failure.value)
     site = build_site(
-        site_with_comments(), THEME_TEMPLATES_OVERRIDES=[theme], ISSO_DB=str(db)
+        content,
+        THEME_TEMPLATES_OVERRIDES=[theme],
+        ISSO_DB=str(db),
+        ISSO_DB_REQUIRED=False,
     )
     assert any(str(db) in w and "Isso database" in w for w in site.warnings)
     assert soup(site.read("index.html")).find("section", id="recent-comments").li
@@ -652,8 +683,13 @@ def assert_inert(name: str, html_text: str, isso_url: str | None = None) -> None
                 assert tag["rel"] == ["nofollow", "ugc", "noopener"], str(tag)
         for li in section.select("li.comment"):
             assert re.fullmatch(r"comment-[\w.-]+", li["id"]), li["id"]
-        for item in section.select(".comment-excerpt, .comment-author"):
+        for item in section.select(".comment-author"):
             assert item.find(True) is None or item.find_parent(class_="comment-main")
+        for item in section.select(".comment-excerpt"):
+            for tag in item.find_all(True):  # only formulas, their TeX checked
+                assert tag.name == "span", str(tag)
+                assert tag.attrs == {"class": ["mathjax_process"]}, str(tag)
+                assert tag.find(True) is None, str(tag)
 
 
 @pytest.mark.parametrize("isso_url", [None, "http://127.0.0.1:9"])
@@ -843,11 +879,13 @@ def test_rendered_bodies_never_carry_live_markup(text):
             if attribute == "href":
                 assert re.match(r"https?://", value), out
             if attribute == "class":
-                assert value == ["tex-dollar"], out
+                assert value in (["tex-dollar"], ["mathjax_process"]), out
     assert "<script" not in out.lower()
-    plain = excerpt(out, 35)
-    assert "<" not in plain
-    assert ">" not in plain
+    short = excerpt(out, 35)
+    assert "<" not in short.text
+    assert ">" not in short.text
+    tags = soup(f"<i>{short.html}</i>").find_all(True)
+    assert {tag.name for tag in tags} <= {"i", "span"}
 
 
 RENDERER = BodyRenderer()
@@ -866,7 +904,7 @@ PROSE_ALPHABET = st.sampled_from(
 @settings(max_examples=1500, deadline=None)
 def test_plain_prose_shortcut_gives_what_markdown_gives(text):
     for render in (RENDERER, ISSO_RENDERER):
-        assert render(text) == render.markdown(text), text
+        assert render(text) == render(text, shortcut=False), text
 
 
 @given(
@@ -879,19 +917,16 @@ def test_plain_prose_shortcut_gives_what_markdown_gives(text):
 )
 @settings(max_examples=800, deadline=None)
 def test_plain_prose_shortcut_on_prose_like_text(text):
-    assert RENDERER(text) == RENDERER.markdown(text), text
+    assert RENDERER(text) == RENDERER(text, shortcut=False), text
 
 
-def test_shortcut_without_math_is_taken_for_plain_chinese():
-    """The Isso flavour (no math) takes the shortcut for plain prose only."""
-    assert comment_module.inline_paragraphs(
-        "感谢博主的分享，式子推导得非常清楚。\n\n期待下一篇！", math=False
-    )
-    assert not comment_module.inline_paragraphs("请问$\\beta_t$的取值？", math=False)
-    assert not comment_module.inline_paragraphs("1. 列表", math=False)
+def test_shortcut_is_taken_for_plain_chinese_and_not_for_lists():
+    assert inline_paragraphs("感谢博主的分享，式子推导得非常清楚。\n\n期待下一篇！")
+    assert not inline_paragraphs("请问\\beta_t的取值？")
+    assert not inline_paragraphs("1. 列表")
 
 
-ISSO_RENDERER = BodyRenderer(raw_html=False, math=False)
+ISSO_RENDERER = BodyRenderer(raw_html=False, math=True)
 
 
 # Pieces Markdown reads (math, code, strong, and everything that must send a
@@ -911,24 +946,26 @@ INLINE_PIECES = [
 @settings(max_examples=3000, deadline=None)
 def test_inline_shortcut_writes_what_markdown_writes(text):
     """The shortcut's HTML, before and after the sanitiser, is Markdown's."""
-    fast = comment_module.inline_paragraphs(text)
+    protected, _ = protect(text, math=True)
+    fast = inline_paragraphs(protected)
     if fast is not None:
-        RENDERER.md.reset()
-        assert fast == RENDERER.md.convert(text), text
-    assert RENDERER(text) == RENDERER.markdown(text), text
+        slow = RENDERER.md.render(protected).rstrip("\n")
+        assert as_sanitiser_writes(fast) == as_sanitiser_writes(slow), text
+    assert RENDERER(text) == RENDERER(text, shortcut=False), text
 
 
 @given(st.lists(st.sampled_from(INLINE_PIECES), max_size=30).map("".join))
 @settings(max_examples=3000, deadline=None)
 def test_shortcut_without_math_writes_what_isso_flavour_writes(text):
-    """The Isso flavour's shortcut (math=False) is its Markdown's HTML too."""
-    fast = comment_module.inline_paragraphs(text, math=False)
+    """The Isso flavour's shortcut is its Markdown's HTML too."""
+    protected, _ = protect(text, math=False)
+    fast = inline_paragraphs(protected)
     if fast is not None:
         mark = comment_module.AMPERSAND_MARK
-        ISSO_RENDERER.md.reset()
-        slow = ISSO_RENDERER.md.convert(text.replace("&", mark))
-        assert fast == slow.replace(mark, "&amp;"), text
-    assert ISSO_RENDERER(text) == ISSO_RENDERER.markdown(text), text
+        slow = ISSO_RENDERER.md.render(protected.replace("&", mark)).rstrip("\n")
+        slow = slow.replace(mark, "&amp;")
+        assert as_sanitiser_writes(fast) == as_sanitiser_writes(slow), text
+    assert ISSO_RENDERER(text) == ISSO_RENDERER(text, shortcut=False), text
 
 
 HOSTILE_PIECES = [
@@ -945,30 +982,34 @@ def test_shortcut_html_is_safe_without_the_sanitiser(text):
     escaped dollar's span, no other attribute, and nothing the sanitiser would
     take out."""
     for math in (True, False):
-        fast = comment_module.inline_paragraphs(text, math=math)
+        protected, pieces = protect(text, math=math)
+        fast = inline_paragraphs(protected)
         if fast is None:
             continue
-        soup = BeautifulSoup(fast, "html.parser")
-        for element in soup.find_all(True):
-            if element.name == "span":
-                assert element.attrs == {"class": ["tex-dollar"]}, fast
-            else:
-                assert element.name in {"p", "strong", "code"}, fast
-                assert element.attrs == {}, fast
-        written = comment_module.as_sanitiser_writes(fast)
+        written = as_sanitiser_writes(fast)
         assert RENDERER.cleaner.clean(written) == written, text
+        html_text = finish(written, pieces)
+        for element in BeautifulSoup(html_text, "html.parser").find_all(True):
+            if element.name == "span":
+                classes = element.attrs["class"]
+                assert classes in (["tex-dollar"], ["mathjax_process"]), html_text
+            else:
+                assert element.name in {"p", "strong", "code"}, html_text
+                assert element.attrs == {}, html_text
 
 
 def test_plain_prose_comments_never_load_the_sanitiser(tmp_path):
-    """nh3 is loaded only when a comment needs Markdown (and so the sanitiser)."""
+    """nh3 and markdown-it are loaded only when a comment needs Markdown."""
     script = (
         "import sys\n"
         "from pelican_sujianlin.recent_comments.comment import BodyRenderer\n"
         "render = BodyRenderer()\n"
         "render('请问$\\\\beta_t$的取值？这里的**近似**呢？`x+y`')\n"
         "assert 'nh3' not in sys.modules\n"
+        "assert 'markdown_it' not in sys.modules\n"
         "print(render('[链接](http://a.example/)'))\n"
         "assert 'nh3' in sys.modules\n"
+        "assert 'markdown_it' in sys.modules\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=False
@@ -991,9 +1032,9 @@ def test_inline_shortcut_is_taken_for_math_code_and_strong():
         "这里的**近似**是不是要求$t$足够小？\n\n我觉得可以用`torch.linalg.eigh`。",
         "式$(1)$和\\eqref{eq:a}，价格\\$5。",
     ):
-        assert comment_module.inline_paragraphs(text) is not None, text
+        assert inline_paragraphs(protect(text, math=True)[0]) is not None, text
     for text in ("*斜体*", "a_b", "[链接](http://a.example/)", "- 列表", "a\\*b"):
-        assert comment_module.inline_paragraphs(text) is None, text
+        assert inline_paragraphs(protect(text, math=True)[0]) is None, text
 
 
 def test_translations_share_the_thread_and_the_widget_links_the_original(

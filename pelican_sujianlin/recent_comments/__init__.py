@@ -52,12 +52,13 @@ from pelican_sujianlin.contents import (
 from pelican_sujianlin.language import pick
 from pelican_sujianlin.recent_comments import files, isso
 from pelican_sujianlin.recent_comments.comment import (
+    MATH_OPEN,
     BodyRenderer,
     Comment,
     clean_line,
-    excerpt,
     safe_website,
 )
+from pelican_sujianlin.recent_comments.excerpt import excerpt
 from pelican_sujianlin.settings import Check, checked, with_defaults
 from pelican_sujianlin.theme import add_template_loader
 
@@ -69,6 +70,7 @@ DEFAULTS: dict[str, Any] = {
     "COMMENTS_PATH": "comments",  # inside the content folder
     "ISSO_DB": None,  # path of an Isso SQLite database
     "ISSO_URL": None,  # public URL of the Isso server (embeds its client)
+    "ISSO_DB_REQUIRED": True,  # an unreadable ISSO_DB fails the build
     "RECENT_COMMENTS_COUNT": 10,
     "RECENT_COMMENTS_EXCERPT": 35,  # characters of plain text, then …
     "COMMENTS_AVATAR_URL": "",  # e.g. "https://www.gravatar.com/avatar/{hash}?d=identicon"
@@ -78,6 +80,7 @@ CHECKS: dict[str, Check] = {
     "COMMENTS_PATH": Check(types=PATH_TYPES, none=True),
     "ISSO_DB": Check(types=PATH_TYPES, none=True),
     "ISSO_URL": Check(types=str, none=True),
+    "ISSO_DB_REQUIRED": Check(types=bool),
     "RECENT_COMMENTS_COUNT": Check(types=int, minimum=1),
     "RECENT_COMMENTS_EXCERPT": Check(types=int, minimum=1),
     "COMMENTS_AVATAR_URL": Check(types=str, none=True),
@@ -91,6 +94,7 @@ class Options:
     comments_path: Path | None  # None unless the folder exists
     isso_db: Path | None
     isso_url: str
+    isso_required: bool
     count: int
     excerpt: int
     avatar_url: str  # escaped; "{hash}" stands for the MD5 of the email
@@ -105,6 +109,7 @@ class Options:
             comments_path=comments_path(settings, value["COMMENTS_PATH"]),
             isso_db=Path(isso_db) if isso_db else None,
             isso_url=(value["ISSO_URL"] or "").rstrip("/"),
+            isso_required=value["ISSO_DB_REQUIRED"],
             count=value["RECENT_COMMENTS_COUNT"],
             excerpt=value["RECENT_COMMENTS_EXCERPT"],
             avatar_url=html.escape(value["COMMENTS_AVATAR_URL"] or ""),
@@ -215,6 +220,7 @@ class ThreadReader:
         """The top-level comments of ``folder``, replies nested, oldest first."""
         if self.last is not None and self.last[0] == folder:
             return self.last[1]
+        self.render.where = f"A comment in {folder}"
         comments, _ = files.read_folder(folder, self.render, self.settings, files.quiet)
         top = files.thread(comments).top
         for comment in comments:
@@ -264,6 +270,17 @@ class CommentThread(Sequence):
     def __bool__(self) -> bool:
         return self._count > 0  # without reading the folder
 
+    @property
+    def has_math(self) -> bool:
+        """True when a comment of the thread has a formula (for mathjax.html)."""
+        pending = list(self._comments()) if self._count else []
+        while pending:
+            comment = pending.pop()
+            if MATH_OPEN in comment.body:
+                return True
+            pending.extend(comment.replies)
+        return False
+
     def __getstate__(self) -> dict[str, Any]:
         """A pickled thread (Pelican's content cache) keeps its comments."""
         return {"kept": list(self._comments()), "count": self._count}
@@ -308,6 +325,7 @@ def attach_file_comments(
                 heapq.heapreplace(newest, item)
     chosen = []
     for _, _, scanned, path, primary in sorted(newest, key=lambda item: -item[1]):
+        reader.render.where = f"Comment {path}"
         comment = files.read_comment(path, reader.render, generator.settings)
         if comment is not None:  # None: changed since the scan (and reported)
             comment.slug = scanned.slug  # as renamed if its identifier repeats
@@ -317,8 +335,18 @@ def attach_file_comments(
 
 
 def isso_comments(options: Options, articles: list[Any]) -> list[tuple[Any, Any]]:
-    """Published Isso comments that belong to an article, newest first."""
-    rows = isso.read_published(options.isso_db)
+    """Published Isso comments that belong to an article, newest first.
+
+    A database that cannot be read stops the build (one log line, exit
+    status 1), or with ``ISSO_DB_REQUIRED = False`` gives a warning."""
+    try:
+        rows = isso.read_published(options.isso_db)
+    except isso.IssoDatabaseError as error:
+        if options.isso_required:
+            logger.critical("%s (set ISSO_DB_REQUIRED = False to build without)", error)
+            raise
+        logger.warning("%s: no Isso comments", error)
+        return []
     if not rows:
         return []
     by_uri = index_by_uri(articles, options.site_path)
@@ -344,10 +372,13 @@ def isso_comments(options: Options, articles: list[Any]) -> list[tuple[Any, Any]
 def comment_from_isso(
     row: isso.IssoRow, article: Any, options: Options, render, words
 ) -> Comment:
+    render.where = f"Isso comment {row.id}"
+    short = excerpt(render(row.text), options.excerpt)
     return Comment(
         author=clean_line(row.author) or words["anonymous"],
         date=row.created.astimezone(options.zone) if options.zone else row.created,
-        excerpt=excerpt(render(row.text), options.excerpt),
+        excerpt=short.html,
+        excerpt_text=short.text,
         website=safe_website(row.website),
         source="isso",
         slug=str(row.id),
@@ -367,23 +398,27 @@ class WidgetItems:
     """The widget's ``<li>`` items, rendered once per build for every page.
 
     The partial calls it with the markup of one item, ``{% call(comment)
-    recent_comments_items(SITEURL) %}<li>...</li>{% endcall %}``: the items
-    are the same on every page that has the same ``SITEURL`` (which changes
-    from page to page only with ``RELATIVE_URLS``), so each is rendered once.
+    recent_comments_items(SITEURL, typeset) %}<li>...</li>{% endcall %}``:
+    the items are the same on every page that has the same ``SITEURL``
+    (which changes from page to page only with ``RELATIVE_URLS``) and the
+    same choice of excerpt (typeset or text), so each is rendered once.
     """
 
     def __init__(self, comments: list[Comment]) -> None:
         self.comments = comments
-        self.rendered: dict[str, str] = {}
+        self.rendered: dict[tuple[str, bool], str] = {}
 
-    def __call__(self, siteurl: str, caller: Callable[[Comment], str]) -> str:
-        items = self.rendered.get(siteurl)
+    def __call__(
+        self, siteurl: str, typeset: Any = True, *, caller: Callable[[Comment], str]
+    ) -> str:
+        key = (siteurl, bool(typeset))
+        items = self.rendered.get(key)
         if items is None:
             parts = [caller(comment) for comment in self.comments]
             items = "".join(parts)
             if parts and isinstance(parts[0], Markup):  # an autoescaping theme
                 items = Markup(items)
-            self.rendered[siteurl] = items
+            self.rendered[key] = items
         return items
 
 
@@ -410,10 +445,10 @@ def collect(generator) -> None:
     isso_render = None
     for item in newest(file_comments, isso_rows, options.count):
         if isinstance(item, Comment):
-            item.excerpt = excerpt(item.body, options.excerpt)
+            item.excerpt, item.excerpt_text = excerpt(item.body, options.excerpt)
             recent.append(item)
         else:
-            isso_render = isso_render or BodyRenderer(raw_html=False, math=False)
+            isso_render = isso_render or BodyRenderer(raw_html=False, math=True)
             recent.append(comment_from_isso(*item, options, isso_render, words))
     if options.isso_url:
         for article in articles:

@@ -6,7 +6,10 @@ plain text, ``website`` is an escaped http(s) URL or empty, ``avatar`` is
 empty, an MD5 hash or (in a built site) the escaped ``COMMENTS_AVATAR_URL``
 with that hash, ``body`` is HTML sanitised by nh3 (or, for the plain prose most
 comments are, built from escaped text by :func:`inline_paragraphs`), ``anchor``
-contains only word characters, dots and dashes.
+contains only word characters, dots and dashes. Math in a body or an excerpt
+has passed :func:`~.tex_safety.safe_tex` and sits in
+``<span class="mathjax_process">``; no other text of a comment holds a TeX
+command (:func:`~.tex_safety.inert_text`).
 """
 
 from __future__ import annotations
@@ -14,19 +17,21 @@ from __future__ import annotations
 import functools
 import hashlib
 import html
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import markdown
-from markdown.util import code_escape
-
-from pelican_sujianlin.math_markdown import MathExtension, find_markdown_math
+from pelican_sujianlin.math_markdown import DOLLAR_HTML, protect_math
+from pelican_sujianlin.recent_comments.tex_safety import inert_text, safe_tex
 
 if TYPE_CHECKING:
     import nh3
+    from markdown_it import MarkdownIt
+
+logger = logging.getLogger(__name__)
 
 ALLOWED_TAGS = {
     "a",
@@ -35,6 +40,7 @@ ALLOWED_TAGS = {
     "em",
     "strong",
     "del",
+    "s",
     "code",
     "pre",
     "blockquote",
@@ -54,12 +60,7 @@ ALLOWED_CLASSES = {"span": {"tex-dollar"}}
 LINK_REL = "nofollow ugc noopener"
 SAFE_SCHEMES = {"http", "https"}
 
-TAG_RE = re.compile(r"<[^>]*>")
 SPACE_RE = re.compile(r"\s+")
-MATH_RE = re.compile(
-    r"\$\$(.+?)\$\$|\$([^$]+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]|\\(?:begin|end)\{[^}]*\}",
-    re.DOTALL,
-)
 UNSAFE_URL_CHAR_RE = re.compile(r"[\s\x00-\x1f\x7f]")
 ANCHOR_UNSAFE_RE = re.compile(r"[^\w.-]+")
 
@@ -74,7 +75,8 @@ class Comment:
 
     author: str
     date: datetime
-    excerpt: str = ""
+    excerpt: str = ""  # with its formulas for MathJax (see .excerpt)
+    excerpt_text: str = ""  # the same, formulas as TeX without delimiters
     body: str = ""
     website: str = ""
     avatar: str = ""
@@ -110,20 +112,20 @@ class Comment:
         return self.date.timestamp()
 
 
-def make_markdown(*, raw_html: bool, math: bool) -> markdown.Markdown:
-    """A Markdown instance to reuse for many comments (``reset()`` between them).
+def make_markdown(*, raw_html: bool) -> MarkdownIt:
+    """A CommonMark parser (markdown-it-py, built for untrusted input) to
+    reuse for many comments.
 
-    ``raw_html=False`` renders the way Isso does: HTML and entities typed in a
-    comment are shown as text, not interpreted.
+    ``raw_html=False`` renders the way Isso does: HTML typed in a comment is
+    shown as text, not interpreted. Nesting stops at markdown-it's limit.
+    Every link is parsed as a link (nh3 then drops a URL that is not
+    http(s) and keeps the text), as Isso does, rather than shown as typed.
+    markdown-it is imported here, on first use, like nh3.
     """
-    extensions: list[Any] = ["fenced_code", "sane_lists"]
-    if math:
-        extensions.insert(0, MathExtension())
-    md = markdown.Markdown(extensions=extensions)
-    if not raw_html:
-        md.preprocessors.deregister("html_block")
-        for name in ("html", "entity", "automail"):
-            md.inlinePatterns.deregister(name)
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark", {"html": raw_html}).enable("strikethrough")
+    md.validateLink = lambda url: True
     return md
 
 
@@ -146,37 +148,198 @@ def make_cleaner() -> nh3.Cleaner:
     )
 
 
-# Python-Markdown keeps "&lt;" as an entity; Isso shows it as typed. Hiding
-# every "&" behind a private-use character keeps Markdown from seeing entities.
+# markdown-it decodes "&lt;"; Isso shows it as typed. Hiding every "&" behind
+# a private-use character keeps Markdown from seeing entities.
 AMPERSAND_MARK = "\ue000"
+
+#: Comments longer than this (characters) are not given to Markdown: they are
+#: shown as escaped paragraphs, math still typeset, with a warning.
+MARKDOWN_LIMIT = 20_000
+
+# A math span stands in the text given to Markdown as two private-use
+# characters of planes 15 and 16 (the span's number, base 65,534); a reader's
+# own characters of those planes become U+FFFD.
+PLACEHOLDER_RE = re.compile("[\U000f0000-\U000ffffd][\U00100000-\U0010fffd]")
+PRIVATE_PLANES_RE = re.compile("[\U000f0000-\U0010ffff]")
+PLACEHOLDER_BASE = 65_534
+MATH_OPEN = '<span class="mathjax_process">'
+MATH_CLOSE = "</span>"
+# nh3's output: a tag (attributes always double-quoted) or text.
+HTML_TOKEN_RE = re.compile(r'<(/?)([A-Za-z][A-Za-z0-9]*)?(?:[^>"]|"[^"]*")*>|[^<]+|<')
+CODE_TAGS = {"code", "pre"}
+REF_RE = re.compile(r"\\(?:eq)?ref\{")
+
+
+def placeholder(number: int) -> str:
+    high, low = divmod(number, PLACEHOLDER_BASE)
+    return chr(0xF0000 + high) + chr(0x100000 + low)
+
+
+def placeholder_number(mark: str) -> int:
+    return (ord(mark[0]) - 0xF0000) * PLACEHOLDER_BASE + ord(mark[1]) - 0x100000
+
+
+@dataclass(slots=True)
+class Piece:
+    """A span kept away from Markdown: ``raw`` as typed, ``html`` as shown."""
+
+    raw: str
+    html: str
+
+
+MARKED_OPEN = DOLLAR_HTML[: DOLLAR_HTML.index(">") + 1]  # <span class="tex-dollar">
+
+
+def piece_for(stored: str) -> Piece:
+    """A :func:`protect_math` span (HTML-escaped) as a :class:`Piece`: math
+    passes :func:`safe_tex` and is marked for MathJax; a lone dollar and an
+    ``\\eqref`` in prose stay text."""
+    if stored == DOLLAR_HTML:
+        return Piece("$", DOLLAR_HTML)
+    if stored.startswith(MARKED_OPEN):  # an opener nothing closes: text
+        raw = html.unescape(stored[len(MARKED_OPEN) : -len("</span>")])
+        return Piece(raw, MARKED_OPEN + html.escape(inert_text(raw), False) + "</span>")
+    raw = html.unescape(stored)
+    if REF_RE.match(raw):
+        return Piece(raw, html.escape(inert_text(raw), quote=False))
+    return Piece(raw, MATH_OPEN + html.escape(safe_tex(raw), quote=False) + MATH_CLOSE)
+
+
+def protect(text: str, math: bool) -> tuple[str, list[Piece]]:
+    """``text`` with each math span replaced by a placeholder, and the spans."""
+    if PRIVATE_PLANES_RE.search(text):
+        text = PRIVATE_PLANES_RE.sub("\ufffd", text)
+    pieces: list[Piece] = []
+    if not math or ("$" not in text and "\\" not in text):
+        return text, pieces
+
+    def store(stored: str) -> str:
+        pieces.append(piece_for(stored))
+        return placeholder(len(pieces) - 1)
+
+    return protect_math(text, store), pieces
+
+
+def finish(html_text: str, pieces: list[Piece]) -> str:
+    """Sanitised HTML with its math put back, and MathJax kept out of the
+    rest: outside code, every backslash of the text gets a WORD JOINER after
+    it (:func:`inert_text`); a placeholder that Markdown put in code or in an
+    attribute comes back as the text typed."""
+    if "\\" not in html_text and not pieces:
+        return html_text
+    if '="' not in html_text:  # no attribute (the shortcut's HTML): a split
+        return finish_bare(html_text, pieces)
+    out: list[str] = []
+    code_depth = 0
+    for token in HTML_TOKEN_RE.finditer(html_text):
+        value = token.group()
+        if value[0] == "<" and token.group(2):
+            if token.group(2).lower() in CODE_TAGS:
+                code_depth += -1 if token.group(1) else 1
+            out.append(fill(value, pieces, "attribute"))
+        else:
+            out.append(fill(value, pieces, "code" if code_depth > 0 else "text"))
+    return "".join(out)
+
+
+CODE_BLOCK_RE = re.compile(r"(<code>.*?</code>|<pre>.*?</pre>)", re.S)
+
+
+def finish_bare(html_text: str, pieces: list[Piece]) -> str:
+    """:func:`finish` for HTML whose tags have no attributes."""
+    parts = CODE_BLOCK_RE.split(html_text)
+    return "".join(
+        fill(part, pieces, "code" if number % 2 else "text")
+        for number, part in enumerate(parts)
+    )
+
+
+def fill(value: str, pieces: list[Piece], where: str) -> str:
+    """``value`` (text, code or a tag) with its placeholders put back: as
+    shown in text (which is also made inert), as typed in code and tags."""
+    if where == "text":
+        value = inert_text(value)
+    if not pieces or not PLACEHOLDER_RE.search(value):
+        return value
+    if where == "text":
+        return PLACEHOLDER_RE.sub(
+            lambda m: pieces[placeholder_number(m[0])].html, value
+        )
+    quote = where == "attribute"
+    return PLACEHOLDER_RE.sub(
+        lambda m: html.escape(pieces[placeholder_number(m[0])].raw, quote), value
+    )
 
 
 class BodyRenderer:
-    """Markdown to sanitised HTML with one Markdown instance and one cleaner."""
+    """Markdown to sanitised HTML with one parser and one cleaner.
 
-    def __init__(self, *, raw_html: bool = True, math: bool = True) -> None:
+    Math is found as :mod:`~pelican_sujianlin.math_markdown` finds it, kept
+    away from Markdown, checked by :func:`safe_tex` and written inside
+    ``<span class="mathjax_process">``; the partials put comments inside
+    ``mathjax_ignore``, so MathJax typesets nothing else of them.
+    ``where`` names the comment being rendered, for the warning about a
+    comment over :data:`MARKDOWN_LIMIT`.
+    """
+
+    def __init__(
+        self, *, raw_html: bool = True, math: bool = True, limit: int = MARKDOWN_LIMIT
+    ) -> None:
         self.raw_html = raw_html
         self.math = math
-        self.md = make_markdown(raw_html=raw_html, math=math)
+        self.limit = limit
+        self.where = "a comment"
+        self.reported: set[str] = set()
 
     @functools.cached_property
     def cleaner(self) -> nh3.Cleaner:
         return make_cleaner()
 
-    def __call__(self, text: str) -> str:
-        simple = inline_paragraphs(text, math=self.math)
+    @functools.cached_property
+    def md(self) -> MarkdownIt:
+        return make_markdown(raw_html=self.raw_html)
+
+    def __call__(self, text: str, *, shortcut: bool = True) -> str:
+        """A comment's body; ``shortcut=False`` always takes Markdown's path
+        (the shortcut gives the same HTML, see :func:`inline_paragraphs`)."""
+        text, pieces = protect(text, self.math)
+        if len(text) > self.limit:
+            self.report_long(len(text))
+            return finish(escaped_paragraphs(text), pieces)
+        simple = inline_paragraphs(text) if shortcut else None
         if simple is not None:
-            return as_sanitiser_writes(simple)
-        return self.markdown(text)
+            return finish(as_sanitiser_writes(simple), pieces)
+        return finish(self.markdown(text), pieces)
 
     def markdown(self, text: str) -> str:
         """The full path: Markdown, then the sanitiser."""
-        self.md.reset()
         if self.raw_html:
-            return self.cleaner.clean(self.md.convert(text))
+            return self.cleaner.clean(self.md.render(text)).rstrip("\n")
         mark = ampersand_mark(text)
-        rendered = self.md.convert(text.replace("&", mark))
-        return self.cleaner.clean(rendered.replace(mark, "&amp;"))
+        rendered = self.md.render(text.replace("&", mark))
+        return self.cleaner.clean(rendered.replace(mark, "&amp;")).rstrip("\n")
+
+    def report_long(self, size: int) -> None:
+        if self.where in self.reported:
+            return
+        self.reported.add(self.where)
+        logger.warning(
+            "%s is %d characters long, over the %d that comment Markdown is "
+            "rendered for: shown as plain paragraphs",
+            self.where,
+            size,
+            self.limit,
+        )
+
+
+def escaped_paragraphs(text: str) -> str:
+    """Text as escaped paragraphs (blank lines part them), no Markdown."""
+    blocks = BLANK_LINES_RE.split(text.strip())
+    return "\n".join(
+        f"<p>{html.escape(block.strip(), quote=False)}</p>"
+        for block in blocks
+        if block.strip()
+    )
 
 
 def ampersand_mark(text: str) -> str:
@@ -190,53 +353,41 @@ def ampersand_mark(text: str) -> str:
 
 # The shortcut past Markdown: paragraphs of prose with math, `code` spans and
 # **strong** only, the shape of most comments (plain Chinese prose above all).
-# Math spans are found exactly as MathExtension finds them and stand in the
-# skeleton as MATH_MARK, code spans as CODE_MARK; anything else that Markdown
-# could read (escapes, links, HTML, entities, emphasis with one star or with
-# underscores, block starts, edge whitespace, control characters) sends the
-# comment to Markdown. Without math (the Isso flavour) "$" is plain text and
-# any backslash sends the comment to Markdown; "<" and "&" do in both flavours,
-# so the shortcut's HTML is also what the Isso flavour writes.
-MATH_MARK = "\ue001"
+# Math spans stand in the text as placeholders (see protect), code spans as
+# CODE_MARK; anything else that Markdown could read (escapes, links, HTML,
+# entities, emphasis with one star or with underscores, block starts, edge
+# whitespace, control characters) sends the comment to Markdown. "<" and "&"
+# do in both flavours, so the shortcut's HTML is also what the Isso flavour
+# writes.
 CODE_MARK = "\ue002"
 INLINE_REJECT_RE = re.compile(r"[\t\r\x00-\x09\x0b-\x1f\x7f\ue000-\ue0ff]")
 INLINE_LINE_START_RE = re.compile(r"^(?:[-+=>0-9#~]|\*(?!\*[^\s*]))", re.MULTILINE)
-INLINE_MARKUP_RE = re.compile(r"[\\\[\]<>&_]")
+INLINE_MARKUP_RE = re.compile(r"[\\\[\]<>&_~]")
 BLANK_LINES_RE = re.compile(r"\n{2,}")
 
 
-def inline_paragraphs(text: str, *, math: bool = True) -> str | None:
-    """The HTML Markdown writes for ``text`` (with MathExtension when ``math``),
-    when it is paragraphs of prose, math, `code` and **strong** only; else None.
+def inline_paragraphs(text: str) -> str | None:
+    """The HTML Markdown writes for ``text`` (math already replaced by
+    placeholders), when it is paragraphs of prose, math, `code` and **strong**
+    only; else None.
 
     Safe without the sanitiser: its only elements are ``p``, ``strong`` and
     ``code``, without attributes, around text in which every ``<``, ``>`` and
-    ``&`` the reader typed is escaped (outside math and code they send the
-    comment to Markdown instead).
+    ``&`` the reader typed is escaped (outside code they send the comment to
+    Markdown instead).
     """
     if INLINE_REJECT_RE.search(text) or INLINE_LINE_START_RE.search(text):
         return None
     if any(line != line.strip() for line in text.split("\n")):
         return None
-    raws: list[str] = []
-    skeleton = text
-    if math and ("$" in text or "\\" in text):
-        parts: list[str] = []
-        last = 0
-        for start, end, raw in find_markdown_math(text):
-            parts += (text[last:start], MATH_MARK)
-            raws.append(raw)
-            last = end
-        skeleton = "".join(parts) + text[last:]
     paragraphs = []
-    for block in BLANK_LINES_RE.split(skeleton.strip("\n")):
+    for block in BLANK_LINES_RE.split(text.strip("\n")):
         if block:
             inner = inline_markup(block)
             if inner is None:
                 return None
             paragraphs.append(f"<p>{inner}</p>")
-    html_text = "\n".join(paragraphs)
-    return fill_marks(html_text, MATH_MARK, raws) if raws else html_text
+    return "\n".join(paragraphs)
 
 
 def inline_markup(block: str) -> str | None:
@@ -247,10 +398,12 @@ def inline_markup(block: str) -> str | None:
         if "``" in block or len(pieces) % 2 == 0:
             return None
         for piece in pieces[1::2]:
-            code = piece.strip()
-            if not code or "<" in piece or MATH_MARK in piece:
+            code = piece.strip(" ") if piece[:1] == piece[-1:] == " " else piece
+            if not code.strip() or "<" in piece or PLACEHOLDER_RE.search(piece):
                 return None
-            codes.append(f"<code>{code_escape(code)}</code>")
+            if "\n" in piece or "&" in piece:
+                return None
+            codes.append(f"<code>{html.escape(code)}</code>")
         block = CODE_MARK.join(pieces[0::2])
     if INLINE_MARKUP_RE.search(block):
         return None
@@ -258,14 +411,29 @@ def inline_markup(block: str) -> str | None:
         parts = block.split("**")
         if len(parts) % 2 == 0 or any("*" in part for part in parts):
             return None
-        for strong in parts[1::2]:
-            if not strong or strong[0].isspace() or strong[-1].isspace():
+        if not all(parts[2:-1:2]):  # "**a****b**": two strongs side by side
+            return None
+        for number, strong in enumerate(parts[1::2]):
+            if not strong or not flanked(
+                strong, parts[2 * number], parts[2 * number + 2]
+            ):
                 return None
         block = "".join(
             f"<strong>{part}</strong>" if number % 2 else part
             for number, part in enumerate(parts)
         )
     return fill_marks(block, CODE_MARK, codes) if codes else block
+
+
+def flanked(strong: str, before: str, after: str) -> bool:
+    """True when ``**strong**`` is emphasis for CommonMark whatever surrounds
+    it: word characters (or nothing, or a space) on both edges inside, and no
+    punctuation just outside."""
+    inner = (strong[0], strong[-1])
+    if any(not (char.isalnum() or ord(char) > 0x2FFF) for char in inner):
+        return False
+    outer = (before[-1:], after[:1])
+    return all(char == "" or char.isspace() or char.isalnum() for char in outer)
 
 
 def as_sanitiser_writes(html_text: str) -> str:
@@ -286,25 +454,10 @@ def fill_marks(text: str, mark: str, values: list[str]) -> str:
     return "".join(out)
 
 
-def plain_text(html_text: str) -> str:
-    """The visible text of sanitised HTML: tags dropped, math delimiters dropped,
-    entities decoded, whitespace collapsed. The result is NOT escaped."""
-    text = html.unescape(TAG_RE.sub("", html_text))
-    text = MATH_RE.sub(lambda m: next((g for g in m.groups() if g), ""), text)
-    return SPACE_RE.sub(" ", text).strip()
-
-
-def excerpt(html_text: str, length: int) -> str:
-    """An escaped plain-text excerpt of at most ``length`` characters, then …"""
-    text = plain_text(html_text)
-    if len(text) > length:
-        text = text[:length].rstrip() + "…"
-    return html.escape(text)
-
-
 def clean_line(text: str) -> str:
-    """Untrusted one-line text (an author's name), escaped."""
-    return html.escape(SPACE_RE.sub(" ", text).strip())
+    """Untrusted one-line text (an author's name), escaped, with no TeX
+    command in it (:func:`~.tex_safety.inert_text`)."""
+    return html.escape(inert_text(SPACE_RE.sub(" ", text).strip()))
 
 
 def safe_website(url: str) -> str:

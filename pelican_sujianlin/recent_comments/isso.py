@@ -8,12 +8,22 @@ Isso stores ``author`` and ``website`` HTML-escaped and ``text`` as the
 Markdown typed: this module decodes authors and websites, and the plugin
 escapes them once (:func:`~.comment.clean_line`, :func:`~.comment.safe_website`)
 and renders texts the way Isso renders them (typed HTML shown as text).
+
+A running Isso may hold the file: a write lock, ``BEGIN EXCLUSIVE``, or a
+hot journal left by an Isso killed mid-write (which a read-only connection
+cannot roll back). :func:`read_rows` then reads a private copy of the file
+and its journal, and retries until a deadline; the original is never written.
+A database that truly cannot be read raises :class:`IssoDatabaseError`.
 """
 
 from __future__ import annotations
 
 import html
 import logging
+import os
+import shutil
+import tempfile
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -59,38 +69,122 @@ def uri_key(uri: str) -> str:
     return "/" + path.strip("/")
 
 
-def connect_read_only(path: Path) -> sqlite3.Connection:
+class IssoDatabaseError(SystemExit):
+    """The Isso database cannot be read: the build stops with exit status 1
+    (after one log line saying why), unless ``ISSO_DB_REQUIRED = False``.
+
+    A ``SystemExit``, so that ``pelican`` ends with the message alone rather
+    than a traceback; ``str(error)`` is the message.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.code = 1
+
+
+#: How long (seconds) a build keeps trying a database that a writer holds.
+READ_DEADLINE = 15.0
+BUSY_TIMEOUT = 1.0  # per attempt, SQLite's own wait for a lock
+RETRY_PAUSE = 0.2
+TEMPORARY_ERRORS = ("locked", "busy", "readonly", "read-only", "unable to open")
+
+
+def connect_read_only(path: Path, timeout: float = BUSY_TIMEOUT) -> sqlite3.Connection:
     """Open an SQLite file without any possibility of writing to it."""
     import sqlite3  # here: a site without ISSO_DB does not load SQLite
 
     uri = path.resolve().as_uri() + "?mode=ro"
-    return sqlite3.connect(uri, uri=True)
+    return sqlite3.connect(uri, uri=True, timeout=timeout)
 
 
-def read_published(path: Path) -> list[IssoRow] | None:
-    """Every published comment, newest first; None (with a warning) on failure."""
-    if not path.is_file():
-        logger.warning(
-            "Isso database %s (ISSO_DB) does not exist: no Isso comments", path
-        )
-        return None
+def query(connection: sqlite3.Connection) -> list[tuple]:
+    try:
+        return connection.execute(QUERY, (PUBLISHED,)).fetchall()
+    finally:
+        connection.close()
+
+
+def read_copy(path: Path) -> list[tuple]:
+    """The published rows of a private copy of the database and its journal.
+
+    Opening the copy read-write lets SQLite roll back a hot journal (a writer
+    killed mid-transaction) or ignore a half-written one in the copy, never in
+    the original; the copy is taken again if a writer changed the files
+    meanwhile.
+    """
     import sqlite3
 
-    try:
-        connection = connect_read_only(path)
-        try:
-            rows = connection.execute(QUERY, (PUBLISHED,)).fetchall()
-        finally:
+    with tempfile.TemporaryDirectory(prefix="isso-copy-") as folder:
+        before = file_states(path)
+        copy = Path(folder) / path.name
+        for suffix in ("", "-journal", "-wal"):
+            original = Path(f"{path}{suffix}")
+            if original.is_file():
+                shutil.copyfile(original, f"{copy}{suffix}")
+        if file_states(path) != before:
+            raise sqlite3.OperationalError("database is busy: changed while copied")
+        connection = sqlite3.connect(copy, timeout=BUSY_TIMEOUT)
+        if connection.execute("PRAGMA quick_check").fetchone() != ("ok",):
             connection.close()
-    except sqlite3.Error as error:
-        logger.warning(
-            "Isso database %s (ISSO_DB) cannot be read: %s: no Isso comments",
-            path,
-            error,
-        )
-        return None
+            raise sqlite3.OperationalError("database is busy: copy is not consistent")
+        return query(connection)
+
+
+def file_states(path: Path) -> list[tuple[int, int] | None]:
+    states = []
+    for suffix in ("", "-journal", "-wal"):
+        try:
+            stat = os.stat(f"{path}{suffix}")
+        except OSError:
+            states.append(None)
+        else:
+            states.append((stat.st_size, stat.st_mtime_ns))
+    return states
+
+
+def is_temporary(error: Exception) -> bool:
+    """A lock, a busy writer or a hot journal: worth reading a copy or retrying."""
+    return any(word in str(error).lower() for word in TEMPORARY_ERRORS)
+
+
+def read_rows(path: Path, deadline: float = READ_DEADLINE) -> list[tuple]:
+    """Every published row, however a writer holds the file: read-only first,
+    then from a copy (a lock, a hot journal), again until ``deadline``
+    seconds have passed. IssoDatabaseError when it truly cannot be read."""
+    import sqlite3
+
+    if not path.is_file():
+        raise IssoDatabaseError(f"Isso database {path} (ISSO_DB) does not exist")
+    give_up = time.monotonic() + deadline
+    while True:
+        try:
+            return query(connect_read_only(path))
+        except sqlite3.Error as error:
+            if not is_temporary(error):
+                raise unreadable(path, error) from error
+            first = error
+        try:
+            rows = read_copy(path)
+        except (sqlite3.Error, OSError) as error:
+            if not is_temporary(error):
+                raise unreadable(path, error) from error
+        else:
+            logger.info("Isso database %s: read from a copy (%s)", path, first)
+            return rows
+        if time.monotonic() >= give_up:
+            raise unreadable(path, first)
+        time.sleep(RETRY_PAUSE)
+
+
+def unreadable(path: Path, error: Exception) -> IssoDatabaseError:
+    return IssoDatabaseError(f"Isso database {path} (ISSO_DB) cannot be read: {error}")
+
+
+def read_published(path: Path, deadline: float = READ_DEADLINE) -> list[IssoRow]:
+    """Every published comment, newest first (see :func:`read_rows`); a
+    malformed row is skipped with a warning."""
     published = []
-    for row in rows:
+    for row in read_rows(path, deadline):
         try:
             published.append(row_from_sql(row))
         except (TypeError, ValueError, OverflowError, OSError) as error:
