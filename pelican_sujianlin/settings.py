@@ -62,6 +62,14 @@ class Check:
     default_text: str = ""
 
 
+# What XML 1.0 (feeds) cannot carry; a setting's text may reach a feed.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def has_control_character(value: Any) -> bool:
+    return isinstance(value, str) and bool(_CONTROL_CHARACTERS.search(value))
+
+
 def as_tuple(types: type | tuple[type, ...]) -> tuple[type, ...]:
     return types if isinstance(types, tuple) else (types,)
 
@@ -113,6 +121,8 @@ def problem(value: Any, check: Check) -> str | None:
         return None if check.none else ""
     if not has_type(value, check.types):
         return ""
+    if has_control_character(value):
+        return "it holds a control character, which no page or feed can carry"
     if check.choices and value not in check.choices:
         return ""
     if isinstance(value, (int, float)) and not (
@@ -148,16 +158,17 @@ def format_problem(
 
 
 def bad_items(value: Any, types: type | tuple[type, ...]) -> tuple[Any, list[Any]]:
-    """``value`` without the items (dict entries) that are not of ``types``,
-    and those items."""
+    """``value`` without the items (dict entries) that are not of ``types``
+    or hold a control character, and those items."""
+
+    def good(item: Any) -> bool:
+        return has_type(item, types) and not has_control_character(item)
+
     if isinstance(value, dict):
-        good = {
-            k: v for k, v in value.items() if has_type(k, types) and has_type(v, types)
-        }
-        return good, [(k, v) for k, v in value.items() if k not in good]
+        kept = {k: v for k, v in value.items() if good(k) and good(v)}
+        return kept, [(k, v) for k, v in value.items() if k not in kept]
     if isinstance(value, (list, tuple)):
-        good_items = [item for item in value if has_type(item, types)]
-        return type(value)(good_items), [i for i in value if not has_type(i, types)]
+        return type(value)(filter(good, value)), [i for i in value if not good(i)]
     return value, []
 
 

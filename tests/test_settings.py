@@ -98,6 +98,15 @@ def test_items_of_a_list_or_mapping_are_kept_one_by_one(caplog):
     assert "B: the item ('z', 1) is not text; left out" in caplog.text
 
 
+def test_text_with_a_control_character_is_refused(caplog):
+    from pelican_sujianlin.settings import checked
+
+    assert checked("X", "a\x1bb", "d", Check(types=str)) == "d"
+    assert "control character" in caplog.text
+    assert checked("X", "tab\tand\nline", "d", Check(types=str)) == "tab\tand\nline"
+    assert checked("X", ["ok", "bad\x07"], [], Check(types=list, items=str)) == ["ok"]
+
+
 def test_a_test_with_its_words():
     check = Check(types=str, test=lambda s: s.strip() != "", means="non-blank text")
     assert problem(" ", check) == ""
@@ -288,6 +297,9 @@ BAD_SETTINGS = [
     ("EQUATIONS_STRICT", "yes"),
     ("MATHJAX_URL", 5),
     ("MATHJAX_FONT_URL", 5),
+    # a control character cannot be written into a feed (XML 1.0)
+    ("READ_MORE_LINK", "\x1b"),
+    ("READ_MORE_TEXT", "more\x00"),
 ]
 
 
