@@ -1,0 +1,429 @@
+"""MathJax on every written page that shows math, in any theme, with no edit.
+
+Part of the ``equations`` plugin (its ``register()`` registers this module).
+Each generator's Jinja environment renders its pages with a template class
+whose ``render()`` hands the finished HTML to :func:`finish_page`; that is
+the page step. It scans the page for math the bundle recognises (the same
+scanner that numbers equations, stopping at the first formula) and, when
+there is some and no MathJax yet, adds the configuration and the script:
+where the theme put ``{% include "sujianlin/mathjax.html" %}`` (a marker),
+else before ``</head>``. A page without math gets nothing; a theme that
+loads its own MathJax is left alone. It also keeps the read-more link's
+words and raw TeX out of ``<meta>`` descriptions and JSON-LD built from a
+summary. Feeds are not rendered from templates and never get a script.
+
+``MATHJAX_URL = "local"``: pages load MathJax 3 from ``MATHJAX_LOCAL_PATH``
+in the output; when the first page needs it, the few files pages use (the
+component, its fonts, the TeX extensions it may autoload, ``ui/safe``: about
+2 MB) are copied there from the ``django-static-mathjax`` package.
+
+MathJax always loads its ``ui/safe`` extension (``javascript:`` links,
+arbitrary styles, classes and ids in TeX are filtered; relative links such
+as ``\\href{#eq-...}`` are kept), so comment math is safe on every page.
+
+Signals: ``initialized`` (settings), ``generator_init`` (the page step on
+the generator's template class; the build's :class:`PageStep` in the context).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import re
+import shutil
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from pelican import signals
+
+from pelican_sujianlin import equations
+from pelican_sujianlin.settings import with_defaults
+
+logger = logging.getLogger(__name__)
+
+#: This module's settings, with their defaults (``MATHJAX_URL`` and
+#: ``MATHJAX_FONT_URL`` are the ``equations`` plugin's).
+DEFAULTS: dict[str, Any] = {
+    # Where MATHJAX_URL = "local" puts MathJax in the output.
+    "MATHJAX_LOCAL_PATH": "mathjax",
+}
+LOCAL = "local"
+LOCAL_PACKAGE = "django-static-mathjax"
+LOCAL_COMPONENT = "tex-chtml.js"
+# What a page of the bundle can ask for, below the package's es5/ folder.
+LOCAL_FILES = (
+    LOCAL_COMPONENT,
+    "ui/safe.js",
+    "output/chtml/fonts/woff-v2/*.woff",
+    "input/tex/extensions/*.js",
+)
+MARKER = "<!--sujianlin:mathjax-->"
+USED = "_sujianlin_mathjax_used"  # context key: a page loaded the local copy
+
+_HEAD_END = re.compile(r"</head\s*>", re.I)
+_BODY_END = re.compile(r"</body\s*>", re.I)
+_MATHJAX_SCRIPT = re.compile(
+    r"""<script\b[^>]*\bsrc\s*=\s*["']?[^"'>\s]*mathjax|window\.MathJax\s*=""", re.I
+)
+_DESCRIPTION_META = re.compile(
+    r"""<meta\b[^>]*?\b(?:name|property)\s*=\s*["']?"""
+    r"""(?:description|og:description|twitter:description)["'\s>][^>]*>""",
+    re.I,
+)
+_CONTENT_ATTRIBUTE = re.compile(r"""(\bcontent\s*=\s*)(?:"([^"]*)"|'([^']*)')""", re.I)
+_JSON_LD = re.compile(
+    r"""(<script\b[^>]*application/ld\+json[^>]*>)(.*?)(</script\s*>)""", re.I | re.S
+)
+_READ_MORE_LINK = re.compile(r'<a class="read-more"[^>]*>(.*?)</a>', re.S)
+_TAG = re.compile(r"<[^>]*>")
+_SPACES = re.compile(r"\s+")
+# What is left of a formula cut short by a theme's truncation.
+_CUT_MATH = re.compile(r"\$\$|\\\[|\\\(|\\begin\{")
+
+
+@dataclass(frozen=True)
+class MathJaxConfig:
+    """How pages load MathJax, read once per build from the settings."""
+
+    url: str  # the component; "" with a local copy (see local_path)
+    font_url: str
+    local_path: str  # the output folder of a local copy, else ""
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> MathJaxConfig:
+        value = with_defaults(settings, DEFAULTS)
+        url = str(settings.get("MATHJAX_URL") or equations.MATHJAX_CDN)
+        local_path = ""
+        if url == LOCAL:
+            url = ""
+            local_path = str(value["MATHJAX_LOCAL_PATH"]).strip("/") or "mathjax"
+        return cls(url, str(settings.get("MATHJAX_FONT_URL") or ""), local_path)
+
+    def script_url(self, siteurl: str) -> str:
+        """The component's URL on a page whose ``SITEURL`` is ``siteurl``."""
+        if self.url:
+            return self.url
+        return f"{siteurl}/{self.local_path}/{LOCAL_COMPONENT}"
+
+    def snippet(self, siteurl: str) -> str:
+        """The MathJax configuration and script tags for one page."""
+        loader: dict[str, Any] = {"load": ["ui/safe"]}
+        if self.font_url and not self.local_path:
+            loader["paths"] = {"fonts": self.font_url}
+        config = {
+            "loader": loader,
+            "tex": {
+                "inlineMath": [["$", "$"], ["\\(", "\\)"]],
+                "displayMath": [["$$", "$$"], ["\\[", "\\]"]],
+                "processEscapes": True,
+                "processEnvironments": True,
+                "tags": "none",
+            },
+        }
+        script = json.dumps(config, ensure_ascii=False).replace("</", "<\\/")
+        src = html.escape(self.script_url(siteurl))
+        return (
+            f"<script>window.MathJax = {script};</script>\n"
+            f'<script defer id="MathJax-script" src="{src}"></script>\n'
+        )
+
+
+# --- the pure part: a page's HTML in, the finished page out --------------------
+
+
+def has_math(page: str) -> bool:
+    """Whether ``page`` shows math the bundle recognises (outside code,
+    scripts, comments and tags)."""
+    if "$" not in page and "\\" not in page:
+        return False
+    return bool(equations.scan_html(page, first_only=True))
+
+
+def loads_mathjax(page: str) -> bool:
+    """Whether ``page`` already loads or configures MathJax itself."""
+    if "athjax" not in page and "athJax" not in page:
+        return False
+    return bool(_MATHJAX_SCRIPT.search(page))
+
+
+def finish_page(
+    page: str,
+    config: MathJaxConfig,
+    siteurl: str,
+    read_more: Callable[[], list[str]] = list,
+) -> tuple[str, bool]:
+    """The written page, and whether it loads MathJax from the bundle.
+
+    ``read_more()`` gives the words of the read-more link to keep out of
+    descriptions (asked only when a description may hold them). A
+    build-time typesetting pass (``EQUATIONS_RENDER = "build"``) belongs
+    first: it leaves no raw math, so the page then gets no script.
+    """
+    page = clean_descriptions(page, read_more)
+    marked = MARKER in page
+    if not has_math(page.replace(MARKER, "") if marked else page):
+        return (page.replace(MARKER, "") if marked else page), False
+    if marked:
+        first, _, rest = page.partition(MARKER)
+        rest = rest.replace(MARKER, "")
+        if loads_mathjax(first) or loads_mathjax(rest):
+            return first + rest, False
+        return first + config.snippet(siteurl) + rest, True
+    if loads_mathjax(page):
+        return page, False
+    end = _HEAD_END.search(page) or _last(_BODY_END, page)
+    if end is None:  # a fragment, not a page
+        return page, False
+    where = end.start()
+    return page[:where] + config.snippet(siteurl) + page[where:], True
+
+
+def _last(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    found = None
+    for found in pattern.finditer(text):  # noqa: B007
+        pass
+    return found
+
+
+def clean_text(text: str, drop: Iterable[str] = ()) -> str:
+    """Plain text for a description: the read-more words (``drop``) and raw
+    TeX delimiters gone. Display math is dropped, inline math keeps its TeX
+    without delimiters, a formula cut short is cut off with an ellipsis."""
+    for words in drop:
+        if words:
+            text = text.replace(words, " ")
+    if "$" in text or "\\" in text:
+        parts: list[str] = []
+        last = 0
+        for kind, start, end in equations.scan_html(text):
+            parts.append(text[last:start])
+            last = end
+            if kind == "inline":
+                width = 2 if text[start] == "\\" else 1
+                parts.append(text[start + width : end - width].strip())
+            elif kind == "display":
+                parts.append(" ")
+            else:
+                parts.append(text[start:end])
+        parts.append(text[last:])
+        text = "".join(parts)
+        cut = _CUT_MATH.search(text)
+        if cut:
+            text = text[: cut.start()].rstrip() + "…"
+    return _SPACES.sub(" ", text).strip()
+
+
+def read_more_words(summary: str) -> list[str]:
+    """The text of the read-more link a summary ends with, as themes print it
+    (tags stripped, entities resolved), and as it is in HTML."""
+    found = _READ_MORE_LINK.findall(summary or "")
+    words = set()
+    for inner in found:
+        plain = html.unescape(_TAG.sub("", inner)).strip()
+        words.update({plain, inner.strip(), html.escape(plain, quote=False)})
+    return sorted(words, key=len, reverse=True)
+
+
+class _Words:
+    """The read-more words, asked for once and only when needed."""
+
+    def __init__(self, read_more: Callable[[], list[str]]) -> None:
+        self.read_more = read_more
+        self.words: list[str] | None = None
+
+    def dirty(self, value: str) -> bool:
+        if "$" in value or "\\" in value:
+            return True
+        return any(words in value for words in self.get())
+
+    def get(self) -> list[str]:
+        if self.words is None:
+            self.words = [words for words in self.read_more() if words]
+        return self.words
+
+
+def clean_descriptions(page: str, read_more: Callable[[], list[str]] = list) -> str:
+    """``page`` with clean ``<meta>`` descriptions (description, og:,
+    twitter:) and JSON-LD ``description`` values; untouched when clean."""
+    if "description" not in page:
+        return page
+    words = _Words(read_more)
+
+    def meta(match: re.Match[str]) -> str:
+        tag = match.group(0)
+        content = _CONTENT_ATTRIBUTE.search(tag)
+        if content is None:
+            return tag
+        double = content.group(2) is not None
+        value = html.unescape(content.group(2) if double else content.group(3))
+        if not words.dirty(value):
+            return tag
+        cleaned = html.escape(clean_text(value, words.get()), quote=True)
+        quote = '"' if double else "'"
+        new = f"{content.group(1)}{quote}{cleaned}{quote}"
+        return tag[: content.start()] + new + tag[content.end() :]
+
+    page = _DESCRIPTION_META.sub(meta, page)
+    if "ld+json" in page:
+        page = _JSON_LD.sub(lambda match: _clean_json_ld(match, words), page)
+    return page
+
+
+def _clean_json_ld(match: re.Match[str], words: _Words) -> str:
+    start, body, end = match.groups()
+    if '"description"' not in body:
+        return match.group(0)
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return match.group(0)
+    if not _clean_json_value(data, words):
+        return match.group(0)
+    text = json.dumps(data, ensure_ascii=False)
+    for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        text = text.replace(raw, escaped)
+    return start + text + end
+
+
+def _clean_json_value(data: Any, words: _Words) -> bool:
+    """Clean every ``description`` string in ``data`` in place; True if any
+    changed."""
+    changed = False
+    items: Iterable[tuple[Any, Any]] = ()
+    if isinstance(data, dict):
+        items = list(data.items())
+    elif isinstance(data, list):
+        items = list(enumerate(data))
+    for key, value in items:
+        if key == "description" and isinstance(value, str):
+            if words.dirty(value):
+                data[key] = clean_text(html.unescape(value), words.get())
+                changed = changed or data[key] != value
+        elif isinstance(value, (dict, list)):
+            changed = _clean_json_value(value, words) or changed
+    return changed
+
+
+# --- the local copy -------------------------------------------------------------
+
+
+def local_source() -> Path | None:
+    """The ``es5`` folder of the installed MathJax package, or None."""
+    try:
+        distribution = metadata.distribution(LOCAL_PACKAGE)
+    except metadata.PackageNotFoundError:
+        return None
+    folder = Path(str(distribution.locate_file("mathjax/static/mathjax/es5")))
+    return folder if (folder / LOCAL_COMPONENT).is_file() else None
+
+
+def local_files(source: Path) -> list[Path]:
+    """The files of :data:`LOCAL_FILES`, relative to ``source``."""
+    files: list[Path] = []
+    for pattern in LOCAL_FILES:
+        files.extend(path.relative_to(source) for path in sorted(source.glob(pattern)))
+    return files
+
+
+def copy_local(source: Path, target: Path) -> int:
+    """Copy MathJax's files from ``source`` into ``target``; how many were
+    copied (a file already there with the same size is kept)."""
+    copied = 0
+    for relative in local_files(source):
+        origin, destination = source / relative, target / relative
+        if destination.is_symlink():
+            destination.unlink()
+        elif destination.is_file() and destination.stat().st_size == origin.stat().st_size:
+            continue
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(origin, destination)
+        copied += 1
+    return copied
+
+
+# --- the Pelican glue -----------------------------------------------------------
+
+STEP = "_sujianlin_page_step"  # the build's PageStep, in the shared context
+
+
+class PageStep:
+    """What the page step knows for one build: the configuration, and whether
+    the local MathJax was copied yet."""
+
+    def __init__(self, settings: Mapping[str, Any]) -> None:
+        self.config = MathJaxConfig.from_settings(settings)
+        self.output_path = Path(settings.get("OUTPUT_PATH", "output"))
+        self.copied = False
+
+    def finish(self, page: str, context: Mapping[str, Any]) -> str:
+        """:func:`finish_page` for a page rendered with ``context``."""
+        siteurl = str(context.get("SITEURL") or "")
+        page, loaded = finish_page(page, self.config, siteurl, lambda: _words(context))
+        if loaded and self.config.local_path and not self.copied:
+            self.copy()
+        return page
+
+    def copy(self) -> None:
+        self.copied = True
+        source = local_source()
+        if source is None:
+            logger.warning(
+                'MATHJAX_URL = "local" needs the %s package (pip install'
+                ' "pelican-sujianlin[mathjax]"); pages point at %s/%s, which'
+                " stays empty",
+                LOCAL_PACKAGE,
+                self.config.local_path,
+                LOCAL_COMPONENT,
+            )
+            return
+        copy_local(source, self.output_path / self.config.local_path)
+
+
+def _words(context: Mapping[str, Any]) -> list[str]:
+    """The read-more words of the summary of the page's article or page."""
+    content = context.get("article") or context.get("page")
+    summary = getattr(content, "summary", None) if content is not None else None
+    return read_more_words(summary) if isinstance(summary, str) else []
+
+
+def _finishing_class(base: type) -> type:
+    """``base`` (a Jinja template class) whose ``render()`` finishes pages."""
+
+    class PageTemplate(base):
+        sujianlin_page_step = True
+
+        def render(self, *args: Any, **kwargs: Any) -> str:
+            page = super().render(*args, **kwargs)
+            context = args[0] if args and isinstance(args[0], Mapping) else kwargs
+            step = context.get(STEP)
+            return step.finish(page, context) if step is not None else page
+
+    return PageTemplate
+
+
+def add_page_step(generator: Any) -> None:
+    """``generator_init``: pages rendered by this generator get finished."""
+    env = getattr(generator, "env", None)
+    context = getattr(generator, "context", None)
+    if env is None or context is None:
+        return
+    if STEP not in context:
+        context[STEP] = PageStep(generator.settings)
+    if not getattr(env.template_class, "sujianlin_page_step", False):
+        env.template_class = _finishing_class(env.template_class)
+
+
+def configure(pelican: Any) -> None:
+    """``initialized``: this module's setting defaults."""
+    for name, value in DEFAULTS.items():
+        pelican.settings.setdefault(name, value)
+
+
+def register() -> None:
+    """Connect the page step to Pelican's signals."""
+    signals.initialized.connect(configure)
+    signals.generator_init.connect(add_page_step)
