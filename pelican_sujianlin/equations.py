@@ -844,4 +844,4 @@ def register() -> None:
     signals.page_generator_finalized.connect(resolve_cached_pages)
     signals.all_generators_finalized.connect(check_strict)
     signals.feed_generated.connect(absolute_feed_links)
-    mathjax.register()  # MathJax on every page that shows math
+    mathjax.connect()  # MathJax on every page that shows math

@@ -1,6 +1,6 @@
 """MathJax on every written page that shows math, in any theme, with no edit.
 
-Part of the ``equations`` plugin (its ``register()`` registers this module).
+Part of the ``equations`` plugin: its ``register()`` calls :func:`connect`.
 Each generator's Jinja environment renders its pages with a template class
 whose ``render()`` hands the finished HTML to :func:`finish_page`; that is
 the page step. It scans the page for math the bundle recognises (the same
@@ -163,16 +163,20 @@ def finish_page(
     build-time typesetting pass (``EQUATIONS_RENDER = "build"``) belongs
     first: it leaves no raw math, so the page then gets no script.
     """
-    page = clean_descriptions(page, read_more)
     marked = MARKER in page
-    if not has_math(page.replace(MARKER, "") if marked else page):
-        return (page.replace(MARKER, "") if marked else page), False
-    if marked:
+    if marked:  # the first marker stays, to be replaced
         first, _, rest = page.partition(MARKER)
         rest = rest.replace(MARKER, "")
-        if loads_mathjax(first) or loads_mathjax(rest):
-            return first + rest, False
-        return first + config.snippet(siteurl) + rest, True
+        math = has_math(first + rest)
+        page = first + MARKER + rest
+    else:
+        math = has_math(page)
+    page = clean_descriptions(page, read_more, tex=math)
+    if marked:
+        load = math and not loads_mathjax(page)
+        return page.replace(MARKER, config.snippet(siteurl) if load else ""), load
+    if not math:
+        return page, False
     if loads_mathjax(page):
         return page, False
     end = _HEAD_END.search(page) or _last(_BODY_END, page)
@@ -189,14 +193,15 @@ def _last(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
     return found
 
 
-def clean_text(text: str, drop: Iterable[str] = ()) -> str:
-    """Plain text for a description: the read-more words (``drop``) and raw
-    TeX delimiters gone. Display math is dropped, inline math keeps its TeX
-    without delimiters, a formula cut short is cut off with an ellipsis."""
+def clean_text(text: str, drop: Iterable[str] = (), tex: bool = True) -> str:
+    """Plain text for a description: the read-more words (``drop``) and,
+    with ``tex``, raw TeX delimiters gone. Display math is dropped, inline
+    math keeps its TeX without delimiters, a formula cut short is cut off
+    with an ellipsis."""
     for words in drop:
         if words:
             text = text.replace(words, " ")
-    if "$" in text or "\\" in text:
+    if tex and ("$" in text or "\\" in text):
         parts: list[str] = []
         last = 0
         for kind, start, end in equations.scan_html(text):
@@ -231,12 +236,13 @@ def read_more_words(summary: str) -> list[str]:
 class _Words:
     """The read-more words, asked for once and only when needed."""
 
-    def __init__(self, read_more: Callable[[], list[str]]) -> None:
+    def __init__(self, read_more: Callable[[], list[str]], tex: bool) -> None:
         self.read_more = read_more
+        self.tex = tex
         self.words: list[str] | None = None
 
     def dirty(self, value: str) -> bool:
-        if "$" in value or "\\" in value:
+        if self.tex and ("$" in value or "\\" in value):
             return True
         return any(words in value for words in self.get())
 
@@ -246,12 +252,18 @@ class _Words:
         return self.words
 
 
-def clean_descriptions(page: str, read_more: Callable[[], list[str]] = list) -> str:
+def clean_descriptions(
+    page: str, read_more: Callable[[], list[str]] = list, tex: bool = True
+) -> str:
     """``page`` with clean ``<meta>`` descriptions (description, og:,
-    twitter:) and JSON-LD ``description`` values; untouched when clean."""
+    twitter:) and JSON-LD ``description`` values; untouched when clean.
+
+    ``tex``: the page shows math, so TeX in a description is math (else a
+    ``$`` there may come from code, and only the read-more words go).
+    """
     if "description" not in page:
         return page
-    words = _Words(read_more)
+    words = _Words(read_more, tex)
 
     def meta(match: re.Match[str]) -> str:
         tag = match.group(0)
@@ -262,7 +274,10 @@ def clean_descriptions(page: str, read_more: Callable[[], list[str]] = list) -> 
         value = html.unescape(content.group(2) if double else content.group(3))
         if not words.dirty(value):
             return tag
-        cleaned = html.escape(clean_text(value, words.get()), quote=True)
+        cleaned = clean_text(value, words.get(), words.tex)
+        if cleaned == _SPACES.sub(" ", value).strip():
+            return tag
+        cleaned = html.escape(cleaned, quote=True)
         quote = '"' if double else "'"
         new = f"{content.group(1)}{quote}{cleaned}{quote}"
         return tag[: content.start()] + new + tag[content.end() :]
@@ -301,8 +316,10 @@ def _clean_json_value(data: Any, words: _Words) -> bool:
     for key, value in items:
         if key == "description" and isinstance(value, str):
             if words.dirty(value):
-                data[key] = clean_text(html.unescape(value), words.get())
-                changed = changed or data[key] != value
+                cleaned = clean_text(html.unescape(value), words.get(), words.tex)
+                if cleaned != _SPACES.sub(" ", value).strip():
+                    data[key] = cleaned
+                    changed = True
         elif isinstance(value, (dict, list)):
             changed = _clean_json_value(value, words) or changed
     return changed
@@ -337,7 +354,10 @@ def copy_local(source: Path, target: Path) -> int:
         origin, destination = source / relative, target / relative
         if destination.is_symlink():
             destination.unlink()
-        elif destination.is_file() and destination.stat().st_size == origin.stat().st_size:
+        elif (
+            destination.is_file()
+            and destination.stat().st_size == origin.stat().st_size
+        ):
             continue
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(origin, destination)
@@ -423,7 +443,8 @@ def configure(pelican: Any) -> None:
         pelican.settings.setdefault(name, value)
 
 
-def register() -> None:
-    """Connect the page step to Pelican's signals."""
+def connect() -> None:
+    """Connect the page step to Pelican's signals (from ``equations``: this
+    module is part of that plugin, not a plugin of its own)."""
     signals.initialized.connect(configure)
     signals.generator_init.connect(add_page_step)
