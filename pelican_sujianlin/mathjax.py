@@ -195,9 +195,9 @@ def _last(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
 
 def clean_text(text: str, drop: Iterable[str] = (), tex: bool = True) -> str:
     """Plain text for a description: the read-more words (``drop``) and,
-    with ``tex``, raw TeX delimiters gone. Display math is dropped, inline
-    math keeps its TeX without delimiters, a formula cut short is cut off
-    with an ellipsis."""
+    with ``tex``, raw TeX gone. Inline math without commands (``$x_i$``)
+    keeps its TeX without delimiters; other math is dropped; a formula cut
+    short (by a theme's truncation) is cut off with an ellipsis."""
     for words in drop:
         if words:
             text = text.replace(words, " ")
@@ -207,19 +207,22 @@ def clean_text(text: str, drop: Iterable[str] = (), tex: bool = True) -> str:
         for kind, start, end in equations.scan_html(text):
             parts.append(text[last:start])
             last = end
-            if kind == "inline":
-                width = 2 if text[start] == "\\" else 1
-                parts.append(text[start + width : end - width].strip())
-            elif kind == "display":
-                parts.append(" ")
-            else:
-                parts.append(text[start:end])
+            parts.append(_as_text(kind, text[start:end]))
         parts.append(text[last:])
         text = "".join(parts)
         cut = _CUT_MATH.search(text)
         if cut:
             text = text[: cut.start()].rstrip() + "…"
     return _SPACES.sub(" ", text).strip()
+
+
+def _as_text(kind: str, span: str) -> str:
+    """A math span of a description as text: simple inline TeX stays."""
+    if kind == "ref":
+        return span
+    width = 1 if span.startswith("$") else 2
+    inner = span[width:-width]
+    return inner.strip() if kind == "inline" and "\\" not in inner else " "
 
 
 def read_more_words(summary: str) -> list[str]:
