@@ -27,6 +27,7 @@ the generator's template class; the build's :class:`PageStep` in the context).
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import logging
@@ -61,14 +62,13 @@ LOCAL_FILES = (
     "output/chtml/fonts/woff-v2/*.woff",
     "input/tex/extensions/*.js",
 )
+# What sujianlin/mathjax.html writes (and tells the page step it wrote).
 MARKER = "<!--sujianlin:mathjax-->"
 USED = "_sujianlin_mathjax_used"  # context key: a page loaded the local copy
 
 _HEAD_END = re.compile(r"</head\s*>", re.I)
 _BODY_END = re.compile(r"</body\s*>", re.I)
-_MATHJAX_SCRIPT = re.compile(
-    r"""<script\b[^>]*\bsrc\s*=\s*["']?[^"'>\s]*mathjax|window\.MathJax\s*=""", re.I
-)
+_MATHJAX_CONFIG = re.compile(r"window\.MathJax\s*=", re.I)
 _DESCRIPTION_META = re.compile(
     r"""<meta\b[^>]*?\b(?:name|property)\s*=\s*["']?"""
     r"""(?:description|og:description|twitter:description)["'\s>][^>]*>""",
@@ -111,25 +111,31 @@ class MathJaxConfig:
 
     def snippet(self, siteurl: str) -> str:
         """The MathJax configuration and script tags for one page."""
-        loader: dict[str, Any] = {"load": ["ui/safe"]}
-        if self.font_url and not self.local_path:
-            loader["paths"] = {"fonts": self.font_url}
-        config = {
-            "loader": loader,
-            "tex": {
-                "inlineMath": [["$", "$"], ["\\(", "\\)"]],
-                "displayMath": [["$$", "$$"], ["\\[", "\\]"]],
-                "processEscapes": True,
-                "processEnvironments": True,
-                "tags": "none",
-            },
-        }
-        script = json.dumps(config, ensure_ascii=False).replace("</", "<\\/")
-        src = html.escape(self.script_url(siteurl))
-        return (
-            f"<script>window.MathJax = {script};</script>\n"
-            f'<script defer id="MathJax-script" src="{src}"></script>\n'
-        )
+        return _snippet(self, siteurl)
+
+
+@functools.lru_cache(maxsize=64)
+def _snippet(config: MathJaxConfig, siteurl: str) -> str:
+    """:meth:`MathJaxConfig.snippet`, made once per page depth."""
+    loader: dict[str, Any] = {"load": ["ui/safe"]}
+    if config.font_url and not config.local_path:
+        loader["paths"] = {"fonts": config.font_url}
+    options = {
+        "loader": loader,
+        "tex": {
+            "inlineMath": [["$", "$"], ["\\(", "\\)"]],
+            "displayMath": [["$$", "$$"], ["\\[", "\\]"]],
+            "processEscapes": True,
+            "processEnvironments": True,
+            "tags": "none",
+        },
+    }
+    script = json.dumps(options, ensure_ascii=False).replace("</", "<\\/")
+    src = html.escape(config.script_url(siteurl))
+    return (
+        f"<script>window.MathJax = {script};</script>\n"
+        f'<script defer id="MathJax-script" src="{src}"></script>\n'
+    )
 
 
 # --- the pure part: a page's HTML in, the finished page out --------------------
@@ -137,17 +143,30 @@ class MathJaxConfig:
 
 def has_math(page: str) -> bool:
     """Whether ``page`` shows math the bundle recognises (outside code,
-    scripts, comments and tags)."""
+    scripts, comments and tags; the ``<head>`` is not looked at)."""
     if "$" not in page and "\\" not in page:
         return False
+    body = page.find("<body")
+    if body > 0:
+        page = page[body:]
     return bool(equations.scan_html(page, first_only=True))
 
 
 def loads_mathjax(page: str) -> bool:
-    """Whether ``page`` already loads or configures MathJax itself."""
-    if "athjax" not in page and "athJax" not in page:
-        return False
-    return bool(_MATHJAX_SCRIPT.search(page))
+    """Whether ``page`` already loads or configures MathJax itself: a
+    ``<script>`` whose ``src`` names it, or ``window.MathJax =``."""
+    for word in ("MathJax", "mathjax"):  # str.find: no regex over the page
+        position = page.find(word)
+        while position >= 0:
+            if _MATHJAX_CONFIG.match(page, max(position - 7, 0)):
+                return True
+            tag = page.rfind("<", 0, position)
+            if page.startswith(("<script", "<SCRIPT"), tag) and (
+                ">" not in page[tag:position]
+            ):
+                return True
+            position = page.find(word, position + 7)
+    return False
 
 
 def finish_page(
@@ -155,35 +174,50 @@ def finish_page(
     config: MathJaxConfig,
     siteurl: str,
     read_more: Callable[[], list[str]] = list,
+    shows_math: bool = False,
+    marked: bool | None = None,
 ) -> tuple[str, bool]:
     """The written page, and whether it loads MathJax from the bundle.
 
-    ``read_more()`` gives the words of the read-more link to keep out of
-    descriptions (asked only when a description may hold them). A
-    build-time typesetting pass (``EQUATIONS_RENDER = "build"``) belongs
-    first: it leaves no raw math, so the page then gets no script.
+    ``shows_math``: the caller knows the page shows math (an article page
+    whose article has math), which spares the scan. ``marked``: whether the
+    page holds :data:`MARKER` (None: look). ``read_more()`` gives the words
+    of the read-more link to keep out of descriptions (asked only when a
+    description may hold them). A build-time typesetting pass
+    (``EQUATIONS_RENDER = "build"``) belongs first: it leaves no raw math, so
+    the page then gets no script.
     """
-    marked = MARKER in page
+    if marked is None:
+        marked = MARKER in page
     if marked:  # the first marker stays, to be replaced
         first, _, rest = page.partition(MARKER)
         rest = rest.replace(MARKER, "")
-        math = has_math(first + rest)
+        math = shows_math or has_math(first + rest)
         page = first + MARKER + rest
     else:
-        math = has_math(page)
+        math = shows_math or has_math(page)
     page = clean_descriptions(page, read_more, tex=math)
     if marked:
         load = math and not loads_mathjax(page)
         return page.replace(MARKER, config.snippet(siteurl) if load else ""), load
-    if not math:
+    if not math or loads_mathjax(page):
         return page, False
-    if loads_mathjax(page):
-        return page, False
-    end = _HEAD_END.search(page) or _last(_BODY_END, page)
-    if end is None:  # a fragment, not a page
-        return page, False
-    where = end.start()
-    return page[:where] + config.snippet(siteurl) + page[where:], True
+    end = head_end(page)
+    if end < 0:
+        found = _last(_BODY_END, page)
+        if found is None:  # a fragment, not a page
+            return page, False
+        end = found.start()
+    return page[:end] + config.snippet(siteurl) + page[end:], True
+
+
+def head_end(page: str) -> int:
+    """Where ``</head>`` starts in ``page``, or -1."""
+    end = page.find("</head>")
+    if end < 0:
+        found = _HEAD_END.search(page)
+        end = found.start() if found else -1
+    return end
 
 
 def _last(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
@@ -259,12 +293,14 @@ def clean_descriptions(
     page: str, read_more: Callable[[], list[str]] = list, tex: bool = True
 ) -> str:
     """``page`` with clean ``<meta>`` descriptions (description, og:,
-    twitter:) and JSON-LD ``description`` values; untouched when clean.
+    twitter:) and JSON-LD ``description`` values in its ``<head>`` (where
+    themes put them); untouched when clean.
 
     ``tex``: the page shows math, so TeX in a description is math (else a
     ``$`` there may come from code, and only the read-more words go).
     """
-    if "description" not in page:
+    head = head_end(page)
+    if head < 0:
         return page
     words = _Words(read_more, tex)
 
@@ -285,10 +321,13 @@ def clean_descriptions(
         new = f"{content.group(1)}{quote}{cleaned}{quote}"
         return tag[: content.start()] + new + tag[content.end() :]
 
-    page = _DESCRIPTION_META.sub(meta, page)
-    if "ld+json" in page:
-        page = _JSON_LD.sub(lambda match: _clean_json_ld(match, words), page)
-    return page
+    start = page[:head]
+    if "description" not in start:
+        return page
+    start = _DESCRIPTION_META.sub(meta, start)
+    if "ld+json" in start:
+        start = _JSON_LD.sub(lambda match: _clean_json_ld(match, words), start)
+    return start + page[head:]
 
 
 def _clean_json_ld(match: re.Match[str], words: _Words) -> str:
@@ -381,11 +420,26 @@ class PageStep:
         self.config = MathJaxConfig.from_settings(settings)
         self.output_path = Path(settings.get("OUTPUT_PATH", "output"))
         self.copied = False
+        self.marked = False  # the page being rendered included the partial
+
+    def mark(self) -> str:
+        """What ``sujianlin/mathjax.html`` writes: the place for MathJax."""
+        self.marked = True
+        return MARKER
 
     def finish(self, page: str, context: Mapping[str, Any]) -> str:
         """:func:`finish_page` for a page rendered with ``context``."""
         siteurl = str(context.get("SITEURL") or "")
-        page, loaded = finish_page(page, self.config, siteurl, lambda: _words(context))
+        content = context.get("article") or context.get("page")
+        page, loaded = finish_page(
+            page,
+            self.config,
+            siteurl,
+            lambda: _words(content),
+            shows_math=bool(getattr(content, "has_math", False)),
+            marked=self.marked,
+        )
+        self.marked = False
         if loaded and self.config.local_path and not self.copied:
             self.copy()
         return page
@@ -406,9 +460,8 @@ class PageStep:
         copy_local(source, self.output_path / self.config.local_path)
 
 
-def _words(context: Mapping[str, Any]) -> list[str]:
+def _words(content: Any) -> list[str]:
     """The read-more words of the summary of the page's article or page."""
-    content = context.get("article") or context.get("page")
     summary = getattr(content, "summary", None) if content is not None else None
     return read_more_words(summary) if isinstance(summary, str) else []
 
@@ -420,10 +473,12 @@ def _finishing_class(base: type) -> type:
         sujianlin_page_step = True
 
         def render(self, *args: Any, **kwargs: Any) -> str:
-            page = super().render(*args, **kwargs)
             context = args[0] if args and isinstance(args[0], Mapping) else kwargs
             step = context.get(STEP)
-            return step.finish(page, context) if step is not None else page
+            if step is None:
+                return super().render(*args, **kwargs)
+            step.marked = False
+            return step.finish(super().render(*args, **kwargs), context)
 
     return PageTemplate
 
