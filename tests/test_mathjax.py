@@ -225,6 +225,7 @@ Slug: first
 Tags: math
 Category: notes
 Series: Diffusion
+Readers: 73091
 
 先看式$\eqref{eq:loss}$，其中$x_i$是样本：
 $$
@@ -529,4 +530,58 @@ def test_local_mathjax_missing_package_warns(build_site, monkeypatch):
         "MATHJAX_URL" in w and "django-static-mathjax" in w for w in site.warnings
     )
     assert site.exists("first.html")
+    assert mathjax_scripts(site.read("first.html")) == 1
+
+
+# --- docs/themes.md's worked examples -----------------------------------------------
+
+DOC_EXAMPLES = {
+    "notmyidea": {
+        "article.html": """{% extends "!theme/article.html" %}
+{% block content %}
+{{ super() }}
+<section class="body">
+{% include "sujianlin/meta.html" %}
+{% include "sujianlin/series.html" %}
+{% include "sujianlin/citation.html" %}
+{% include "sujianlin/comments.html" %}
+</section>
+{% endblock %}""",
+        "index.html": """{% extends "!theme/index.html" %}
+{% block content %}
+{{ super() }}
+<section class="body">
+{% include "sujianlin/recent_comments.html" %}
+{% include "sujianlin/popular.html" %}
+</section>
+{% endblock %}""",
+    },
+    "reflex": {
+        "partial/neighbors.html": """{% include "sujianlin/meta.html" %}
+{% include "sujianlin/series.html" %}
+{% include "sujianlin/citation.html" %}
+{% include "sujianlin/comments.html" %}
+{% include "!theme/partial/neighbors.html" %}""",
+        "partial/footer.html": """{% include "sujianlin/recent_comments.html" %}
+{% include "!theme/partial/footer.html" %}""",
+    },
+}
+
+
+@pytest.mark.parametrize("theme", sorted(DOC_EXAMPLES))
+def test_documented_theme_examples(build_site, tmp_path: Path, theme):
+    docs = (Path(__file__).parent.parent / "docs" / "themes.md").read_text("utf-8")
+    overrides = tmp_path / "overrides"
+    for name, text in DOC_EXAMPLES[theme].items():
+        assert text in docs, name  # the test builds what the page shows
+        (overrides / name).parent.mkdir(parents=True, exist_ok=True)
+        (overrides / name).write_text(text, encoding="utf-8")
+    site = build_site(
+        CONTENT, **THEMES[theme](), THEME_TEMPLATES_OVERRIDES=[str(overrides)]
+    )
+    assert site.warnings == []
+    first = BeautifulSoup(site.read("first.html"), "html.parser")
+    assert first.select_one("nav.series a[rel=next]") is not None
+    assert first.select_one("section#cite") is not None
+    assert "73091位读者" in first.select_one("span.readers").get_text()
     assert mathjax_scripts(site.read("first.html")) == 1
