@@ -64,7 +64,6 @@ LOCAL_FILES = (
 )
 # What sujianlin/mathjax.html writes (and tells the page step it wrote).
 MARKER = "<!--sujianlin:mathjax-->"
-USED = "_sujianlin_mathjax_used"  # context key: a page loaded the local copy
 
 _HEAD_END = re.compile(r"</head\s*>", re.I)
 _BODY_END = re.compile(r"</body\s*>", re.I)
@@ -185,30 +184,57 @@ def finish_page(
     of the read-more link to keep out of descriptions (asked only when a
     description may hold them). A build-time typesetting pass
     (``EQUATIONS_RENDER = "build"``) belongs first: it leaves no raw math, so
-    the page then gets no script.
+    the page then gets no script. The page is copied once, if at all.
     """
-    if marked is None:
-        marked = MARKER in page
-    if marked:  # the first marker stays, to be replaced
-        first, _, rest = page.partition(MARKER)
-        rest = rest.replace(MARKER, "")
-        math = shows_math or has_math(first + rest)
-        page = first + MARKER + rest
-    else:
-        math = shows_math or has_math(page)
-    page = clean_descriptions(page, read_more, tex=math)
-    if marked:
-        load = math and not loads_mathjax(page)
-        return page.replace(MARKER, config.snippet(siteurl) if load else ""), load
-    if not math or loads_mathjax(page):
-        return page, False
-    end = head_end(page)
-    if end < 0:
-        found = _last(_BODY_END, page)
-        if found is None:  # a fragment, not a page
+    # (the marker, a comment, is no math and names no script)
+    math = shows_math or has_math(page)
+    snippet = config.snippet(siteurl) if math and not loads_mathjax(page) else ""
+    markers = _find_all(page, MARKER) if marked is None or marked else []
+    head = head_end(page)
+    edits: list[tuple[int, int, str]] = []  # (start, end, new text) of page
+    for number, at in enumerate(markers):
+        edits.append((at, at + len(MARKER), "" if number else snippet))
+    if snippet and not markers:
+        at = head if head >= 0 else _body_end(page)
+        if at < 0:  # a fragment, not a page
             return page, False
-        end = found.start()
-    return page[:end] + config.snippet(siteurl) + page[end:], True
+        edits.append((at, at, snippet))
+    if head > 0 and "description" in page[:head]:
+        inside = [edit for edit in edits if edit[0] < head]
+        cleaned = clean_head(_apply(page[:head], inside), read_more, tex=math)
+        edits = [(0, head, cleaned)] + [edit for edit in edits if edit[0] >= head]
+    if not edits:
+        return page, False
+    return _apply(page, edits), bool(snippet)
+
+
+def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
+    """``text`` with each ``(start, end, new)`` span replaced (in order)."""
+    pieces: list[str] = []
+    last = 0
+    for start, end, new in sorted(edits, key=lambda edit: edit[0]):
+        pieces.append(text[last:start])
+        pieces.append(new)
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def _find_all(text: str, word: str) -> list[int]:
+    found: list[int] = []
+    at = text.find(word)
+    while at >= 0:
+        found.append(at)
+        at = text.find(word, at + len(word))
+    return found
+
+
+def _body_end(page: str) -> int:
+    """Where the last ``</body>`` starts, or -1."""
+    found = -1
+    for match in _BODY_END.finditer(page):
+        found = match.start()
+    return found
 
 
 def head_end(page: str) -> int:
@@ -218,13 +244,6 @@ def head_end(page: str) -> int:
         found = _HEAD_END.search(page)
         end = found.start() if found else -1
     return end
-
-
-def _last(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
-    found = None
-    for found in pattern.finditer(text):  # noqa: B007
-        pass
-    return found
 
 
 def clean_text(text: str, drop: Iterable[str] = (), tex: bool = True) -> str:
@@ -289,19 +308,18 @@ class _Words:
         return self.words
 
 
-def clean_descriptions(
-    page: str, read_more: Callable[[], list[str]] = list, tex: bool = True
+def clean_head(
+    head: str, read_more: Callable[[], list[str]] = list, tex: bool = True
 ) -> str:
-    """``page`` with clean ``<meta>`` descriptions (description, og:,
-    twitter:) and JSON-LD ``description`` values in its ``<head>`` (where
-    themes put them); untouched when clean.
+    """``head`` (a page's ``<head>``) with clean ``<meta>`` descriptions
+    (description, og:, twitter:) and JSON-LD ``description`` values; the same
+    text when they are clean.
 
     ``tex``: the page shows math, so TeX in a description is math (else a
     ``$`` there may come from code, and only the read-more words go).
     """
-    head = head_end(page)
-    if head < 0:
-        return page
+    if "description" not in head:
+        return head
     words = _Words(read_more, tex)
 
     def meta(match: re.Match[str]) -> str:
@@ -321,13 +339,10 @@ def clean_descriptions(
         new = f"{content.group(1)}{quote}{cleaned}{quote}"
         return tag[: content.start()] + new + tag[content.end() :]
 
-    start = page[:head]
-    if "description" not in start:
-        return page
-    start = _DESCRIPTION_META.sub(meta, start)
-    if "ld+json" in start:
-        start = _JSON_LD.sub(lambda match: _clean_json_ld(match, words), start)
-    return start + page[head:]
+    head = _DESCRIPTION_META.sub(meta, head)
+    if "ld+json" in head:
+        head = _JSON_LD.sub(lambda match: _clean_json_ld(match, words), head)
+    return head
 
 
 def _clean_json_ld(match: re.Match[str], words: _Words) -> str:

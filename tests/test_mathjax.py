@@ -23,7 +23,7 @@ from pelican_sujianlin import mathjax
 from pelican_sujianlin.mathjax import (
     MARKER,
     MathJaxConfig,
-    clean_descriptions,
+    clean_head,
     clean_text,
     finish_page,
     has_math,
@@ -88,6 +88,20 @@ def test_marker_places_the_script_once_or_goes():
         "<html><head></head><body>a</body></html>",
         False,
     )
+
+
+def test_marker_in_head_with_a_description_to_clean():
+    text = (
+        '<html><head><meta name="description" content="见 $$ x $$ 点击阅读全文...">'
+        f"{MARKER}</head><body>$x$</body></html>"
+    )
+    page, loaded = finish_page(text, CDN, "", lambda: ["点击阅读全文..."])
+    assert loaded
+    head = page.split("</head>")[0]
+    assert 'content="见"' in head
+    assert head.count('id="MathJax-script"') == 1
+    assert MARKER not in page
+    assert page.endswith("<body>$x$</body></html>")
 
 
 def test_fragment_without_head_or_body_is_not_a_page():
@@ -165,7 +179,7 @@ def test_read_more_words():
     assert read_more_words("<p>no link</p>") == []
 
 
-def test_clean_descriptions_meta_and_json_ld():
+def test_clean_head_meta_and_json_ld():
     summary = "先看式$x$。$$ y \\tag{1} $$ Read more…"
     ld = json.dumps({"@type": "Article", "description": summary}, ensure_ascii=False)
     text = (
@@ -175,7 +189,7 @@ def test_clean_descriptions_meta_and_json_ld():
         f'<meta name="keywords" content="$x$">'
         f'<script type="application/ld+json">{ld}</script></head>'
     )
-    page = clean_descriptions(text, lambda: ["Read more…"])
+    page = clean_head(text, lambda: ["Read more…"])
     soup = BeautifulSoup(page, "html.parser")
     for selector in (
         'meta[name="description"]',
@@ -186,10 +200,10 @@ def test_clean_descriptions_meta_and_json_ld():
     assert soup.select_one('meta[name="keywords"]')["content"] == "$x$"
     data = json.loads(soup.find("script").string)
     assert data == {"@type": "Article", "description": "先看式x。"}
-    assert clean_descriptions(page, lambda: ["Read more…"]) == page
+    assert clean_head(page, lambda: ["Read more…"]) == page
 
 
-def test_clean_descriptions_asks_for_words_only_when_needed():
+def test_clean_head_asks_for_words_only_when_needed():
     asked = []
 
     def words():
@@ -197,8 +211,8 @@ def test_clean_descriptions_asks_for_words_only_when_needed():
         return []
 
     text = '<head><meta name="description" content="plain"></head>'
-    assert clean_descriptions("<head></head>", words) == "<head></head>"
-    assert clean_descriptions(text, words) == text
+    assert clean_head("<head></head>", words) == "<head></head>"
+    assert clean_head(text, words) == text
     assert len(asked) == 1
 
 
