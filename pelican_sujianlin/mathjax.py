@@ -67,7 +67,7 @@ MARKER = "<!--sujianlin:mathjax-->"
 
 _HEAD_END = re.compile(r"</head\s*>", re.I)
 _BODY_END = re.compile(r"</body\s*>", re.I)
-_MATHJAX_CONFIG = re.compile(r"window\.MathJax\s*=", re.I)
+_MATHJAX_CONFIG = re.compile(r"\bMathJax\s*=(?!=)")
 _DESCRIPTION_META = re.compile(
     r"""<meta\b[^>]*?\b(?:name|property)\s*=\s*["']?"""
     r"""(?:description|og:description|twitter:description)["'\s>][^>]*>""",
@@ -142,29 +142,31 @@ def _snippet(config: MathJaxConfig, siteurl: str) -> str:
 
 def has_math(page: str) -> bool:
     """Whether ``page`` shows math the bundle recognises (outside code,
-    scripts, comments and tags; the ``<head>`` is not looked at)."""
+    scripts, comments and tags; the scan stops at the first formula)."""
     if "$" not in page and "\\" not in page:
         return False
-    body = page.find("<body")
-    if body > 0:
-        page = page[body:]
     return bool(equations.scan_html(page, first_only=True))
 
 
 def loads_mathjax(page: str) -> bool:
     """Whether ``page`` already loads or configures MathJax itself: a
-    ``<script>`` whose ``src`` names it, or ``window.MathJax =``."""
-    for word in ("MathJax", "mathjax"):  # str.find: no regex over the page
-        position = page.find(word)
-        while position >= 0:
-            if _MATHJAX_CONFIG.match(page, max(position - 7, 0)):
-                return True
-            tag = page.rfind("<", 0, position)
-            if page.startswith(("<script", "<SCRIPT"), tag) and (
-                ">" not in page[tag:position]
-            ):
-                return True
-            position = page.find(word, position + 7)
+    ``<script>`` whose tag names it (``src=".../mathjax/..."``), or an inline
+    script that sets ``window.MathJax``. One pass over the page's scripts."""
+    start = page.find("<script")
+    while start >= 0:
+        tag_end = page.find(">", start)
+        if tag_end < 0:
+            return False
+        if "athjax" in page[start:tag_end].lower():
+            return True
+        end = page.find("</script", tag_end)
+        if end < 0:
+            end = len(page)
+        if "MathJax" in page[tag_end:end] and _MATHJAX_CONFIG.search(
+            page, tag_end, end
+        ):
+            return True
+        start = page.find("<script", end)
     return False
 
 
@@ -174,22 +176,22 @@ def finish_page(
     siteurl: str,
     read_more: Callable[[], list[str]] = list,
     shows_math: bool = False,
-    marked: bool | None = None,
+    marked: int | None = None,
 ) -> tuple[str, bool]:
     """The written page, and whether it loads MathJax from the bundle.
 
     ``shows_math``: the caller knows the page shows math (an article page
-    whose article has math), which spares the scan. ``marked``: whether the
-    page holds :data:`MARKER` (None: look). ``read_more()`` gives the words
-    of the read-more link to keep out of descriptions (asked only when a
-    description may hold them). A build-time typesetting pass
+    whose article has math), which spares the scan. ``marked``: how many
+    :data:`MARKER` the page holds (None: look for them all). ``read_more()``
+    gives the words of the read-more link to keep out of descriptions (asked
+    only when a description may hold them). A build-time typesetting pass
     (``EQUATIONS_RENDER = "build"``) belongs first: it leaves no raw math, so
     the page then gets no script. The page is copied once, if at all.
     """
     # (the marker, a comment, is no math and names no script)
     math = shows_math or has_math(page)
     snippet = config.snippet(siteurl) if math and not loads_mathjax(page) else ""
-    markers = _find_all(page, MARKER) if marked is None or marked else []
+    markers = _find_all(page, MARKER, marked) if marked != 0 else []
     head = head_end(page)
     edits: list[tuple[int, int, str]] = []  # (start, end, new text) of page
     for number, at in enumerate(markers):
@@ -220,11 +222,14 @@ def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
     return "".join(pieces)
 
 
-def _find_all(text: str, word: str) -> list[int]:
+def _find_all(text: str, word: str, count: int | None = None) -> list[int]:
+    """Where ``word`` is in ``text`` (the first ``count`` places)."""
     found: list[int] = []
     at = text.find(word)
-    while at >= 0:
+    while at >= 0 and (count is None or len(found) < count):
         found.append(at)
+        if len(found) == count:
+            break
         at = text.find(word, at + len(word))
     return found
 
@@ -435,26 +440,32 @@ class PageStep:
         self.config = MathJaxConfig.from_settings(settings)
         self.output_path = Path(settings.get("OUTPUT_PATH", "output"))
         self.copied = False
-        self.marked = False  # the page being rendered included the partial
+        self.marked = 0  # times the page being rendered included the partial
+        # With EQUATIONS_RENDER = "build" an article's has_math no longer
+        # means its page needs MathJax: the page is scanned after typesetting.
+        self.trust_has_math = settings.get("EQUATIONS_RENDER", "browser") != "build"
 
     def mark(self) -> str:
         """What ``sujianlin/mathjax.html`` writes: the place for MathJax."""
-        self.marked = True
+        self.marked += 1
         return MARKER
 
     def finish(self, page: str, context: Mapping[str, Any]) -> str:
         """:func:`finish_page` for a page rendered with ``context``."""
         siteurl = str(context.get("SITEURL") or "")
         content = context.get("article") or context.get("page")
+        # EQUATIONS_RENDER = "build": the page-level typesetting pass
+        # (pelican_sujianlin.typeset) goes here, before the MathJax decision.
+        shows_math = self.trust_has_math and bool(getattr(content, "has_math", 0))
         page, loaded = finish_page(
             page,
             self.config,
             siteurl,
             lambda: _words(content),
-            shows_math=bool(getattr(content, "has_math", False)),
+            shows_math=shows_math,
             marked=self.marked,
         )
-        self.marked = False
+        self.marked = 0
         if loaded and self.config.local_path and not self.copied:
             self.copy()
         return page
@@ -492,7 +503,7 @@ def _finishing_class(base: type) -> type:
             step = context.get(STEP)
             if step is None:
                 return super().render(*args, **kwargs)
-            step.marked = False
+            step.marked = 0
             return step.finish(super().render(*args, **kwargs), context)
 
     return PageTemplate
