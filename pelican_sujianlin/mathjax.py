@@ -191,35 +191,35 @@ def finish_page(
     # (the marker, a comment, is no math and names no script)
     math = shows_math or has_math(page)
     snippet = config.snippet(siteurl) if math and not loads_mathjax(page) else ""
+    loaded = bool(snippet)
     markers = _find_all(page, MARKER, marked) if marked != 0 else []
     head = head_end(page)
-    edits: list[tuple[int, int, str]] = []  # (start, end, new text) of page
-    for number, at in enumerate(markers):
-        edits.append((at, at + len(MARKER), "" if number else snippet))
-    if snippet and not markers:
-        at = head if head >= 0 else _body_end(page)
-        if at < 0:  # a fragment, not a page
+    if head < 0 and not markers:
+        if not snippet:
             return page, False
-        edits.append((at, at, snippet))
-    if head > 0 and "description" in page[:head]:
-        inside = [edit for edit in edits if edit[0] < head]
-        cleaned = clean_head(_apply(page[:head], inside), read_more, tex=math)
-        edits = [(0, head, cleaned)] + [edit for edit in edits if edit[0] >= head]
-    if not edits:
-        return page, False
-    return _apply(page, edits), bool(snippet)
-
-
-def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
-    """``text`` with each ``(start, end, new)`` span replaced (in order)."""
-    pieces: list[str] = []
-    last = 0
-    for start, end, new in sorted(edits, key=lambda edit: edit[0]):
-        pieces.append(text[last:start])
-        pieces.append(new)
-        last = end
-    pieces.append(text[last:])
-    return "".join(pieces)
+        body = _body_end(page)
+        if body < 0:  # a fragment, not a page
+            return page, False
+        return page[:body] + snippet + page[body:], True
+    # The <head> is rewritten as a small string; the page is copied once,
+    # by str.replace (no slices of it: a page can be megabytes).
+    old_head = page[:head] if head > 0 else ""
+    new_head = old_head
+    if markers and markers[0] < head:
+        new_head = new_head.replace(MARKER, snippet, 1).replace(MARKER, "")
+        snippet = ""
+    if "description" in new_head:
+        new_head = clean_head(new_head, read_more, tex=math)
+    if snippet and not markers:
+        new_head += snippet
+        snippet = ""
+    if new_head != old_head:
+        page = page.replace(old_head, new_head, 1) if old_head else new_head + page
+    if markers and markers[-1] >= head:
+        page = page.replace(MARKER, snippet, 1)
+        if len(markers) > 1:
+            page = page.replace(MARKER, "")
+    return page, loaded
 
 
 def _find_all(text: str, word: str, count: int | None = None) -> list[int]:
