@@ -3,9 +3,10 @@
 Part of the ``equations`` plugin: its ``register()`` calls :func:`connect`.
 Each generator's Jinja environment renders its pages with a template class
 whose ``render()`` hands the finished HTML to :func:`finish_page`; that is
-the page step. It scans the page for math the bundle recognises (the same
-scanner that numbers equations, stopping at the first formula) and, when
-there is some and no MathJax yet, adds the configuration and the script:
+the page step. An article or page whose ``has_math`` is set shows math;
+any other page is scanned for math the bundle recognises (the scanner that
+numbers equations, stopping at the first formula). A page with math and no
+MathJax yet gets the configuration and the script:
 where the theme put ``{% include "sujianlin/mathjax.html" %}`` (a marker),
 else before ``</head>``. A page without math gets nothing; a theme that
 loads its own MathJax is left alone. It also keeps the read-more link's
@@ -186,7 +187,8 @@ def finish_page(
     gives the words of the read-more link to keep out of descriptions (asked
     only when a description may hold them). A build-time typesetting pass
     (``EQUATIONS_RENDER = "build"``) belongs first: it leaves no raw math, so
-    the page then gets no script. The page is copied once, if at all.
+    the page then gets no script. The page is copied once (twice when the
+    theme's marker is in the body and a description needed cleaning).
     """
     # (the marker, a comment, is no math and names no script)
     math = shows_math or has_math(page)
