@@ -461,17 +461,21 @@ def test_plain_post_description_keeps_its_dollars(build_site):
     assert "价格是 $5 和 $10" in site.read("plain.html")
 
 
-def test_theme_partial_places_mathjax_once(build_site, tmp_path: Path):
+def simple_with(tmp_path: Path, block: str, text: str) -> dict:
+    """Settings for ``simple`` with ``text`` appended to its ``block``."""
     overrides = tmp_path / "overrides"
     overrides.mkdir()
     (overrides / "base.html").write_text(
-        '{% extends "!simple/base.html" %}{% block footer %}{{ super() }}'
-        '{% include "sujianlin/mathjax.html" %}{% endblock %}',
+        f'{{% extends "!simple/base.html" %}}{{% block {block} %}}{{{{ super() }}}}'
+        f"{text}{{% endblock %}}",
         encoding="utf-8",
     )
-    site = build_site(
-        CONTENT, THEME="simple", THEME_TEMPLATES_OVERRIDES=[str(overrides)]
-    )
+    return {"THEME": "simple", "THEME_TEMPLATES_OVERRIDES": [str(overrides)]}
+
+
+def test_theme_partial_places_mathjax_once(build_site, tmp_path: Path):
+    partial = '{% include "sujianlin/mathjax.html" %}'
+    site = build_site(CONTENT, **simple_with(tmp_path, "footer", partial))
     first = site.read("first.html")
     assert mathjax_scripts(first) == 1
     head, body = first.split("</head>", 1)
@@ -482,17 +486,8 @@ def test_theme_partial_places_mathjax_once(build_site, tmp_path: Path):
 
 
 def test_theme_with_its_own_mathjax_gets_no_second(build_site, tmp_path: Path):
-    overrides = tmp_path / "overrides"
-    overrides.mkdir()
-    (overrides / "base.html").write_text(
-        '{% extends "!simple/base.html" %}{% block head %}{{ super() }}'
-        '<script src="https://cdn.example/mathjax/3/es5/tex-chtml.js"></script>'
-        "{% endblock %}",
-        encoding="utf-8",
-    )
-    site = build_site(
-        CONTENT, THEME="simple", THEME_TEMPLATES_OVERRIDES=[str(overrides)]
-    )
+    own = '<script src="https://cdn.example/mathjax/3/es5/tex-chtml.js"></script>'
+    site = build_site(CONTENT, **simple_with(tmp_path, "head", own))
     first = site.read("first.html")
     assert first.count("<script") == 1
     assert mathjax_scripts(first) == 0
