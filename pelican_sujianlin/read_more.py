@@ -10,6 +10,12 @@ mostly CJK and has no marker is cut by characters instead of Pelican's words.
 An author's ``Summary:`` wins over the marker. ``content.has_more`` tells
 templates whether the article goes on past its summary.
 
+A theme that prints its own link after ``article.summary`` (notmyidea, Flex)
+gets no second one: its templates are scanned once per build
+(:func:`theme_read_more_template`). ``READ_MORE_LINK`` also takes
+pelican-read-more's meaning (a string is the link's text), and
+``READ_MORE_LINK_FORMAT`` is that plugin's link template.
+
 How it fits into Pelican: the work happens at ``article_generator_finalized``
 and ``page_generator_finalized``, after the content cache was saved (so cached
 objects stay pristine) and after other plugins (equations) finished their
@@ -30,6 +36,7 @@ import logging
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from pelican import signals
@@ -52,8 +59,11 @@ DEFAULTS: dict[str, Any] = {
     "READ_MORE_MARKER": "<!--more-->",
     # The link's text (HTML); None means by DEFAULT_LANG.
     "READ_MORE_TEXT": None,
-    # False: the summary gets no link (for themes that print their own).
-    "READ_MORE_LINK": True,
+    # None: a link unless the theme prints its own after the summary; True,
+    # False; or a string, pelican-read-more's meaning: the link's text (HTML).
+    "READ_MORE_LINK": None,
+    # pelican-read-more's template of the link, with {url} and {text}.
+    "READ_MORE_LINK_FORMAT": '<a class="read-more" href="{url}">{text}</a>',
     # Characters kept of a CJK text without a marker; None: Pelican's summary.
     "READ_MORE_CJK_LENGTH": 150,
 }
@@ -69,11 +79,13 @@ PLANS = "_read_more_plans"
 
 @dataclass(frozen=True)
 class Options:
-    """The plugin's settings, read once per generator from Pelican's settings."""
+    """The plugin's settings, read once per build from Pelican's settings."""
 
     marker: re.Pattern[str]
     text: str
     link: bool
+    link_format: str
+    theme_link: str | None  # the theme template printing its own link, if any
     cjk_length: int | None
     ellipsis: str
     relative_urls: bool
@@ -103,16 +115,134 @@ class Options:
             )
             cjk_length = DEFAULTS["READ_MORE_CJK_LENGTH"]
         text = value["READ_MORE_TEXT"]
+        link, link_text = link_setting(value["READ_MORE_LINK"])
+        if link_text is not None and text is not None:
+            logger.warning(
+                "READ_MORE_LINK %r and READ_MORE_TEXT %r both give the read-more "
+                "link's text; using READ_MORE_TEXT",
+                link_text,
+                text,
+            )
+        elif link_text is not None:
+            text = link_text
+        theme_link = None
+        if link is None:
+            theme_link = theme_read_more_template(theme_template_folders(settings))
+            link = theme_link is None
         return cls(
             marker=marker_pattern(marker),
             text=pick(settings, TEXT_ZH, TEXT_EN) if text is None else str(text),
-            link=bool(value["READ_MORE_LINK"]),
+            link=link,
+            link_format=link_format_setting(value["READ_MORE_LINK_FORMAT"]),
+            theme_link=theme_link,
             cjk_length=cjk_length if cjk_length and cjk_length > 0 else None,
             ellipsis=settings.get("SUMMARY_END_SUFFIX") or "…",
             relative_urls=bool(settings.get("RELATIVE_URLS")),
             summary_max_length=settings.get("SUMMARY_MAX_LENGTH"),
             summary_max_paragraphs=settings.get("SUMMARY_MAX_PARAGRAPHS"),
         )
+
+
+def link_setting(value: Any) -> tuple[bool | None, str | None]:
+    """READ_MORE_LINK as (link or not, None meaning "ask the theme"; the text).
+
+    pelican-read-more documents READ_MORE_LINK as the link's text (HTML, such
+    as ``<span>continue</span>``) and adds no link when it is empty; this
+    bundle had it as True/False. Both meanings are kept.
+    """
+    if value is None or isinstance(value, bool):
+        return value, None
+    if isinstance(value, str):
+        return (True, value) if value.strip() else (False, None)
+    logger.warning(
+        "READ_MORE_LINK must be True, False or the link's text (a string), not "
+        "%r; a link is added unless the theme prints its own",
+        value,
+    )
+    return None, None
+
+
+def link_format_setting(value: Any) -> str:
+    """READ_MORE_LINK_FORMAT, checked: a string holding ``{url}``."""
+    if isinstance(value, str) and "{url}" in value:
+        return value
+    default = DEFAULTS["READ_MORE_LINK_FORMAT"]
+    logger.warning(
+        "READ_MORE_LINK_FORMAT must be a string with {url} (and {text}), not %r;"
+        " using %r",
+        value,
+        default,
+    )
+    return default
+
+
+# --- the theme's own read-more link ---------------------------------------------------
+
+# ``{{ article.summary }}`` printed (also in an expression: ``{{ article.content
+# if FULL else article.summary }}``); one inside a tag, such as <meta
+# content="...">, is skipped by the scan
+THEME_SUMMARY = re.compile(r"\{\{[^}]*?\b(\w+)\.summary\b[^}]*\}\}")
+# Where a list item's template ends: the theme's link must come before that.
+ITEM_END = re.compile(
+    r"\{%-?\s*(?:end(?:for|block)|for|else|elif)\b|\{\{[^}]*?\.summary\b"
+)
+THEME_LINK_WINDOW = 600  # characters of template after the summary
+COMMENTS_LINK = re.compile(
+    r"#[^\"']*(?:comment|disqus)", re.I
+)  # a count, not a link on
+
+
+def theme_prints_link(source: str) -> bool:
+    """Whether a template prints a link to the article right after its
+    summary (``{{ article.summary }} ... <a href="{{ SITEURL }}/{{ article.url
+    }}">read more</a>``), as notmyidea, Flex, Reflex and pelican-bootstrap3 do."""
+    for summary in THEME_SUMMARY.finditer(source):
+        before = source[: summary.start()]
+        if before.rfind("<") > before.rfind(">"):
+            continue  # inside a tag: <meta content="{{ article.summary }}">
+        window = source[summary.end() : summary.end() + THEME_LINK_WINDOW]
+        end = ITEM_END.search(window)
+        window = window[: end.start()] if end else window
+        name = re.escape(summary.group(1))
+        link = (
+            rf"<a\b[^>]*?\bhref\s*=\s*[\"'][^\"'>]*?\{{\{{-?\s*{name}\.url\b"
+            r"(?P<rest>[^\"'>]*)"
+        )
+        for found in re.finditer(link, window):
+            if not COMMENTS_LINK.search(found.group("rest")):
+                return True
+    return False
+
+
+def theme_template_folders(settings: Mapping[str, Any]) -> list[Path]:
+    """The folders Pelican loads the theme's templates from, first wins."""
+    folders = [Path(folder) for folder in settings.get("THEME_TEMPLATES_OVERRIDES", [])]
+    theme = settings.get("THEME")
+    if theme:
+        folders.append(Path(theme).expanduser() / "templates")
+    return folders
+
+
+def theme_read_more_template(folders: Iterable[Path]) -> str | None:
+    """The first theme template (relative path) that prints its own read-more
+    link after ``article.summary``, or None. Read once per build: a few
+    small files."""
+    seen: set[str] = set()
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob("*.html")):
+            name = path.relative_to(folder).as_posix()
+            if name in seen:
+                continue  # overridden by an earlier folder
+            seen.add(name)
+            try:
+                source = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            if theme_prints_link(source):
+                return name
+    return None
 
 
 # --- finding the marker ---------------------------------------------------------------
@@ -500,8 +630,20 @@ def pelican_truncates(
 # --- the Pelican glue -----------------------------------------------------------------
 
 
-def read_more_link(url: str, text: str) -> str:
-    return f'<a class="read-more" href="{url}">{text}</a>'
+# ``{url}`` opening an attribute value, with pelican-read-more's leading "/"
+LINK_FORMAT_URL = re.compile(r"""(["'])/?\{url\}""")
+
+
+def read_more_link(link_format: str, url: str, path: str, text: str) -> str:
+    """The link, from READ_MORE_LINK_FORMAT.
+
+    ``{url}`` at the start of an attribute value (``href="{url}"``, or
+    pelican-read-more's ``href="/{url}"``) is the article's URL as this page
+    reaches it (``url``: relative, absolute in feeds); anywhere else it is
+    ``article.url`` (``path``), as in pelican-read-more. ``{text}`` is the text.
+    """
+    html = LINK_FORMAT_URL.sub(lambda match: match.group(1) + url, link_format)
+    return html.replace("{url}", path).replace("{text}", text)
 
 
 class ReadMoreSummary:
@@ -584,7 +726,12 @@ class ReadMoreSummary:
             html = self.content._update_content(self.body, siteurl)
         html = html.replace(URL_PLACEHOLDER, url)
         if self.content.has_more and self.options.link:
-            html += read_more_link(url + self.fragment, self.options.text)
+            html += read_more_link(
+                self.options.link_format,
+                url + self.fragment,
+                self.content.url + self.fragment,
+                self.options.text,
+            )
         return html
 
     def from_article(self, siteurl: str) -> str | None:
@@ -657,16 +804,36 @@ def add_read_more(content: Any, options: Options) -> None:
     plans[id(content)] = (content._content, bool(summary and summary.at_marker))
 
 
+OPTIONS = "_read_more_options"  # the context key of the build's Options
+
+
+def options_of(generator: Any) -> Options:
+    """The build's Options, read once for all generators (they share one
+    context and one settings): the theme's templates are scanned once."""
+    context = getattr(generator, "context", None)
+    if context is None:
+        return Options.from_settings(generator.settings)
+    if OPTIONS not in context:
+        context[OPTIONS] = Options.from_settings(generator.settings)
+    return context[OPTIONS]
+
+
 def finalize_articles(generator: Any) -> None:
     """Cut every article's summary (drafts, hidden posts, translations too)."""
-    options = Options.from_settings(generator.settings)
+    options = options_of(generator)
+    if options.theme_link:
+        logger.info(
+            "read_more: the theme's %s prints its own read-more link after "
+            "article.summary; summaries get none (READ_MORE_LINK = True adds it)",
+            options.theme_link,
+        )
     for article in contents_of(generator, ARTICLE_LISTS):
         add_read_more(article, options)
 
 
 def finalize_pages(generator: Any) -> None:
     """Cut every page's summary (hidden, draft pages and translations too)."""
-    options = Options.from_settings(generator.settings)
+    options = options_of(generator)
     for page in contents_of(generator, PAGE_LISTS):
         add_read_more(page, options)
 

@@ -356,8 +356,141 @@ def test_settings_are_declared_once():
         "READ_MORE_MARKER",
         "READ_MORE_TEXT",
         "READ_MORE_LINK",
+        "READ_MORE_LINK_FORMAT",
         "READ_MORE_CJK_LENGTH",
     }
+
+
+# --- READ_MORE_LINK, READ_MORE_LINK_FORMAT and the theme's own link -------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, (None, None)),
+        (True, (True, None)),
+        (False, (False, None)),
+        ("<span>continue</span>", (True, "<span>continue</span>")),  # read-more's
+        ("", (False, None)),
+    ],
+)
+def test_read_more_link_setting(value, expected, caplog):
+    assert read_more.link_setting(value) == expected
+    assert caplog.text == ""
+
+
+@pytest.mark.parametrize("value", [1, ["x"], {"text": "x"}])
+def test_unusable_read_more_link_warns_naming_it(value, caplog):
+    assert read_more.link_setting(value) == (None, None)
+    assert "READ_MORE_LINK must be True, False or the link's text" in caplog.text
+
+
+def test_pelican_read_more_string_is_the_link_text():
+    options = Options.from_settings({"READ_MORE_LINK": "<span>continue</span>"})
+    assert (options.link, options.text) == (True, "<span>continue</span>")
+    options = Options.from_settings({"READ_MORE_LINK": ""})
+    assert options.link is False
+
+
+def test_read_more_link_format():
+    link = read_more.read_more_link
+    url, path = "../a/post.html#more", "a/post.html#more"
+    # pelican-read-more's default: "/{url}" is the article, reached from here
+    assert link('<a class="read-more" href="/{url}">{text}</a>', url, path, "go") == (
+        '<a class="read-more" href="../a/post.html#more">go</a>'
+    )
+    assert link("<a href='{url}'>{text}</a>", url, path, "go") == (
+        "<a href='../a/post.html#more'>go</a>"
+    )
+    # elsewhere {url} is article.url, as pelican-read-more fills it
+    assert link('<a href="https://x.test/{url}">{text}</a>', url, path, "t") == (
+        '<a href="https://x.test/a/post.html#more">t</a>'
+    )
+
+
+@pytest.mark.parametrize("value", [None, 3, "<a>{text}</a>"])
+def test_unusable_link_format_warns(value, caplog):
+    assert (
+        read_more.link_format_setting(value)
+        == read_more.DEFAULTS["READ_MORE_LINK_FORMAT"]
+    )
+    assert "READ_MORE_LINK_FORMAT must be a string with {url}" in caplog.text
+
+
+THEME_LINKS = {
+    "notmyidea": """{{ article.summary }}
+        <a class="readmore" href="{{ SITEURL }}/{{ article.url }}">read more</a>""",
+    "flex": """<div>{{ article.summary }}</div>
+      {% if article.content != article.summary %}
+        <br>
+        <a class="btn"
+           href="{{ SITEURL }}/{{ article.url }}{% if not DISABLE_URL_HASH %}#{{
+             article.slug }}{% endif %}">
+          {{ _('Continue reading') }}
+        </a>
+      {% endif %}""",
+    "bootstrap3": """<div class="summary">{{ article.summary }}
+        {% include 'includes/comment_count.html' %}
+        <a class="btn btn-default btn-xs"
+           href="{{ SITEURL }}/{{ article.url }}">{{ _('more') }} ...</a>""",
+    "expression": """{{ article.content if FULL else article.summary }}
+        {% if not FULL %}
+        <p><a href="{{ SITEURL }}/{{ article.url }}">More</a></p>
+        {% endif %}""",
+    "other name": """{% for post in posts %}{{ post.summary }}
+        <a href="{{ SITEURL }}/{{post.url}}">more</a>{% endfor %}""",
+}
+NO_THEME_LINKS = {
+    "simple": """<section>{{ article.summary }}</section>
+        <footer>{% for author in article.authors %}
+        <a href="{{ SITEURL }}/{{ author.url }}">{{ author }}</a>
+        {% endfor %}</footer>""",
+    "title before": """<h2><a href="{{ SITEURL }}/{{ article.url }}">
+        {{ article.title }}</a></h2>
+        {{ article.summary }}""",
+    "meta": """<meta name="description" content="{{ article.summary }}">
+        {% endblock %}{% block content %}
+        <h1><a href="{{ SITEURL }}/{{ article.url }}">x</a></h1>""",
+    "next item": """{{ article.summary }}{% endfor %}{% for article in more %}
+        <a href="{{ SITEURL }}/{{ article.url }}">{{ article.title }}</a>""",
+    "comment count": """{{ article.summary }}
+        <a href="{{ SITEURL }}/{{ article.url }}#disqus_thread">comments</a>""",
+    "another article": """{{ article.summary }}
+        <a href="{{ SITEURL }}/{{ article.category.url }}">
+        {{ article.category }}</a>""",
+}
+
+
+@pytest.mark.parametrize("name", THEME_LINKS)
+def test_theme_prints_its_own_link(name):
+    assert read_more.theme_prints_link(THEME_LINKS[name])
+
+
+@pytest.mark.parametrize("name", NO_THEME_LINKS)
+def test_theme_prints_no_link(name):
+    assert not read_more.theme_prints_link(NO_THEME_LINKS[name])
+
+
+def test_theme_template_found_through_overrides(tmp_path):
+    theme, overrides = tmp_path / "theme" / "templates", tmp_path / "overrides"
+    (theme / "partial").mkdir(parents=True)
+    overrides.mkdir()
+    (theme / "partial" / "list.html").write_text(THEME_LINKS["notmyidea"])
+    (theme / "index.html").write_text(NO_THEME_LINKS["simple"])
+    settings = {
+        "THEME": str(tmp_path / "theme"),
+        "THEME_TEMPLATES_OVERRIDES": [str(overrides)],
+    }
+    assert Options.from_settings(settings).theme_link == "partial/list.html"
+    assert Options.from_settings(settings).link is False
+    # an override of that template without the link wins
+    (overrides / "partial").mkdir()
+    (overrides / "partial" / "list.html").write_text(NO_THEME_LINKS["simple"])
+    assert Options.from_settings(settings).theme_link is None
+    assert Options.from_settings(settings).link is True
+    (overrides / "partial" / "list.html").write_text(THEME_LINKS["flex"])
+    forced = Options.from_settings({**settings, "READ_MORE_LINK": True})
+    assert (forced.link, forced.theme_link) == (True, None)
 
 
 # --- properties -----------------------------------------------------------------------

@@ -549,19 +549,38 @@ def test_has_more_for_pelican_summaries(build_site, probe_theme):
 # --- built-in themes -------------------------------------------------------------
 
 
-def test_notmyidea_index(build_site):
-    site = build_site(site_content(), **{**BUILD, "THEME": "notmyidea"})
-    index = site.read("index.html")
-    featured, others = index.split('<section id="content"', 1)
+def notmyidea_entries(site) -> list[str]:
+    """The list entries of notmyidea's first index page (not the featured post)."""
+    featured, others = site.read("index.html").split('<section id="content"', 1)
     # notmyidea shows the newest post in full on page 1: no summary, no link
     assert "Below the fold." in featured
     assert '<span id="more"></span>' in featured
     assert "read-more" not in featured
-    # every other post shows its cut summary with the link, then the theme's own
-    entries = re.findall(
+    assert "Below the fold." not in others
+    return re.findall(
         r'<div class="entry-content">(.*?)</div><!-- /.entry-content -->', others, re.S
     )
+
+
+def test_notmyidea_index_has_one_link_per_summary(build_site):
+    """notmyidea prints its own "read more" after each summary: the bundle sees
+    it in the theme's index.html and adds none."""
+    site = build_site(site_content(), **{**BUILD, "THEME": "notmyidea"})
+    entries = notmyidea_entries(site)
     assert len(entries) == 5
+    for entry in entries:
+        assert "read-more" not in entry
+        assert entry.count('class="readmore"') == 1
+    html_post = next(e for e in entries if "html-post.html" in e)
+    assert "HTML intro <em>still</em>" in html_post
+    assert site.warnings == []
+
+
+def test_read_more_link_true_adds_the_link_anyway(build_site):
+    site = build_site(
+        site_content(), **{**BUILD, "THEME": "notmyidea"}, READ_MORE_LINK=True
+    )
+    entries = notmyidea_entries(site)
     with_link = [e for e in entries if 'class="read-more"' in e]
     assert len(with_link) == 4  # the short CJK post is shown whole
     assert any(
@@ -571,7 +590,53 @@ def test_notmyidea_index(build_site):
     )
     for entry in with_link:
         assert entry.index('class="read-more"') < entry.index('class="readmore"')
-    assert "Below the fold." not in others
+
+
+def test_flex_style_theme_has_one_link_per_summary(build_site):
+    theme = Path(__file__).parent / "themes" / "flex_style"
+    site = build_site(site_content(), **{**BUILD, "THEME": str(theme)})
+    items = re.findall(r"<article>(.*?)</article>", site.read("index.html"), re.S)
+    assert len(items) == 6
+    cut = [item for item in items if "Continue reading" in item]
+    assert len(cut) == 5  # the short CJK post is the whole article
+    for item in cut:
+        assert "read-more" not in item
+        assert item.count("Continue reading") == 1
+
+
+def test_pelican_read_more_settings(build_site):
+    """pelican-read-more's READ_MORE_LINK is the link's text, and its
+    READ_MORE_LINK_FORMAT ("/{url}") the link."""
+    site = build_site(
+        {"first-post.md": MD_POST, "cjk-long.md": CJK_LONG, "images/figure.png": IMAGE},
+        **BUILD,
+        RELATIVE_URLS=True,
+        READ_MORE_LINK="<span>continue</span>",
+        READ_MORE_LINK_FORMAT='<a class="more" href="/{url}">{text}</a>',
+    )
+    assert site.warnings == []
+    summary = summaries(site.read("index.html"))[0]
+    assert summary.endswith(
+        '<a class="more" href="./first-post.html#more"><span>continue</span></a>'
+    )
+    summary = summaries(site.read("tag/maths.html"))[0]
+    assert summary.endswith(
+        '<a class="more" href="../first-post.html#more"><span>continue</span></a>'
+    )
+
+
+def test_read_more_settings_the_bundle_cannot_use_warn(build_site):
+    site = build_site(
+        {"first-post.md": MD_POST, "cjk-long.md": CJK_LONG, "images/figure.png": IMAGE},
+        **BUILD,
+        READ_MORE_LINK=["no"],
+        READ_MORE_LINK_FORMAT="<a>{text}</a>",
+    )
+    assert len(site.warnings) == 2, site.warnings
+    assert site.warnings[0].startswith("READ_MORE_LINK must be True, False")
+    assert site.warnings[1].startswith("READ_MORE_LINK_FORMAT must be a string")
+    link = f'<a class="read-more" href="{SITEURL}/first-post.html#more">'
+    assert summaries(site.read("index.html"))[0].endswith(link + "点击阅读全文...</a>")
 
 
 def test_simple_index_every_post_summarised(build_site):
@@ -711,6 +776,8 @@ def standalone_page(text: str, lang: str = "en", **settings_overrides):
         **DEFAULT_CONFIG,
         "SITEURL": SITEURL,
         "DEFAULT_LANG": lang,
+        "READ_MORE_LINK": True,  # no theme renders it (the default, notmyidea,
+        # would make the link the theme's)
         **settings_overrides,
     }
     context = {"localsiteurl": SITEURL, "generated_content": {}, "static_content": {}}
@@ -773,7 +840,12 @@ def test_summary_from_article_html_equals_summary_made_alone(relative):
     from pelican.contents import Article
     from pelican.settings import DEFAULT_CONFIG
 
-    settings = {**DEFAULT_CONFIG, "SITEURL": SITEURL, "RELATIVE_URLS": relative}
+    settings = {
+        **DEFAULT_CONFIG,
+        "SITEURL": SITEURL,
+        "RELATIVE_URLS": relative,
+        "READ_MORE_LINK": True,
+    }
     context = {"localsiteurl": SITEURL, "generated_content": {}, "static_content": {}}
     html = (
         '<p>A <a href="{tag}maths">tag</a>, <a href="{category}misc">category</a>,'
@@ -965,3 +1037,18 @@ def test_summary_kept_per_siteurl():
     assert feed.endswith('href="https://feeds.test/pages/p.html#more">Read more…</a>')
     assert page.get_summary(SITEURL) is site
     assert page.get_summary("https://feeds.test") is feed
+
+
+def test_theme_templates_are_read_once_per_build(build_site, monkeypatch):
+    calls = []
+    scan = read_more.theme_read_more_template
+
+    def counted(folders):
+        calls.append(list(folders))
+        return scan(folders)
+
+    monkeypatch.setattr(read_more, "theme_read_more_template", counted)
+    content = {"a.md": post("Article"), "pages/p.md": post("Page")}
+    build_site(content, **{**BUILD, "THEME": "notmyidea"})
+    assert len(calls) == 1  # for the articles and the pages
+    assert calls[0][-1].parts[-2:] == ("notmyidea", "templates")

@@ -127,6 +127,11 @@ NUMERALS = [
     ("一零零", 100),
     ("壹佰贰拾叁", 123),
     ("兩萬", 20_000),
+    ("III", 3),
+    ("XIV", 14),
+    ("IX", 9),
+    ("three", 3),
+    ("Twenty", 20),
 ]
 
 NOT_NUMERALS = [
@@ -149,6 +154,10 @@ NOT_NUMERALS = [
     "2a",
     "十五a",
     "Ⅲ",
+    "IIII",
+    "VX",
+    "iv",
+    "twentyone",
 ]
 
 
@@ -292,6 +301,34 @@ SERIES_TITLES = [
         "  生成扩散模型漫谈（二）：  多余的空格  ",
         ("生成扩散模型漫谈", 2, None, "多余的空格"),
     ),
+    # forms other blogs use (issue 17): 第N节/篇/期 without brackets, 之三,
+    # a full-width bracket after a Latin word, English part words and #N
+    ("卷积神经网络入门第3节", ("卷积神经网络入门", 3, None, "")),
+    ("卷积神经网络入门 第3节：池化层", ("卷积神经网络入门", 3, None, "池化层")),
+    ("深度学习笔记第3篇", ("深度学习笔记", 3, None, "")),
+    ("深度学习笔记 第十二篇：优化器", ("深度学习笔记", 12, None, "优化器")),
+    ("Go语言入门第2课 变量", ("Go语言入门", 2, None, "变量")),
+    ("科技爱好者周刊（第 100 期）：副标题", ("科技爱好者周刊", 100, None, "副标题")),
+    ("机器学习系列之三：决策树", ("机器学习", 3, None, "决策树")),
+    ("四大名著之二", ("四大名著", 2, None, "")),
+    ("Docker系列1：安装与配置", ("Docker", 1, None, "安装与配置")),
+    ("机器学习系列一、线性回归", ("机器学习", 1, None, "线性回归")),
+    ("Transformer（3）：副标题", ("Transformer", 3, None, "副标题")),
+    ("Deep Learning Part 3", ("Deep Learning", 3, None, "")),
+    ("Deep Learning, part three", ("Deep Learning", 3, None, "")),
+    ("Deep Learning Part III: the end", ("Deep Learning", 3, None, "the end")),
+    (
+        "Building a blog, Part Two of Five: templates",
+        ("Building a blog", 2, None, "templates"),
+    ),
+    ("Kernel notes, Pt. 4", ("Kernel notes", 4, None, "")),
+    ("Advent of Code 2023 Day 12", ("Advent of Code 2023", 12, None, "")),
+    (
+        "Rust for beginners - Chapter 2 - ownership",
+        ("Rust for beginners", 2, None, "ownership"),
+    ),
+    ("Weekly notes #7: the parser", ("Weekly notes", 7, None, "the parser")),
+    ("Notes on GANs (3): subtitle", ("Notes on GANs", 3, None, "subtitle")),
 ]
 
 # Titles that must not start a series.
@@ -339,6 +376,26 @@ NOT_SERIES_TITLES = [
     "训练1000层的Transformer究竟有什么困难？",
     "门控注意力单元（GAU）",
     "2010年全国高考（数学）",
+    # guards of the forms issue 17 added
+    "Transformer(3)",  # a half-width bracket right after a word: a function
+    "百分之五十",
+    "三分之一的概率",
+    "再谈第2次世界大战",
+    "我的第一篇博客",
+    "C# 3 入门",
+    "The Day I left",
+    "Python 3",
+    "Top 10 tips",
+    "iPhone 15评测",
+    "2024年度总结",
+    "HTTP/2入门",
+    "log(2)的计算",
+    "Part I",
+    "Release notes #2024",
+    "第3节",
+    "华为Mate系列2024款",
+    "小米系列3.5英寸",
+    "某系列3",
 ]
 
 

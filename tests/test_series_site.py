@@ -9,6 +9,7 @@ from bs4 import BeautifulSoup
 
 HERE = Path(__file__).parent
 SERIES_STYLE_THEME = HERE / "themes" / "pelican_series_style"
+FLEX_STYLE_THEME = HERE / "themes" / "flex_style"
 SERIES_ONLY = ["pelican_sujianlin.series"]
 
 
@@ -164,13 +165,88 @@ def test_english_site_and_translatable_text(build_site, nav_theme):
     site = build_site(
         content,
         DEFAULT_LANG="en",
-        SERIES_TEXT={"nav": "Teil {index}/{count} von {name}", "previous": "Zurück"},
+        SERIES_LABELS={"nav": "Teil {index}/{count} von {name}", "previous": "Zurück"},
         **nav_theme,
     )
     nav = soup(site, "b.html").select_one("nav.series")
     assert nav.select_one(".series-about").get_text() == "Teil 2/2 von Attention"
     assert nav.select_one("a[rel=prev]").get_text() == "Zurück"
     assert nav.select_one("a[rel=next]") is None
+
+
+ATTENTION = {
+    "a.md": post("Attention, Part 1: basics", "2024-01-01", slug="a"),
+    "b.md": post("Attention, Part 2: details", "2024-01-02", slug="b"),
+}
+FLEX_SERIES_TEXT = "Part %(index)s of the %(name)s series"
+
+
+def test_flex_style_string_series_text(build_site, nav_theme):
+    """Flex, Reflex and pelican-bootstrap3 read SERIES_TEXT as a %-format."""
+    site = build_site(
+        ATTENTION,
+        DEFAULT_LANG="en",
+        THEME=str(FLEX_STYLE_THEME),
+        SERIES_TEXT="Part %(index)s of the %(name)s series (100%%)",
+    )
+    assert site.warnings == []
+    assert soup(site, "b.html").select_one(".related-posts h4").get_text() == (
+        "Part 2 of the Attention series (100%)"
+    )
+    # the bundle's own navigation says the same, with its own count
+    site = build_site(
+        ATTENTION, DEFAULT_LANG="en", SERIES_TEXT=FLEX_SERIES_TEXT, **nav_theme
+    )
+    assert site.warnings == []
+    about = soup(site, "b.html").select_one("nav.series .series-about")
+    assert about.get_text() == "Part 2 of the Attention series"
+    assert about.a["href"] == "https://blog.example.test/series/attention.html"
+
+
+def test_old_dict_series_text_still_works_with_a_warning(build_site, nav_theme):
+    labels = {"nav": "Teil {index}/{count} von {name}"}
+    site = build_site(ATTENTION, DEFAULT_LANG="en", SERIES_TEXT=labels, **nav_theme)
+    assert [w for w in site.warnings if "SERIES_TEXT" in w] == [
+        "SERIES_TEXT as a mapping is deprecated: rename it SERIES_LABELS "
+        "(themes such as Flex print SERIES_TEXT as a string)"
+    ]
+    nav = soup(site, "b.html").select_one("nav.series")
+    assert nav.select_one(".series-about").get_text() == "Teil 2/2 von Attention"
+    # a Flex-style theme prints its own default, never the dict
+    site = build_site(
+        ATTENTION, DEFAULT_LANG="en", SERIES_TEXT=labels, THEME=str(FLEX_STYLE_THEME)
+    )
+    heading = soup(site, "b.html").select_one(".related-posts h4").get_text()
+    assert heading == "Part 2 of the Attention series"
+
+
+@pytest.mark.parametrize(
+    ("settings", "warning"),
+    [
+        ({"SERIES_TEXT": 42}, "SERIES_TEXT must be a string"),
+        ({"SERIES_TEXT": "Part %(number)s"}, "SERIES_TEXT 'Part %(number)s' is not"),
+        ({"SERIES_TEXT": "100% done"}, "SERIES_TEXT '100% done' is not"),
+        ({"SERIES_TEXT": "%(index)s/%(count)s"}, "SERIES_TEXT '%(index)s/%(count)s'"),
+        ({"SERIES_LABELS": "Teil"}, "SERIES_LABELS must be a mapping"),
+        ({"SERIES_LABELS": {"navigation": "x"}}, "SERIES_LABELS['navigation']"),
+    ],
+)
+def test_series_texts_the_bundle_cannot_use_warn(
+    build_site, nav_theme, settings, warning
+):
+    site = build_site(ATTENTION, DEFAULT_LANG="en", **settings, **nav_theme)
+    assert len([w for w in site.warnings if w.startswith(warning)]) == 1, site.warnings
+    about = soup(site, "b.html").select_one("nav.series .series-about")
+    assert about.get_text() == "This is part 2 of 2 in the series “Attention”."
+
+
+def test_context_keeps_pelican_series_old_name(build_site):
+    """pelican-series before 3.0 put every series in the context as "series"."""
+    site = build_site(
+        {**ATTENTION, **DIFFUSION}, DEFAULT_LANG="en", THEME=str(FLEX_STYLE_THEME)
+    )
+    cards = [p.get_text() for p in soup(site, "index.html").select(".series-card")]
+    assert cards == ["生成扩散模型漫谈: 3", "Attention: 2"]
 
 
 def test_a_series_of_one_post_shows_no_navigation(build_site, nav_theme):

@@ -5,7 +5,8 @@ with ``SERIES_FROM_TITLE``, through a kexue.fm-style title such as
 ``生成扩散模型漫谈（十五）：副标题`` (see :mod:`.titles`). Each part gets
 ``article.series``, a mapping with the keys of the pelican-series plugin plus
 this plugin's own; the context gets ``article_series`` (as pelican-series
-names it), ``series_list`` and ``series_index``; a page is written per series
+names it, and ``series``, its name before pelican-series 3.0), ``series_list``
+and ``series_index``; a page is written per series
 and one lists them all (:mod:`.pages`).
 
 Signals: ``generator_init`` (makes the bundle's templates includable),
@@ -51,10 +52,13 @@ DEFAULTS: Mapping[str, Any] = {
     "SERIES_INDEX_URL": "series/index.html",
     "SERIES_INDEX_SAVE_AS": "series/index.html",
     "SERIES_SLUGS": {},
-    "SERIES_TEXT": {},
+    "SERIES_LABELS": {},
+    # The string Flex, Reflex and pelican-bootstrap3 print above their series
+    # box ("Part %(index)s of the %(name)s series"): the bundle's "nav" line.
+    "SERIES_TEXT": None,
 }
 
-# Words shown to readers; SERIES_TEXT overrides any of them. They are HTML
+# Words shown to readers; SERIES_LABELS overrides any of them. They are HTML
 # (settings are trusted); {name}, {index}, {count} and {title} are filled in
 # with escaped values where they make sense.
 TEXT_ZH = {
@@ -101,7 +105,7 @@ class SeriesSettings:
     def from_settings(cls, settings: Mapping[str, Any]) -> SeriesSettings:
         value = with_defaults(settings, DEFAULTS)
         text = dict(TEXT_ZH if is_chinese(settings) else TEXT_EN)
-        text.update(value["SERIES_TEXT"] or {})
+        text.update(labels_from(value["SERIES_TEXT"], value["SERIES_LABELS"]))
         return cls(
             from_title=bool(value["SERIES_FROM_TITLE"]),
             title_patterns=compile_patterns(value["SERIES_TITLE_PATTERNS"]),
@@ -119,6 +123,75 @@ class SeriesSettings:
             slug_unicode=bool(settings.get("SLUGIFY_USE_UNICODE", False)),
             slug_case=bool(settings.get("SLUGIFY_PRESERVE_CASE", False)),
         )
+
+
+def labels_from(series_text: Any, series_labels: Any) -> dict[str, str]:
+    """The texts a site overrides, from SERIES_TEXT and SERIES_LABELS.
+
+    A string SERIES_TEXT has the meaning themes written for pelican-series
+    give it (a %-format with ``index`` and ``name``, shown above the parts): it
+    becomes the ``nav`` line. A mapping is this bundle's old name for
+    SERIES_LABELS: still read, with a warning. SERIES_LABELS wins.
+    """
+    labels: dict[str, str] = {}
+    if isinstance(series_text, str) and series_text:
+        nav = nav_from_printf(series_text)
+        if nav is None:
+            logger.warning(
+                "SERIES_TEXT %r is not a %%-format with %%(index)s and %%(name)s "
+                "as themes use it; the series navigation keeps its own text",
+                series_text,
+            )
+        else:
+            labels["nav"] = nav
+    elif isinstance(series_text, Mapping):
+        logger.warning(
+            "SERIES_TEXT as a mapping is deprecated: rename it SERIES_LABELS "
+            "(themes such as Flex print SERIES_TEXT as a string)"
+        )
+        labels.update(text_mapping("SERIES_TEXT", series_text))
+    elif series_text:
+        logger.warning(
+            "SERIES_TEXT must be a string such as 'Part %%(index)s of the "
+            "%%(name)s series', not %r; ignored",
+            series_text,
+        )
+    if series_labels:
+        labels.update(text_mapping("SERIES_LABELS", series_labels))
+    return labels
+
+
+def text_mapping(setting: str, value: Any) -> dict[str, str]:
+    """A mapping of label -> text, warning (naming ``setting``) about the rest."""
+    if not isinstance(value, Mapping):
+        logger.warning("%s must be a mapping of texts, not %r; ignored", setting, value)
+        return {}
+    kept = {}
+    for key, text in value.items():
+        if key in TEXT_EN and isinstance(text, str):
+            kept[key] = text
+        else:
+            logger.warning(
+                "%s[%r] = %r ignored: the keys are %s, the values strings",
+                setting,
+                key,
+                text,
+                ", ".join(TEXT_EN),
+            )
+    return kept
+
+
+_PRINTF_FIELD = re.compile(r"%(?:\((index|name)\)[sd]|%)")
+
+
+def nav_from_printf(text: str) -> str | None:
+    """``Part %(index)s of the %(name)s series`` as ``Part {index} of the
+    {name} series``; None when ``text`` holds another ``%`` field, which the
+    themes' ``format`` filter would fail on too (they give only these two)."""
+    fields = {"index": "{index}", "name": "{name}", None: "%"}
+    nav = _PRINTF_FIELD.sub(lambda match: fields[match.group(1)], text)
+    leftover = _PRINTF_FIELD.sub("", text)
+    return None if "%" in leftover else nav
 
 
 def compile_patterns(patterns: Any) -> tuple[re.Pattern[str], ...]:
@@ -193,6 +266,14 @@ def build_series(generator) -> None:
         if series.name not in article_series or series.lang == config.default_lang:
             article_series[series.name] = series.articles
     generator.context["article_series"] = article_series
+    # pelican-series before 3.0 named it "series"; older themes still read that
+    generator.context["series"] = article_series
+    generator.context.setdefault("page_series", {})  # pages are never in series
+    if isinstance(generator.context.get("SERIES_TEXT"), Mapping):
+        # the bundle's deprecated dict, read above: themes that print
+        # SERIES_TEXT (Flex) would show it as "{'nav': ...}"; they get their
+        # own default instead
+        del generator.context["SERIES_TEXT"]
     generator.context["series_list"] = newest_first
     generator.context["series_index"] = SeriesIndex(
         title=config.text["index_title"],

@@ -1,12 +1,15 @@
 """Numbers as written in titles: Arabic, full-width and Chinese numerals.
 
 :func:`parse_number` turns ``"15"``, ``"１５"``, ``"十五"``, ``"一百零五"``,
-``"两千"``, ``"二〇二四"`` or ``"壹佰"`` into an ``int`` and returns ``None``
+``"两千"``, ``"二〇二四"``, ``"壹佰"``, Roman ``"XIV"`` or English ``"three"``
+(up to twenty, as English titles write parts) into an ``int`` and returns ``None``
 for anything that is not one well-formed number. It is pure and strict: a
 title parser relies on it to tell ``（十五）`` (a part number) from ``（续）``.
 """
 
 from __future__ import annotations
+
+import re
 
 DIGITS = {
     "零": 0,
@@ -46,6 +49,16 @@ CHINESE_NUMERAL_CHARS = (
 )
 FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
+ENGLISH_WORDS = (
+    "one two three four five six seven eight nine ten eleven twelve thirteen"
+    " fourteen fifteen sixteen seventeen eighteen nineteen twenty"
+)
+ENGLISH_NUMBERS = {
+    word: value for value, word in enumerate(ENGLISH_WORDS.split(), start=1)
+}
+ROMAN = re.compile(r"(?=[IVX])X{0,3}(?:IX|IV|V?I{0,3})")  # I to XXXIX
+ROMAN_VALUES = {"I": 1, "V": 5, "X": 10}
+
 
 def parse_number(text: str) -> int | None:
     """The value of one number written in Arabic or Chinese numerals, or None."""
@@ -54,12 +67,25 @@ def parse_number(text: str) -> int | None:
         return None
     ascii_text = text.translate(FULL_WIDTH_DIGITS)
     if ascii_text.isascii():
-        return int(ascii_text) if ascii_text.isdigit() else None
+        if ascii_text.isdigit():
+            return int(ascii_text)
+        if ROMAN.fullmatch(ascii_text):
+            return _parse_roman(ascii_text)
+        return ENGLISH_NUMBERS.get(ascii_text.lower())
     if not set(text) <= CHINESE_NUMERAL_CHARS:
         return None
     if not any(ch in SMALL_UNITS or ch in BIG_UNITS for ch in text):
         return _parse_positional(text)
     return _parse_with_units(text)
+
+
+def _parse_roman(text: str) -> int:
+    """XIV is 14 (``text`` matched :data:`ROMAN`, so it is well formed)."""
+    values = [ROMAN_VALUES[ch] for ch in text]
+    return sum(
+        -value if value < following else value
+        for value, following in zip(values, [*values[1:], 0], strict=True)
+    )
 
 
 def _parse_positional(text: str) -> int:

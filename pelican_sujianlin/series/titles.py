@@ -11,12 +11,17 @@ full- or half-width brackets and colons::
     Transformer升级之路：2、副标题       also 2. / 第2篇 / 一、
     《自然极值》系列——2.副标题           also 【名称】1. 副标题
     《新理解矩阵1》：副标题               also 《名称（1）》——副标题
-    Attention, Part 2: subtitle           English
+    名称第3节 / 名称 第三篇：副标题         also 第2讲, 第5期, 第2课
+    机器学习系列之三：副标题               Chinese numerals only
+    Docker系列1：副标题                   also 系列一、副标题
+    Attention, Part 2: subtitle           also Part III, Part Two of Five,
+                                          Pt. 3, Chapter 2, Day 3, #3
 
 It refuses what only looks like a number in brackets: ``（续）``, a year such
 as ``（2010）`` (numbers above :data:`MAX_TITLE_NUMBER`), a formula such as
 ``SO(3)`` or ``exp(2)`` (an Arabic number right after a Latin or Greek
-letter), ``2.5倍`` or ``3.x`` after a colon.
+letter and a half-width bracket), ``2.5倍`` or ``3.x`` after a colon, a
+fraction such as ``百分之五``.
 """
 
 from __future__ import annotations
@@ -26,7 +31,11 @@ import unicodedata
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from pelican_sujianlin.series.numerals import parse_number
+from pelican_sujianlin.series.numerals import (
+    ENGLISH_NUMBERS,
+    ROMAN,
+    parse_number,
+)
 
 MAX_TITLE_NUMBER = 999  # a larger number in a title is a year or a quantity
 
@@ -46,13 +55,21 @@ _AR = r"[0-9０-９]+"
 _CN = r"[零〇○一二两兩三四五六七八九十百千壹贰貳叁參肆伍陆陸柒捌玖拾佰仟]+"
 _NUM = rf"{_AR}|{_CN}"
 _NTH = r"(?:第\s*|[Pp]art\s+)?"
-# A character after which "(3)" reads as a function call: SO(3), exp(2), ζ(2)
+# A character after which "(3)" reads as a function call: SO(3), exp(2), ζ(2);
+# nobody writes one with a full-width bracket, so "Transformer（3）" is a part
 _FORMULA = r"[A-Za-z0-9\u00c0-\u024f\u0370-\u03ff_^')\]}$*+\-/=<>\\]"
-_UNIT = r"(?:篇|讲|講|章|部分|回|集|期|节|節)"
+_UNIT = r"(?:篇|讲|講|章|部分|回|集|期|节|節|课|課)"
 _PART = r"[上中下](?:篇|部)?"
 _OPEN, _CLOSE = r"[（(]", r"[）)]"
 _SEP = r"(?:[:：]|——|—|--|－|\s[-–|]\s|\s)"
 _TAIL_PART = rf"(?:\s*{_OPEN}\s*(?P<part2>{_PART})\s*{_CLOSE})?"
+# English: "Part 3", "Pt. 3", "Chapter III", "Episode two", "Day 3"
+_EN_PART = (
+    r"(?:[Pp]art\s|[Pp]t\.|[Cc]hapter\s|[Ee]pisode\s|[Ll]ecture\s|[Ll]esson\s"
+    r"|Day\s|Week\s|Vol\.|Volume\s)"
+)
+_ROMAN = ROMAN.pattern + r"\b"
+_EN_WORD = r"(?i:{})\b".format("|".join(sorted(ENGLISH_NUMBERS, key=len, reverse=True)))
 _HEADS = {"《": "》", "【": "】", "「": "」", "『": "』", "[": "]"}
 _HEAD_OPEN = re.escape("".join(_HEADS))
 _HEAD_CLOSE = re.escape("".join(_HEADS.values()))
@@ -79,7 +96,7 @@ FORMS = [
     # 名称（十五）, 名称（十五）：副标题（中）, 名称（第3篇）（上）, Name (Part 2)
     re.compile(
         rf"^(?P<name>.+?)(?:\s*{_OPEN}\s*{_NTH}(?P<index>{_CN})"
-        rf"|(?:\s+|(?<!{_FORMULA})){_OPEN}\s*{_NTH}(?P<index_arabic>{_AR}))"
+        rf"|(?:\s*（|\s+\(|(?<!{_FORMULA})\()\s*{_NTH}(?P<index_arabic>{_AR}))"
         rf"\s*{_UNIT}?\s*{_CLOSE}(?:\s*{_OPEN}\s*(?P<part>{_PART})\s*{_CLOSE})?"
         rf"(?:\s*{_SEP}\s*(?P<subtitle>.+?))?{_TAIL_PART}$"
     ),
@@ -93,10 +110,31 @@ FORMS = [
         rf"^(?P<name>.+?)\s*{_OPEN}\s*(?P<part>{_PART})\s*{_CLOSE}"
         rf"(?:\s*{_SEP}\s*(?P<subtitle>.+))?$"
     ),
-    # Attention, Part 2: subtitle; Attention - part 2
+    # 卷积网络入门第3节, 深度学习笔记 第三篇：副标题, 周刊第5期
     re.compile(
-        r"^(?P<name>.+?)(?:,\s*|\s*[:：]\s*|\s+[-–—]\s+|\s+)[Pp]art\s+"
-        r"(?P<index>[0-9]+)(?:\s*(?:[:：.]|\s[-–—])\s*(?P<subtitle>.+))?$"
+        rf"^(?P<name>.+?)\s*第\s*(?P<index>{_NUM})\s*{_UNIT}"
+        rf"(?:\s*{_SEP}\s*(?P<subtitle>.+?))?{_TAIL_PART}$"
+    ),
+    # Docker系列1：安装, 机器学习系列一、线性回归 (a subtitle is required)
+    re.compile(
+        rf"^(?P<name>.+?)系列\s*(?P<index>{_NUM})\s*(?P<dot>[、．.:：]|——|—|\s)"
+        rf"(?P<gap>\s*)(?P<subtitle>.+?){_TAIL_PART}$"
+    ),
+    # 机器学习系列之三：决策树, 四大名著之二 (not 百分之五: a fraction)
+    re.compile(
+        rf"^(?P<name>.+?)(?:系列)?(?<!分)之(?P<index>{_CN})"
+        rf"(?:\s*{_SEP}\s*(?P<subtitle>.+?))?{_TAIL_PART}$"
+    ),
+    # Attention, Part 2: subtitle; Attention - part III; Notes, Part Two of Five
+    re.compile(
+        rf"^(?P<name>.+?)(?:,\s*|\s*[:：]\s*|\s+[-–—]\s+|\s+){_EN_PART}\s*"
+        rf"(?P<index>[0-9]+|{_ROMAN}|{_EN_WORD})(?:\s+of\s+(?:[0-9]+|{_EN_WORD}))?"
+        r"(?:\s*(?:[:：.]|\s[-–—])\s*(?P<subtitle>.+))?$"
+    ),
+    # Weekly notes #3: subtitle
+    re.compile(
+        r"^(?P<name>.+?)\s+#(?P<index>[0-9]+)"
+        r"(?:\s*(?:[:：.]|\s[-–—])\s*(?P<subtitle>.+))?$"
     ),
 ]
 
