@@ -171,6 +171,9 @@ def loads_mathjax(page: str) -> bool:
     return False
 
 
+Edit = tuple[int, int, str]  # (start, end, new text) of a page
+
+
 def finish_page(
     page: str,
     config: MathJaxConfig,
@@ -179,16 +182,30 @@ def finish_page(
     shows_math: bool = False,
     marked: int | None = None,
 ) -> tuple[str, bool]:
-    """The written page, and whether it loads MathJax from the bundle.
+    """The written page, and whether it loads MathJax from the bundle
+    (:func:`plan_page` applied)."""
+    edits, loaded = plan_page(page, config, siteurl, read_more, shows_math, marked)
+    return join_edited([page], edits), loaded
+
+
+def plan_page(
+    page: str,
+    config: MathJaxConfig,
+    siteurl: str,
+    read_more: Callable[[], list[str]] = list,
+    shows_math: bool = False,
+    marked: int | None = None,
+) -> tuple[list[Edit], bool]:
+    """What to change in a written page (in order), and whether it then
+    loads MathJax from the bundle.
 
     ``shows_math``: the caller knows the page shows math (an article page
     whose article has math), which spares the scan. ``marked``: how many
     :data:`MARKER` the page holds (None: look for them all). ``read_more()``
     gives the words of the read-more link to keep out of descriptions (asked
     only when a description may hold them). A build-time typesetting pass
-    (``EQUATIONS_RENDER = "build"``) belongs first: it leaves no raw math, so
-    the page then gets no script. The page is copied once (twice when the
-    theme's marker is in the body and a description needed cleaning).
+    (``EQUATIONS_RENDER = "build"``) belongs before: it leaves no raw math,
+    so the page then gets no script.
     """
     # (the marker, a comment, is no math and names no script)
     math = shows_math or has_math(page)
@@ -197,14 +214,11 @@ def finish_page(
     markers = _find_all(page, MARKER, marked) if marked != 0 else []
     head = head_end(page)
     if head < 0 and not markers:
-        if not snippet:
-            return page, False
-        body = _body_end(page)
-        if body < 0:  # a fragment, not a page
-            return page, False
-        return page[:body] + snippet + page[body:], True
-    # The <head> is rewritten as a small string; the page is copied once,
-    # by str.replace (no slices of it: a page can be megabytes).
+        body = _body_end(page) if snippet else -1
+        if body < 0:  # no math, or a fragment rather than a page
+            return [], False
+        return [(body, body, snippet)], True
+    # The <head> is rewritten as a small string.
     old_head = page[:head] if head > 0 else ""
     new_head = old_head
     if markers and markers[0] < head:
@@ -215,13 +229,42 @@ def finish_page(
     if snippet and not markers:
         new_head += snippet
         snippet = ""
+    edits: list[Edit] = []
     if new_head != old_head:
-        page = page.replace(old_head, new_head, 1) if old_head else new_head + page
-    if markers and markers[-1] >= head:
-        page = page.replace(MARKER, snippet, 1)
-        if len(markers) > 1:
-            page = page.replace(MARKER, "")
-    return page, loaded
+        edits.append((0, max(head, 0), new_head))
+    for at in markers:
+        if at >= head:
+            edits.append((at, at + len(MARKER), snippet))
+            snippet = ""
+    return edits, loaded
+
+
+def join_edited(pieces: Iterable[str], edits: list[Edit]) -> str:
+    """The text of ``pieces`` joined, with ``edits`` (in order, positions in
+    the joined text) applied. Pieces are Jinja's output chunks: no copy of
+    the whole unedited page is needed, which for a page of megabytes (an
+    unpaginated index) halves the build's peak."""
+    if not edits:
+        return "".join(pieces)
+    out: list[str] = []
+    cursor = 0  # what comes before is written or replaced
+    offset = 0  # where the current piece starts
+    index = 0
+    for piece in pieces:
+        end = offset + len(piece)
+        while index < len(edits) and edits[index][0] <= end:
+            start, stop, new = edits[index]
+            if start > cursor:
+                out.append(piece[cursor - offset : start - offset])
+            out.append(new)
+            cursor = max(cursor, stop)
+            index += 1
+        if cursor < end:
+            out.append(piece if cursor == offset else piece[cursor - offset :])
+            cursor = end
+        offset = end
+    out.extend(new for _, _, new in edits[index:])
+    return "".join(out)
 
 
 def _find_all(text: str, word: str, count: int | None = None) -> list[int]:
@@ -452,14 +495,17 @@ class PageStep:
         self.marked += 1
         return MARKER
 
-    def finish(self, page: str, context: Mapping[str, Any]) -> str:
-        """:func:`finish_page` for a page rendered with ``context``."""
+    def finish(self, pieces: list[str], context: Mapping[str, Any]) -> str:
+        """The page Jinja rendered in ``pieces`` (with ``context``), finished
+        (:func:`plan_page`)."""
+        page = "".join(pieces)
+        # EQUATIONS_RENDER = "build": the page-level typesetting pass
+        # (pelican_sujianlin.typeset) goes here, on `page`, before the plan
+        # (and its result is returned when it changed the page).
         siteurl = str(context.get("SITEURL") or "")
         content = context.get("article") or context.get("page")
-        # EQUATIONS_RENDER = "build": the page-level typesetting pass
-        # (pelican_sujianlin.typeset) goes here, before the MathJax decision.
         shows_math = self.trust_has_math and bool(getattr(content, "has_math", 0))
-        page, loaded = finish_page(
+        edits, loaded = plan_page(
             page,
             self.config,
             siteurl,
@@ -470,7 +516,10 @@ class PageStep:
         self.marked = 0
         if loaded and self.config.local_path and not self.copied:
             self.copy()
-        return page
+        if not edits:
+            return page
+        del page  # the edited page is joined from the pieces: one copy alive
+        return join_edited(pieces, edits)
 
     def copy(self) -> None:
         self.copied = True
@@ -506,7 +555,7 @@ def _finishing_class(base: type) -> type:
             if step is None:
                 return super().render(*args, **kwargs)
             step.marked = 0
-            return step.finish(super().render(*args, **kwargs), context)
+            return step.finish(list(self.generate(*args, **kwargs)), context)
 
     return PageTemplate
 

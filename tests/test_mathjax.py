@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 from conftest import BASE_SETTINGS, Site, run_pelican, write_content
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pelican_sujianlin import mathjax
 from pelican_sujianlin.mathjax import (
@@ -27,6 +29,7 @@ from pelican_sujianlin.mathjax import (
     clean_text,
     finish_page,
     has_math,
+    join_edited,
     loads_mathjax,
     read_more_words,
 )
@@ -109,6 +112,29 @@ def test_fragment_without_head_or_body_is_not_a_page():
     page, loaded = finish_page("<body><p>$x$</p></body>", CDN, "")
     assert loaded
     assert page.index("MathJax-script") < page.index("</body>")
+
+
+@st.composite
+def pieces_and_edits(draw):
+    pieces = draw(st.lists(st.text(alphabet="ab<>", max_size=6), max_size=8))
+    size = sum(map(len, pieces))
+    cuts = sorted(draw(st.lists(st.integers(0, size), max_size=6)))
+    edits = []
+    for start, stop in zip(cuts[::2], cuts[1::2], strict=False):
+        edits.append((start, stop, draw(st.text(alphabet="XY", max_size=3))))
+    return pieces, edits
+
+
+@given(pieces_and_edits())
+def test_join_edited_is_editing_the_joined_text(case):
+    pieces, edits = case
+    text = "".join(pieces)
+    expected, last = [], 0
+    for start, stop, new in edits:
+        expected += [text[last:start], new]
+        last = stop
+    expected.append(text[last:])
+    assert join_edited(pieces, edits) == "".join(expected)
 
 
 def test_snippet_loads_safe_and_draws_given_tags():
