@@ -114,6 +114,13 @@ class MathJaxConfig:
         return _snippet(self, siteurl)
 
 
+# The ids ui/safe lets through: MathJax 4's rule, also given to MathJax 3,
+# whose own drops the ids of drawn tags ("mjx-eqn:1") that themes' CSS and
+# scripts look for. A JavaScript RegExp, so spliced into the JSON.
+ID_PATTERN = r"/^mjx-(?:eqn:.+|[-a-zA-Z0-9_.]+)$/"
+ID_PATTERN_MARK = "@ID_PATTERN@"
+
+
 @functools.lru_cache(maxsize=64)
 def _snippet(config: MathJaxConfig, siteurl: str) -> str:
     """:meth:`MathJaxConfig.snippet`, made once per page depth."""
@@ -122,6 +129,7 @@ def _snippet(config: MathJaxConfig, siteurl: str) -> str:
         loader["paths"] = {"fonts": config.font_url}
     options = {
         "loader": loader,
+        "options": {"safeOptions": {"idPattern": ID_PATTERN_MARK}},
         "tex": {
             "inlineMath": [["$", "$"], ["\\(", "\\)"]],
             "displayMath": [["$$", "$$"], ["\\[", "\\]"]],
@@ -131,6 +139,7 @@ def _snippet(config: MathJaxConfig, siteurl: str) -> str:
         },
     }
     script = json.dumps(options, ensure_ascii=False).replace("</", "<\\/")
+    script = script.replace(json.dumps(ID_PATTERN_MARK), ID_PATTERN)
     src = html.escape(config.script_url(siteurl))
     return (
         f"<script>window.MathJax = {script};</script>\n"

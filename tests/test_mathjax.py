@@ -137,9 +137,17 @@ def test_join_edited_is_editing_the_joined_text(case):
     assert join_edited(pieces, edits) == "".join(expected)
 
 
+def snippet_config(snippet: str) -> dict:
+    """The configuration of a snippet, its one RegExp made a string."""
+    script = re.search(r"window\.MathJax = (.*?);</script>", snippet)[1]
+    script = script.replace(mathjax.ID_PATTERN, json.dumps(mathjax.ID_PATTERN))
+    return json.loads(script)
+
+
 def test_snippet_loads_safe_and_draws_given_tags():
     snippet = CDN.snippet("")
-    config = json.loads(re.search(r"window\.MathJax = (.*?);</script>", snippet)[1])
+    config = snippet_config(snippet)
+    assert config["options"]["safeOptions"]["idPattern"] == mathjax.ID_PATTERN
     assert config["loader"]["load"] == ["ui/safe"]
     assert config["tex"]["tags"] == "none"
     assert config["tex"]["inlineMath"][0] == ["$", "$"]
@@ -147,7 +155,7 @@ def test_snippet_loads_safe_and_draws_given_tags():
     four = MathJaxConfig(
         "/node_modules/mathjax/tex-chtml.js", "/node_modules/@mathjax", ""
     )
-    config = json.loads(re.search(r"= (.*?);</script>", four.snippet(""))[1])
+    config = snippet_config(four.snippet(""))
     assert config["loader"]["paths"] == {"fonts": "/node_modules/@mathjax"}
 
 

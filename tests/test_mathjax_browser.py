@@ -114,7 +114,7 @@ Slug: safe
 $$
 x \href{javascript:alert(1)}{=} y \label{eq:x}
 $$
-$\style{position:fixed;top:0}{z}$ and \eqref{eq:x} $a + \eqref{eq:x}$.
+$\style{position:fixed;top:0}{\cssId{evil}{z}}$ and \eqref{eq:x} $a + \eqref{eq:x}$.
 """
 
 
@@ -130,6 +130,9 @@ def test_safe_extension_filters_but_keeps_fragment_links(build_site, serve, page
         assert result["errors"] == 0
         assert page.locator('a[href^="javascript"]').count() == 0
         assert page.locator("mjx-container [style*='fixed']").count() == 0
+        assert page.locator("#evil").count() == 0
+        # the drawn tag keeps MathJax's id (MathJax 3's own rule would drop it)
+        assert page.locator('mjx-container [id^="mjx-eqn"]').count() == 1
         # \href{#eq-safe-1} inside a formula: kept, and it still leads there
         # (MathJax 4 writes data-mjx-href and follows it on click)
         link = page.locator(
