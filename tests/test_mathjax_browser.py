@@ -42,9 +42,15 @@ def offline(page, base: str) -> list[str]:
             route.continue_() if route.request.url.startswith(base) else route.abort()
         ),
     )
+    # (a local request the next navigation cancels is ERR_ABORTED, not missing;
+    # a missing file is a 404 response)
     page.on(
         "requestfailed",
-        lambda request: request.url.startswith(base) and failed.append(request.url),
+        lambda request: (
+            request.url.startswith(base)
+            and "ERR_ABORTED" not in (request.failure or "")
+            and failed.append(f"{request.failure} {request.url}")
+        ),
     )
     page.on(
         "response",
