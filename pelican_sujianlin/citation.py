@@ -35,7 +35,7 @@ from pelican_sujianlin.contents import (
     join_url,
 )
 from pelican_sujianlin.language import is_chinese
-from pelican_sujianlin.settings import with_defaults
+from pelican_sujianlin.settings import Check, with_defaults
 from pelican_sujianlin.theme import add_template_loader
 
 logger = logging.getLogger(__name__)
@@ -50,6 +50,9 @@ DEFAULTS: dict[str, Any] = {
     # Where to write one .bib file per article, e.g. "archives/{slug}.bib"; off.
     "CITATION_BIB_SAVE_AS": "",
 }
+TEXT = Check(types=str, none=True)
+# CITATION_BIB_SAVE_AS's fields are an article's: it is checked on the first.
+CHECKS: dict[str, Check] = dict.fromkeys(DEFAULTS, TEXT)
 
 # The articles Pelican writes a page for (drafts are left out).
 WRITTEN_ARTICLES = (*PUBLISHED_ARTICLES, "hidden_articles", "hidden_translations")
@@ -92,8 +95,8 @@ class Settings:
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> Settings:
-        value = with_defaults(settings, DEFAULTS)
-        siteurl = value["CITATION_SITEURL"] or settings.get("SITEURL") or ""
+        value = with_defaults(settings, DEFAULTS, CHECKS)
+        siteurl = value["CITATION_SITEURL"] or str(settings.get("SITEURL") or "")
         prefix = value["CITATION_KEY_PREFIX"]
         return cls(
             author=value["CITATION_AUTHOR"],

@@ -42,16 +42,24 @@ from pelican_sujianlin.contents import (
     join_url,
 )
 from pelican_sujianlin.math_markdown import math_span_end
+from pelican_sujianlin.settings import Check, with_defaults
 from pelican_sujianlin.theme import add_template_loader
 
 logger = logging.getLogger(__name__)
 
 MATHJAX_CDN = "https://cdn.jsdelivr.net/npm/mathjax@4/tex-mml-chtml.js"
 
+#: EQUATIONS_NUMBERING: the bundle's own (MathJax's 'ams' plus every labelled
+#: display), then exactly MathJax 3's ``tags: 'ams'``, ``'all'``, ``'none'``.
+NUMBERING_MODES = ("labelled", "ams", "all", "none")
+
 #: Every setting of the plugin, with its default.
 DEFAULTS: dict[str, Any] = {
     # Unknown and duplicate labels fail the build instead of warning.
     "EQUATIONS_STRICT": False,
+    # "labelled" (numbered environments and every labelled display), or
+    # exactly MathJax 3's tags: "ams", "all", "none".
+    "EQUATIONS_NUMBERING": "labelled",
     # The MathJax component sujianlin/mathjax.html loads.
     "MATHJAX_URL": MATHJAX_CDN,
     # Where MathJax 4 finds its font packages ("@mathjax" folder URL); None:
@@ -59,17 +67,24 @@ DEFAULTS: dict[str, Any] = {
     # MathJax's own default (jsdelivr) otherwise.
     "MATHJAX_FONT_URL": None,
 }
+CHECKS: dict[str, Check] = {
+    "EQUATIONS_STRICT": Check(types=bool),
+    "EQUATIONS_NUMBERING": Check(types=str, choices=NUMBERING_MODES),
+    "MATHJAX_URL": Check(types=str),
+    "MATHJAX_FONT_URL": Check(types=str, none=True),
+}
 
 MARKDOWN_EXTENSION = "pelican_sujianlin.math_markdown"
 
-ROW_ENVIRONMENTS = frozenset(
-    {"align", "gather", "eqnarray", "flalign", "alignat", "xalignat", "xxalignat"}
-)
-SINGLE_ENVIRONMENTS = frozenset({"equation", "multline"})
-NUMBERED_ENVIRONMENTS = ROW_ENVIRONMENTS | SINGLE_ENVIRONMENTS
+DEFAULT_NUMBERING = DEFAULTS["EQUATIONS_NUMBERING"]
+#: pelican-render-math's MATH_JAX["equation_numbering"] -> EQUATIONS_NUMBERING
+RENDER_MATH_NUMBERING = {"ams": "ams", "auto": "all", "all": "all", "none": "none"}
 
 MISSING_HTML = '<span class="eqref eqref-missing">(??)</span>'
 MISSING_TEX = "\\text{(??)}"
+# What \ref (no parentheses) to an unknown label shows.
+MISSING_REF_HTML = '<span class="eqref eqref-missing">??</span>'
+MISSING_REF_TEX = "\\text{??}"
 
 # What scan_html passes over: text no token starts with, comments, tags, the
 # raw elements (pre, code, script, style, textarea), escaped "\\" and "$",
@@ -87,29 +102,22 @@ _HTML_SKIPPED = re.compile(
     | <textarea\b[^>]*>.*?</textarea\s*>
     | <!--.*?--> | <[A-Za-z/!?][^>]*> | \\[\\$]
     | <
-    | \\(?!(?-i:(?:eq)?ref\{[^{}\s<]+\}|[(\[]|begin\{))
+    | \\(?!(?-i:(?:eq)?ref\s*\{[^{}<]*\}|[(\[]|begin\s*\{))
     )*+
     """,
     re.S | re.X | re.I,
 )
 # Where _HTML_SKIPPED stops: a reference in running text or a math opener.
 _HTML_TOKEN = re.compile(
-    r"(?P<ref>\\(?:eq)?ref\{[^{}\s<]+\})|(?P<math>\\[(\[]|\\begin\{|\$)"
+    r"(?P<ref>\\(?:eq)?ref\s*\{[^{}<]*\})|(?P<math>\\[(\[]|\\begin\s*\{|\$)"
 )
 # Without one of these, an article has nothing to number or resolve.
-_WORK_WORDS = ("\\label", "\\tag", "\\begin", "ref{")
+_WORK_WORDS = ("\\label", "\\tag", "\\begin", "ref")
 _TAG_START = re.compile(r"<[A-Za-z/!?]")
-_TEX_TOKEN = re.compile(r"\\begin\{[^{}]*\}|\\end\{[^{}]*\}|\\\\|\\[A-Za-z]+|\\.|[{}]")
-_BEGIN_ENV = re.compile(r"\\begin\{([A-Za-z]+)(\*?)\}")
-_COLUMNS = re.compile(r"\s*\{[^{}]*\}")  # alignat's argument
-_LABEL = re.compile(r"\\label\{([^{}]*)\}")
-_LABEL_AND_SPACE = re.compile(r"[ \t]*\\label\{[^{}]*\}")
-_TAG = re.compile(r"\\tag\*?\{")
-_NOTAG = re.compile(r"\\no(?:tag|number)(?![A-Za-z])")
-_REF = re.compile(r"\\(eq)?ref\{([^{}\s<]+)\}")
-_ROW_FILLER = re.compile(
-    r"\s+|\\label\{[^{}]*\}|\\no(?:tag|number)(?![A-Za-z])|^\[[^\]]*\]"
-)
+_REF = re.compile(r"\\(eq)?ref\s*\{([^{}<]*)\}")
+_BEGIN_NAME = re.compile(r"\\begin\s*\{([^{}]*)\}")
+_ANY_REF = re.compile(r"\\(?:eq)?ref\s*\{")
+_OPENER = re.compile(r"\$\$|\\\[|\\begin\s*\{[^{}<]*\}")
 _XREF_MARK = re.compile("\ue000(\\d+)\ue001")
 _ID_UNSAFE = re.compile(r"[^\w.:-]+")
 
@@ -151,15 +159,16 @@ class _Display(NamedTuple):
     ids: list[str]
 
 
-def number_equations(text: str, prefix: str) -> Numbered:
+def number_equations(text: str, prefix: str, mode: str = DEFAULT_NUMBERING) -> Numbered:
     """Number the display math of one article's HTML; resolve its references.
 
     ``prefix`` starts every element id (``eq-SLUG``); ids are ``PREFIX-N`` for
     numbered equations and ``PREFIX-tK`` for the K-th author's ``\\tag``.
+    ``mode`` is one of :data:`NUMBERING_MODES`.
     """
     if "$" not in text and "\\" not in text:
         return Numbered(text, {}, [], [], False)
-    if not any(word in text for word in _WORK_WORDS):
+    if mode != "all" and not _has_work(text):
         return Numbered(text, {}, [], [], bool(scan_html(text, first_only=True)))
     items = scan_html(text)
     labels: dict[str, tuple[str, str]] = {}
@@ -169,12 +178,68 @@ def number_equations(text: str, prefix: str) -> Numbered:
     for kind, start, end in items:
         if kind == "display":
             displays[start] = _number_display(
-                text[start:end], counter, labels, problems
+                text[start:end], counter, labels, problems, mode
             )
+        elif kind == "unclosed":
+            problems.append(_unclosed(text, start, end))
+    _resolve_tag_references(labels)
+    problems.extend(_tags_like_numbers(labels, counter))
     xrefs: list[XRef] = []
     refs = _RefWriter(labels, problems, xrefs)
     written, has_math = _write(text, items, displays, refs)
     return Numbered(written, labels, problems, xrefs, has_math)
+
+
+def _has_work(text: str) -> bool:
+    """Whether ``text`` has anything to number, resolve or warn about."""
+    return (
+        any(word in text for word in _WORK_WORDS) or _ANY_REF.search(text) is not None
+    )
+
+
+def _unclosed(text: str, start: int, end: int) -> Problem:
+    """An opener (``$$``, ``\\[``, ``\\begin{..}``) that nothing closes."""
+    opener = html.unescape(text[start:end])
+    return Problem(
+        f"{opener} is never closed (a blank line or an HTML tag ends the math): "
+        "it is shown as text",
+        opener,
+        text.count(text[start:end], 0, start),
+    )
+
+
+def _resolve_tag_references(labels: dict[str, tuple[str, str]]) -> None:
+    """``\\tag{\\ref{e}$'$}``: the number of a label is the tag with its
+    references resolved, as MathJax shows it ("1$'$")."""
+    for label, (number, element_id) in labels.items():
+        if "ref" not in number:
+            continue
+        parts: list[str] = []
+        last = 0
+        for start, end, kind, target, _ in find_refs(number):
+            parts.append(number[last:start])
+            last = end
+            found = labels.get(target)
+            inner = found[0] if found and "ref" not in found[0] else "??"
+            parts.append(f"({inner})" if kind == "eqref" else inner)
+        parts.append(number[last:])
+        labels[label] = ("".join(parts), element_id)
+
+
+def _tags_like_numbers(labels, counter: _Counter) -> list[Problem]:
+    """An author's ``\\tag{2}`` beside an automatic (2): two equations drawn (2)."""
+    clashes = [
+        tag
+        for tag in counter.tag_texts
+        if tag.isdigit() and 0 < int(tag) <= counter.number
+    ]
+    return [
+        Problem(
+            f"\\tag{{{tag}}} draws ({tag}), the number of another equation",
+            f"\\tag{{{tag}}}",
+        )
+        for tag in dict.fromkeys(clashes)
+    ]
 
 
 def resolve_references(
@@ -188,7 +253,7 @@ def resolve_references(
     Links are ``html_base#ID`` (``\\href{tex_base#ID}`` inside math); no
     equation is numbered.
     """
-    if "ref{" not in text:
+    if not _ANY_REF.search(text):
         return Numbered(text, labels, [], [], False)
     problems: list[Problem] = []
     xrefs: list[XRef] = []
@@ -208,6 +273,8 @@ def _write(
     last = 0
     has_math = False
     for kind, start, end in items:
+        if kind == "unclosed":
+            continue
         parts.append(text[last:start])
         last = end
         if kind == "ref":
@@ -236,11 +303,13 @@ def _write(
 def scan_html(text: str, first_only: bool = False) -> list[tuple[str, int, int]]:
     """The math spans and references of HTML, as ``(kind, start, end)``.
 
-    ``kind`` is ``"display"``, ``"inline"`` or ``"ref"`` (a reference in
-    running text); with ``first_only``, the scan stops at the first math
-    span. Tags, comments and ``pre``/``code``/``script``/``style``
-    elements are skipped; a math span never contains a tag (MathJax's rule),
-    though a ``<`` that starts no tag (``a < b`` in an HTML article) is text.
+    ``kind`` is ``"display"``, ``"inline"``, ``"ref"`` (a reference in
+    running text) or ``"unclosed"`` (a display opener, ``$$``, ``\\[`` or
+    ``\\begin{..}``, with no closer: the span is the opener); with
+    ``first_only``, the scan stops at the first math span. Tags, comments
+    and ``pre``/``code``/``script``/``style`` elements are skipped; a math
+    span never contains a tag (MathJax's rule), though a ``<`` that starts no
+    tag (``a < b`` in an HTML article) is text.
     """
     items: list[tuple[str, int, int]] = []
     position = 0
@@ -256,10 +325,13 @@ def scan_html(text: str, first_only: bool = False) -> list[tuple[str, int, int]]
         elif kind == "math":
             start = match.start()
             end = math_span_end(text, start)
-            if end is None or _TAG_START.search(text, start, end):
-                continue
             inline = text[start] == "$" and text[start + 1] != "$"
             inline = inline or text.startswith("\\(", start)
+            if end is None or _TAG_START.search(text, start, end):
+                if not inline and not first_only:
+                    opener = _OPENER.match(text, start)
+                    items.append(("unclosed", start, opener.end()))
+                continue
             items.append(("inline" if inline else "display", start, end))
             if first_only:
                 return items
@@ -273,6 +345,8 @@ class _Counter:
         self.prefix = prefix
         self.number = 0
         self.tags = 0
+        self.tag_texts: list[str] = []
+        self.labels_seen: set[str] = set()  # numbered or not (MathJax's allLabels)
 
     def next_number(self) -> tuple[str, str]:
         self.number += 1
@@ -280,67 +354,362 @@ class _Counter:
 
     def next_tag(self, tag: str) -> tuple[str, str]:
         self.tags += 1
+        self.tag_texts.append(tag)
         return tag, f"{self.prefix}-t{self.tags}"
 
 
-def split_display(tex: str) -> tuple[str, str, str, str, bool]:
-    """``(head, body, tail, environment, numbered)`` of a display span.
+# --- reading a display's TeX as MathJax 3 reads it --------------------------------
 
-    ``$$\\begin{align}..\\end{align}$$`` counts as its environment; plain
-    ``$$``/``\\[`` spans are environment ``""``, not numbered by themselves.
-    """
-    if tex.startswith("\\begin"):
-        begin = _BEGIN_ENV.match(tex)
-        name, star = begin.group(1), begin.group(2)
-        head_end = begin.end()
-        if name.endswith("alignat") and (columns := _COLUMNS.match(tex, head_end)):
-            head_end = columns.end()
-        close = f"\\end{{{name}{star}}}"
-        body = tex[head_end : len(tex) - len(close)]
-        return tex[:head_end], body, close, name, not star
-    head, body, tail = tex[:2], tex[2:-2], tex[-2:]
-    inner = body.strip()
-    begin = _BEGIN_ENV.match(inner)
-    whole = begin and math_span_end(inner, 0) == len(inner)
-    if whole and begin.group(1) in NUMBERED_ENVIRONMENTS:
-        lead = body[: len(body) - len(body.lstrip())]
-        trail = body[len(body.rstrip()) :]
-        h, b, t, name, numbered = split_display(inner)
-        return head + lead + h, b, t + trail + tail, name, numbered
-    return head, body, tail, "", False
+#: Environments that own the \tag, \label and \notag of their rows (MathJax 3's
+#: tag contexts), measured in MathJax 3 itself: each row numbered,
+ROW_NUMBERED = frozenset(
+    {"align", "gather", "eqnarray", "flalign", "alignat", "xalignat"}
+)
+#: rows that may carry a \tag but take no number,
+ROW_UNNUMBERED = frozenset({"align*", "gather*", "eqnarray*", "alignat*"})
+#: one number (or \tag) for the whole environment,
+SINGLE_NUMBERED = frozenset({"equation", "multline"})
+SINGLE_UNNUMBERED = frozenset({"equation*", "multline*"})
+#: and contexts where \tag is an error and a \label or \notag is lost.
+UNTAGGABLE = frozenset(
+    {"flalign*", "xalignat*", "xxalignat", "aligned", "alignedat", "gathered", "split"}
+)
+TAGGABLE = ROW_NUMBERED | ROW_UNNUMBERED | SINGLE_NUMBERED | SINGLE_UNNUMBERED
+NUMBERED_ENVIRONMENTS = ROW_NUMBERED | SINGLE_NUMBERED
+ROW_ENVIRONMENTS = ROW_NUMBERED | ROW_UNNUMBERED
+_ENV_ARGUMENT = frozenset(
+    {"alignat", "alignat*", "xalignat", "xalignat*", "xxalignat", "alignedat"}
+    | {"array", "subarray", "darray"}
+)
+TEXT_COMMANDS = frozenset(
+    {"text", "textrm", "textbf", "textit", "textsf", "texttt", "textup"}
+    | {"textnormal", "textmd", "textsl", "mbox", "hbox", "tag"}
+)
+
+# The tokens that matter to numbering; everything between them is content.
+_NUMBERING_TOKEN = re.compile(
+    r"""
+    (?P<comment>%[^\n]*)
+  | \\(?P<edge>begin|end)\s*\{(?P<env>[^{}]*)\}
+  | (?P<row>\\\\\*?(?:\[[^\]\n]*\])?|\\cr(?![A-Za-z]))
+  | \\(?P<command>label|tag|notag|nonumber)(?![A-Za-z])(?P<star>\*?)
+  | \\[^A-Za-z]
+  | (?P<brace>[{}])
+    """,
+    re.X,
+)
+_ROWLESS_TOKEN = re.compile(
+    r"\\(?P<edge>begin|end)\s*\{(?P<env>[^{}]*)\}"
+    r"|\\(?P<command>label|tag|notag|nonumber)(?![A-Za-z])\*?"
+)
+# What lies between those tokens, passed over in one regex call: text,
+# other control words, escapes, and brace groups holding nothing else
+# (``\frac{1}{2}``, ``x_{t-1}``, ``\boldsymbol{\varepsilon}``).
+_WORD = r"\\(?!(?:begin|end|label|tag|notag|nonumber|cr)(?![A-Za-z]))[A-Za-z]++"
+_PLAIN = rf"(?:[^\\%{{}}]++|{_WORD}|\\[^A-Za-z\\])"
+_NUMBERING_SKIPPED = re.compile(rf"(?:{_PLAIN}|\{{{_PLAIN}*+\}})*+")
+# The tokens that matter to references (and whether they are in text mode).
+_REF_TOKEN = re.compile(
+    r"%[^\n]*|\\(?P<ref>(?:eq)?ref)\s*\{(?P<label>[^{}]*)\}"
+    r"|\\(?P<word>[A-Za-z]+)|\\[^A-Za-z]|(?P<char>[{}$])"
+)
+_SPACE_BEFORE = re.compile(r"[ \t]*$")
 
 
-def split_rows(body: str) -> list[str]:
-    """The rows of an environment's body, split at top-level ``\\\\``."""
-    rows: list[str] = []
-    depth = 0
-    start = 0
-    for token in _TEX_TOKEN.finditer(body):
-        value = token.group()
-        if value == "{" or value.startswith("\\begin{"):
-            depth += 1
-        elif value == "}" or value.startswith("\\end{"):
-            depth -= 1
-        elif value == "\\\\" and depth == 0:
-            rows.append(body[start : token.start()])
-            start = token.start()
-    rows.append(body[start:])
-    return rows
-
-
-def _author_tag(row: str) -> str | None:
-    match = _TAG.search(row)
-    if not match:
+def _argument(tex: str, position: int) -> tuple[int, int] | None:
+    """``(start, end)`` of the braced argument at ``position`` (after optional
+    spaces, as TeX reads it); ``end`` is past its closing brace."""
+    length = len(tex)
+    while position < length and tex[position] in " \t\n\r":
+        position += 1
+    if position >= length or tex[position] != "{":
         return None
-    depth = 1
-    for index in range(match.end(), len(row)):
-        if row[index] == "{":
+    depth = 0
+    index = position
+    while index < length:
+        char = tex[index]
+        if char == "\\":
+            index += 2
+            continue
+        if char == "{":
             depth += 1
-        elif row[index] == "}":
+        elif char == "}":
             depth -= 1
             if depth == 0:
-                return row[match.end() : index]
+                return position, index + 1
+        index += 1
     return None
+
+
+class Slot:
+    """One thing MathJax may number: a row, a whole environment, a display."""
+
+    __slots__ = (
+        "content",
+        "env",
+        "insert",
+        "labels",
+        "last_row",
+        "notag",
+        "numbered",
+        "parent",
+        "start",
+        "taggable",
+        "tags",
+        "top",
+    )
+
+    def __init__(self, env: str, taggable: bool, numbered: bool, start: int) -> None:
+        self.env = env
+        self.taggable = taggable
+        self.numbered = numbered
+        self.top = env == ""
+        self.start = start
+        self.insert = start  # where a \tag goes: after the last content
+        self.content = False
+        self.last_row = False
+        self.notag = False
+        self.labels: list[tuple[str, int, int]] = []  # (label, start, end)
+        self.parent: Slot | None = None  # the slot a split or aligned sits in
+        self.tags: list[tuple[str, int, int]] = []  # (TeX of the tag, start, end)
+
+    @property
+    def dropped(self) -> bool:
+        """An empty last row: MathJax draws no such row (nor its tag)."""
+        return self.last_row and not self.content
+
+
+class _Frame:
+    __slots__ = ("name", "rows", "slot")
+
+    def __init__(self, name: str, slot: Slot | None = None, rows: bool = False):
+        self.name = name
+        self.slot = slot  # a tag context's current slot, else None
+        self.rows = rows
+
+
+class Reading(NamedTuple):
+    """What :func:`read_display` found in one display."""
+
+    slots: list[Slot]  # in the order MathJax numbers them
+    lost: list[Slot]  # slots of contexts where \tag is refused (split, aligned)
+    labels: list[tuple[int, int]]  # every \label span, to remove
+    problems: list[tuple[str, str]]  # (message, needle)
+    has_taggable: bool  # a context that could carry a tag (MathJax 'all')
+    bare: bool  # the display is an environment, not $$ or \[
+
+
+def read_display(tex: str) -> Reading:
+    """The slots of a display span (``$$..$$``, ``\\[..\\]``, ``\\begin..\\end``).
+
+    TeX is read as TeX reads it: comments, ``\\cr``, spaces before an
+    argument, braces and nested environments; only MathJax's tag contexts
+    (:data:`TAGGABLE`, :data:`UNTAGGABLE`) split rows.
+    """
+    return _DisplayReader(tex).read()
+
+
+class _DisplayReader:
+    """One pass over a display's tokens, with the stack of open groups."""
+
+    def __init__(self, tex: str) -> None:
+        self.tex = tex
+        self.bare = tex.startswith("\\begin")
+        self.start, self.end = (0, len(tex)) if self.bare else (2, len(tex) - 2)
+        self.top = Slot("", True, False, self.start)
+        self.frames = [_Frame("", self.top)]
+        self.slots: list[Slot] = []
+        self.lost: list[Slot] = []
+        self.labels: list[tuple[int, int]] = []
+        self.has_taggable = False
+
+    def read(self) -> Reading:
+        tex, position, end = self.tex, self.start, self.end
+        if "\\\\" not in tex and "%" not in tex and "\\cr" not in tex:
+            position = end  # no rows to split: only environments and commands
+            self._read_rowless()
+        while position < end:
+            skipped = _NUMBERING_SKIPPED.match(tex, position, end).end()
+            if skipped > position:
+                content = tex[position:skipped].rstrip()
+                if content:
+                    self._content(position + len(content))
+                position = skipped
+                if position >= end:
+                    break
+            match = _NUMBERING_TOKEN.match(tex, position, end)
+            if not match:  # "\\begin" with no braces, say: content
+                position += 1
+                self._content(position)
+                continue
+            position = match.end()
+            kind = "command" if match.lastgroup == "star" else match.lastgroup
+            if kind == "env":
+                position = self._environment(match, position)
+            elif kind == "row":
+                self._row(position)
+            elif kind == "brace":
+                self._brace(match.group(), position)
+            elif kind == "command":
+                position = self._command(match, position)
+            elif kind != "comment":  # an escaped character: \{, \%, \,
+                self._content(position)
+        while len(self.frames) > 1:  # unclosed inside the span: MathJax errs
+            self._close(self.frames.pop())
+        self.slots.append(self.top)
+        return Reading(
+            self.slots,
+            self.lost,
+            self.labels,
+            self._problems(),
+            self.has_taggable,
+            self.bare,
+        )
+
+    def _read_rowless(self) -> None:
+        """:meth:`read` for TeX without rows or comments: braces matter not."""
+        tex, position, end = self.tex, self.start, self.end
+        while match := _ROWLESS_TOKEN.search(tex, position, end):
+            content = tex[position : match.start()].rstrip()
+            if content:
+                self._content(position + len(content))
+            position = match.end()
+            if match.group("env") is not None:
+                position = self._environment(match, position)
+            else:
+                position = self._command(match, position)
+        content = tex[position:end].rstrip()
+        if content:
+            self._content(position + len(content))
+
+    def _slot(self) -> Slot:
+        """The slot of the innermost tag context."""
+        frames = self.frames
+        index = len(frames) - 1
+        while frames[index].slot is None:
+            index -= 1
+        return frames[index].slot
+
+    def _content(self, end: int) -> None:
+        slot = self._slot()
+        slot.content = True
+        slot.insert = end
+
+    def _close(self, frame: _Frame) -> None:
+        if frame.slot is not None:
+            frame.slot.last_row = frame.rows
+            slot = frame.slot
+            (self.slots if slot.taggable else self.lost).append(slot)
+
+    def _environment(self, match: re.Match[str], position: int) -> int:
+        name = match.group("env").strip()
+        if match.group("edge") == "end":
+            while len(self.frames) > 1:
+                closing = self.frames.pop()
+                self._close(closing)
+                if closing.name == name:
+                    break
+            self._content(position)
+            return position
+        if name in _ENV_ARGUMENT and (argument := _argument(self.tex, position)):
+            position = argument[1]
+        self._content(position)
+        if name not in TAGGABLE and name not in UNTAGGABLE:
+            self.frames.append(_Frame(name))
+            return position
+        taggable = name in TAGGABLE
+        self.has_taggable = self.has_taggable or taggable
+        slot = Slot(name, taggable, name in NUMBERED_ENVIRONMENTS, position)
+        slot.parent = self._slot()
+        rows = name in ROW_ENVIRONMENTS or not taggable
+        self.frames.append(_Frame(name, slot, rows))
+        return position
+
+    def _row(self, position: int) -> None:
+        frame = self.frames[-1]
+        if frame.slot is None or not frame.rows:
+            self._content(position)  # a \\ of cases, array, equation...
+            return
+        ended = frame.slot
+        (self.slots if ended.taggable else self.lost).append(ended)
+        frame.slot = Slot(ended.env, ended.taggable, ended.numbered, position)
+        frame.slot.parent = ended.parent
+
+    def _brace(self, brace: str, position: int) -> None:
+        self._content(position)
+        if brace == "{":
+            self.frames.append(_Frame("{"))
+        elif len(self.frames) > 1 and self.frames[-1].name == "{":
+            self.frames.pop()
+
+    def _command(self, match: re.Match[str], position: int) -> int:
+        slot = self._slot()
+        command = match.group("command")
+        if command in ("notag", "nonumber"):  # MathJax: \tag{}, the last wins
+            slot.notag = True
+            slot.tags.clear()
+            return position
+        argument = _argument(self.tex, position)
+        if argument is None:
+            return position
+        text = self.tex[argument[0] + 1 : argument[1] - 1]
+        span = (match.start(), argument[1])
+        if command == "label":
+            self.labels.append(span)
+            if text:
+                slot.labels.append((text, *span))
+        else:
+            slot.tags.append((text, *span))
+            slot.notag = False
+        return argument[1]
+
+    def _problems(self) -> list[tuple[str, str]]:
+        """What MathJax refuses, in its words, with the TeX to find it by."""
+        tex = self.tex
+        problems = []
+        for slot in (*self.slots, *self.lost):
+            if len(slot.labels) > 1:
+                _, start, end = slot.labels[1]
+                problems.append(("Multiple \\label", tex[start:end]))
+            if len(slot.tags) > 1:
+                _, start, end = slot.tags[1]
+                problems.append(("Multiple \\tag", tex[start:end]))
+        for slot in self.lost:
+            if slot.tags:
+                _, start, end = slot.tags[0]
+                message = f"\\tag not allowed in {slot.env} environment"
+                problems.append((message, tex[start:end]))
+        return problems
+
+
+def find_refs(tex: str) -> list[tuple[int, int, str, str, bool]]:
+    """``(start, end, kind, label, in_text)`` of each reference in ``tex``.
+
+    ``in_text``: inside the argument of ``\\text`` (or the like, or ``\\tag``)
+    and not in math there, where MathJax reads a reference but no ``\\href``.
+    """
+    found = []
+    # per brace group: None in math, True in text, False in math inside text
+    modes: list[bool | None] = [None]
+    text_next = False
+    for match in _REF_TOKEN.finditer(tex):
+        token = match.group()
+        if match.group("ref"):
+            label = match.group("label")
+            kind = match.group("ref")
+            found.append((match.start(), match.end(), kind, label, modes[-1] is True))
+        elif match.group("word"):
+            text_next = match.group("word") in TEXT_COMMANDS
+            continue
+        elif token == "{":
+            modes.append(True if text_next else modes[-1])
+        elif token == "}":
+            if len(modes) > 1:
+                modes.pop()
+        elif modes[-1] is not None and token in ("$", "\\(", "\\)"):
+            modes[-1] = token == "\\)" if token != "$" else not modes[-1]
+        text_next = False
+    return found
 
 
 def _number_display(
@@ -348,34 +717,98 @@ def _number_display(
     counter: _Counter,
     labels: dict[str, tuple[str, str]],
     problems: list[Problem],
+    mode: str = DEFAULT_NUMBERING,
 ) -> _Display:
-    if "\\label" not in tex and "\\tag" not in tex and "\\begin" not in tex:
+    plain = "\\label" not in tex and "\\tag" not in tex
+    if mode != "all" and plain and (mode == "none" or not _numbered_environment(tex)):
         return _Display(tex, [])
-    head, body, tail, env, numbered = split_display(tex)
-    rows = split_rows(body) if env in ROW_ENVIRONMENTS else [body]
+    reading = read_display(tex)
+    problems.extend(Problem(message, needle) for message, needle in reading.problems)
+    if mode == "labelled":
+        for slot in reading.lost:  # a label inside split names its equation
+            slot.parent.labels.extend(slot.labels)
+    else:
+        for slot in reading.lost:
+            for label, start, end in slot.labels:
+                problems.append(
+                    Problem(
+                        f"label '{label}' is inside {slot.env}, where MathJax keeps "
+                        "no label: it cannot be linked",
+                        tex[start:end],
+                    )
+                )
+    edits: list[tuple[int, int, str]] = [
+        (_SPACE_BEFORE.search(tex, 0, start).start(), end, "")
+        for start, end in reading.labels
+    ]
     ids: list[str] = []
-    new_rows: list[str] = []
-    for index, row in enumerate(rows):
-        row_labels = _LABEL.findall(row)
-        tag = _author_tag(row)
-        empty_last = index > 0 and index == len(rows) - 1 and not row_labels
-        empty_last = empty_last and not _ROW_FILLER.sub("", row.removeprefix("\\\\"))
+    wrap = ""
+    for slot in reading.slots:
         entry = None
-        if tag is not None:
-            entry = counter.next_tag(tag)
-        elif not _NOTAG.search(row) and (numbered or row_labels) and not empty_last:
+        if slot.top and slot.tags and reading.has_taggable and mode != "labelled":
+            _, start, end = slot.tags[0]
+            problems.append(Problem(_TAG_ON_NUMBERED, tex[start:end]))
+            if mode == "all":  # MathJax 'all' draws no such tag
+                edits.extend((start, end, "") for _, start, end in slot.tags)
+                slot.tags.clear()
+        if slot.tags and not slot.dropped:
+            entry = counter.next_tag(slot.tags[0][0])
+        elif slot.top and slot.notag and slot.labels and mode != "labelled":
+            entry = counter.next_tag("")  # MathJax draws \notag as an empty tag
+        elif _takes_number(slot, reading, mode):
             entry = counter.next_number()
-        for label in row_labels:
-            _add_label(label, entry, labels, problems)
-        if row_labels:
-            row = _LABEL_AND_SPACE.sub("", row)
+            if slot.top and reading.bare:
+                wrap = f" \\tag{{{entry[0]}}}"
+            else:
+                edits.append((slot.insert, slot.insert, f" \\tag{{{entry[0]}}}"))
         if entry:
             ids.append(entry[1])
-            if tag is None:
-                stripped = row.rstrip()
-                row = f"{stripped} \\tag{{{entry[0]}}}{row[len(stripped) :]}"
-        new_rows.append(row)
-    return _Display(head + "".join(new_rows) + tail, ids)
+        if slot.labels:
+            label, start, end = slot.labels[0]
+            needle = tex[start:end]
+            if label in counter.labels_seen:
+                problems.append(_defined_twice(label, needle))
+            else:
+                _add_label(label, entry, labels, problems, needle, slot, mode)
+            counter.labels_seen.add(label)
+    if not ids and not reading.labels:
+        return _Display(tex, [])
+    edits.sort(key=lambda edit: (edit[0], edit[1] != edit[0]))
+    parts: list[str] = []
+    last = 0
+    for start, end, replacement in edits:
+        parts.append(tex[last:start])
+        parts.append(replacement)
+        last = max(last, end)
+    parts.append(tex[last:])
+    written = "".join(parts)
+    if wrap:
+        written = f"\\[{written}{wrap}\\]"
+    return _Display(written, ids)
+
+
+_TAG_ON_NUMBERED = (
+    "\\tag outside the rows of an environment that takes tags: MathJax draws "
+    "it beside theirs ('ams', 'none') or not at all ('all')"
+)
+
+
+def _numbered_environment(tex: str) -> bool:
+    """Whether ``tex`` opens an environment MathJax numbers (cheap check)."""
+    if "\\begin" not in tex:
+        return False
+    return any(name in NUMBERED_ENVIRONMENTS for name in _BEGIN_NAME.findall(tex))
+
+
+def _takes_number(slot: Slot, reading: Reading, mode: str) -> bool:
+    """Whether MathJax (``tags: MODE``), or the bundle's own mode, numbers it."""
+    if slot.notag or slot.dropped or mode == "none":
+        return False
+    if slot.numbered:
+        return True
+    if mode == "all":
+        return slot.top and not reading.has_taggable
+    return mode == "labelled" and bool(slot.labels) and slot.taggable
 
 
 def _add_label(
@@ -383,16 +816,29 @@ def _add_label(
     entry: tuple[str, str] | None,
     labels: dict[str, tuple[str, str]],
     problems: list[Problem],
+    needle: str,
+    slot: Slot,
+    mode: str,
 ) -> None:
-    needle = f"\\label{{{label}}}"
     if entry is None:
-        problems.append(
-            Problem(f"label '{label}' is on an unnumbered equation", needle)
-        )
-    elif label in labels:
-        problems.append(Problem(f"label '{label}' is defined twice", needle, 1))
+        if slot.dropped:
+            why = "its row is empty, and MathJax draws no empty last row"
+        elif slot.notag:
+            why = "its row has \\notag"
+        else:
+            why = f"EQUATIONS_NUMBERING = {mode!r} numbers no such display"
+        message = f"label '{label}' is on an unnumbered equation ({why})"
+        problems.append(Problem(f"{message}: it cannot be linked", needle))
     else:
         labels[label] = entry
+
+
+def _defined_twice(label: str, needle: str) -> Problem:
+    return Problem(
+        f"label '{label}' is defined twice (MathJax: Label '{label}' multiply defined)",
+        needle,
+        1,
+    )
 
 
 class _RefWriter:
@@ -408,26 +854,44 @@ class _RefWriter:
 
     def html(self, match: re.Match[str]) -> str:
         kind, label = match.group(1), match.group(2)
-        if "/" in label:
-            return self._xref(kind, label, in_tex=False)
+        if self._elsewhere(label):
+            return self._xref(bool(kind), label, in_tex=False)
         found = self._lookup(label, match.group())
         if found is None:
-            return MISSING_HTML
+            return MISSING_HTML if kind else MISSING_REF_HTML
         return eqref_link(f"{self.html_base}#{found[1]}", found[0], bool(kind))
 
     def tex(self, tex: str) -> str:
-        if "ref{" not in tex:
+        """``tex`` with its references written; in text mode (``\\text{..}``,
+        a ``\\tag``) wrapped in math, where MathJax reads a ``\\href``."""
+        if "ref" not in tex:
             return tex
-        return _REF.sub(self._tex_ref, tex)
+        found = find_refs(tex)
+        if not found:
+            return tex
+        in_text = ("$", "$") if tex.startswith("\\(") else ("\\(", "\\)")
+        parts: list[str] = []
+        last = 0
+        for start, end, kind, label, text_mode in found:
+            parts.append(tex[last:start])
+            last = end
+            wrap = in_text if text_mode else None
+            written = self._tex_ref(kind == "eqref", label, tex[start:end])
+            parts.append(f"{wrap[0]}{written}{wrap[1]}" if wrap else written)
+        parts.append(tex[last:])
+        return "".join(parts)
 
-    def _tex_ref(self, match: re.Match[str]) -> str:
-        kind, label = match.group(1), match.group(2)
-        if "/" in label:
-            return self._xref(kind, label, in_tex=True)
-        found = self._lookup(label, match.group())
+    def _tex_ref(self, eqref: bool, label: str, needle: str) -> str:
+        if self._elsewhere(label):
+            return self._xref(eqref, label, in_tex=True)
+        found = self._lookup(label, needle)
         if found is None:
-            return MISSING_TEX
-        return tex_link(f"{self.tex_base}#{found[1]}", found[0], bool(kind))
+            return MISSING_TEX if eqref else MISSING_REF_TEX
+        return tex_link(f"{self.tex_base}#{found[1]}", found[0], eqref)
+
+    def _elsewhere(self, label: str) -> bool:
+        """``SLUG/label`` names another article's label, unless it is one here."""
+        return "/" in label and label not in self.labels
 
     def _lookup(self, label: str, needle: str) -> tuple[str, str] | None:
         found = self.labels.get(label)
@@ -436,9 +900,9 @@ class _RefWriter:
             self.problems.append(Problem(f"unknown label '{label}'", needle))
         return found
 
-    def _xref(self, kind: str | None, label: str, in_tex: bool) -> str:
+    def _xref(self, eqref: bool, label: str, in_tex: bool) -> str:
         target, _, name = label.partition("/")
-        self.xrefs.append(XRef("eqref" if kind else "ref", target, name, in_tex))
+        self.xrefs.append(XRef("eqref" if eqref else "ref", target, name, in_tex))
         return f"\ue000{len(self.xrefs) - 1}\ue001"
 
 
@@ -449,8 +913,11 @@ def eqref_link(href: str, number: str, parentheses: bool) -> str:
 
 
 def tex_link(href: str, number: str, parentheses: bool) -> str:
-    """A reference inside a formula: ``\\href{#ID}{(N)}``."""
+    """A reference inside a formula: ``\\href{#ID}{(N)}`` (a tag holding TeX,
+    ``\\tag{1$'$}``, as MathJax draws tags: ``\\href{#ID}{\\text{(1$'$)}}``)."""
     text = f"({number})" if parentheses else number
+    if "\\" in number or "$" in number:
+        text = f"\\text{{{text}}}"
     return f"\\href{{{href}}}{{{text}}}"
 
 
@@ -481,8 +948,8 @@ def resolve_xrefs(
             needle = f"\\{xref.kind}{{{xref.target}/{xref.label}}}"
             problems.append(Problem(found, needle))
             if xref.in_tex:
-                return MISSING_TEX
-            return MISSING_HTML
+                return MISSING_TEX if parentheses else MISSING_REF_TEX
+            return MISSING_HTML if parentheses else MISSING_REF_HTML
         if xref.in_tex:
             return tex_link(found.tex_href, found.number, parentheses)
         return eqref_link(found.html_href, found.number, parentheses)
@@ -523,8 +990,11 @@ class EquationError(Exception):
 def configure(pelican) -> None:
     """Setting defaults; Markdown and reST keep TeX as TeX (idempotent)."""
     settings = pelican.settings
-    for name, value in DEFAULTS.items():
-        settings.setdefault(name, value)
+    if "EQUATIONS_NUMBERING" not in settings:
+        numbering = numbering_from_render_math(settings.get("MATH_JAX"))
+        if numbering is not None:
+            settings["EQUATIONS_NUMBERING"] = numbering
+    settings.update(with_defaults(settings, DEFAULTS, CHECKS))
     if settings["MATHJAX_FONT_URL"] is None:
         settings["MATHJAX_FONT_URL"] = font_url(settings["MATHJAX_URL"])
     markdown = dict(settings.get("MARKDOWN") or {})
@@ -536,6 +1006,24 @@ def configure(pelican) -> None:
     docutils = dict(settings.get("DOCUTILS_SETTINGS") or {})
     docutils.setdefault("math_output", f"MathJax {settings['MATHJAX_URL']}")
     settings["DOCUTILS_SETTINGS"] = docutils
+
+
+def numbering_from_render_math(math_jax: object) -> str | None:
+    """EQUATIONS_NUMBERING for a site still carrying pelican-render-math's
+    ``MATH_JAX`` dict (its ``equation_numbering``: "none" by default, "AMS",
+    "auto"), with a warning naming the replacement; None without one."""
+    if not isinstance(math_jax, Mapping):
+        return None
+    given = str(math_jax.get("equation_numbering") or "none")
+    numbering = RENDER_MATH_NUMBERING.get(given.lower(), "none")
+    logger.warning(
+        "equations: MATH_JAX is pelican-render-math's setting; its equation "
+        "numbering (%r) is read as EQUATIONS_NUMBERING = %r: set that instead "
+        "(and MATHJAX_URL for its 'source'); its other keys are not used",
+        given,
+        numbering,
+    )
+    return numbering
 
 
 def _is_math_extension(extension: object) -> bool:
@@ -559,7 +1047,8 @@ def number_content(content) -> None:
     if not isinstance(content._content, str):
         return
     prefix = id_prefix(content)
-    result = number_equations(content._content, prefix)
+    mode = content.settings.get("EQUATIONS_NUMBERING", DEFAULT_NUMBERING)
+    result = number_equations(content._content, prefix, mode)
     summary = _summary_references(content, result.labels)
     content.has_math = result.has_math
     content.equation_labels = EquationLabels(result.labels, prefix)

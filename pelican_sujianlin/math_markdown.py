@@ -43,25 +43,14 @@ from markdown import Markdown
 from markdown.extensions import Extension
 from markdown.preprocessors import Preprocessor
 
-#: Environments MathJax typesets on their own (outside ``$$``), starred or not.
-MATH_ENVIRONMENTS = frozenset(
-    name + star
-    for name in (
-        "equation",
-        "align",
-        "alignat",
-        "flalign",
-        "gather",
-        "multline",
-        "eqnarray",
-        "displaymath",
-        "math",
-    )
-    for star in ("", "*")
-)
-
 #: The HTML written for a dollar that is not math.
 DOLLAR_HTML = '<span class="tex-dollar">$</span>'
+
+#: The HTML written for a display opener that nothing closes (``$$``, ``\\[``,
+#: ``\\begin{align}``): the opener stays text, marked as the lone dollar is
+#: (so that MathJax cannot pair it, and comment sanitising keeps one class),
+#: and the ``equations`` plugin warns about it.
+UNCLOSED_HTML = '<span class="tex-dollar">{}</span>'
 
 PRIORITY = 24
 
@@ -71,7 +60,9 @@ _DOUBLE_DOLLAR_BODY = re.compile(r"(?:[^\\$]++|\\.|\$(?!\$))*+\$\$", re.S)
 _DOLLAR_BODY = re.compile(r"(?:[^\\$\n]++|\\.|\n(?![ \t]*\n))*+\$", re.S)
 _PAREN_BODY = re.compile(r"(?:[^\\\n]++|\\[^)]|\n(?![ \t]*\n))*+\\\)", re.S)
 _BRACKET_BODY = re.compile(r"(?:[^\\]++|\\[^\]])*+\\\]", re.S)
-_BEGIN = re.compile(r"\\begin\{([A-Za-z]+\*?)\}")
+_BEGIN = re.compile(r"\\begin\s*\{([^{}]*)\}")
+# A blank line ends a paragraph: Markdown's, and so the math MathJax finds.
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
 _CLOSERS = {"\\(": _PAREN_BODY, "\\[": _BRACKET_BODY}
 
 
@@ -80,7 +71,9 @@ def math_span_end(text: str, start: int) -> int | None:
 
     ``text[start:]`` starts with ``$``, ``$$``, ``\\(``, ``\\[`` or
     ``\\begin{ENV}``; None when that opener does not begin math by the rules
-    in the module docstring.
+    in the module docstring. Any environment is math, as MathJax's
+    ``processEnvironments`` has it; it ends at the first ``\\end{ENV}`` outside
+    braces (MathJax's rule: the same environment does not nest).
     """
     if text.startswith("$$", start):
         return _double_dollar_end(text, start)
@@ -91,7 +84,7 @@ def math_span_end(text: str, start: int) -> int | None:
         match = body.match(text, start + 2)
         return match.end() if match else None
     match = _BEGIN.match(text, start)
-    if match and match.group(1) in MATH_ENVIRONMENTS:
+    if match:
         return _environment_end(text, match)
     return None
 
@@ -117,17 +110,25 @@ def _dollar_end(text: str, start: int) -> int | None:
 
 
 @functools.lru_cache(maxsize=64)
-def _environment_edges(name: str) -> re.Pattern[str]:
-    """``\\begin{NAME}`` or ``\\end{NAME}`` (compiled once per name)."""
-    return re.compile(rf"\\(begin|end)\{{{re.escape(name)}\}}")
+def _environment_close(name: str) -> re.Pattern[str]:
+    """``\\end{NAME}`` (compiled once per name)."""
+    return re.compile(rf"\\end\s*\{{{re.escape(name)}\}}")
+
+
+_BRACE_OR_ESCAPE = re.compile(r"\\.|[{}]", re.S)
 
 
 def _environment_end(text: str, begin: re.Match[str]) -> int | None:
-    depth = 1
-    for match in _environment_edges(begin.group(1)).finditer(text, begin.end()):
-        depth += 1 if match.group(1) == "begin" else -1
-        if depth == 0:
+    """After the first ``\\end{NAME}`` with as many ``{`` as ``}`` before it."""
+    close = _environment_close(begin.group(1))
+    position = begin.end()
+    depth = 0
+    while match := close.search(text, position):
+        tokens = _BRACE_OR_ESCAPE.findall(text, position, match.start())
+        depth += tokens.count("{") - tokens.count("}")
+        if depth <= 0:
             return match.end()
+        position = match.end()
     return None
 
 
@@ -152,9 +153,9 @@ _TOKEN = re.compile(
       | \]\([^()\s]*(?:\([^()\s]*\)[^()\s]*)*(?:\s+"[^"\n]*")?\)
       | \\[\\`]
       )
-    | (?P<ref>\\(?:eq)?ref\{[^{}\s]+\})
+    | (?P<ref>\\(?:eq)?ref\s*\{[^{}\n]*\})
     | (?P<dollar_escape>\\\$)
-    | (?P<math>\\[(\[]|\\begin\{|\$)
+    | (?P<math>\\[(\[]|\\begin\s*\{|\$)
     )
     """,
     re.S | re.X,
@@ -225,6 +226,7 @@ def find_markdown_math(text: str) -> list[tuple[int, int, str]]:
     """
     spans: list[tuple[int, int, str]] = []
     lone_dollars: list[int] = []
+    lone_displays: list[tuple[int, int, str]] = []
     has_math = False
     position = 0
     while True:
@@ -244,25 +246,41 @@ def find_markdown_math(text: str) -> list[tuple[int, int, str]]:
         elif kind == "dollar_escape":
             spans.append((match.start(), match.end(), DOLLAR_HTML))
         elif kind == "math":
-            end = math_span_end(text, match.start())
-            if (
-                end is not None
-                and match.group() == "$"
-                and text[match.start() + 1] != "$"
-            ):
-                end = None if "`" in text[match.start() : end] else end
+            start = match.start()
+            end = math_span_end(text, start)
+            inline = match.group() == "$" and text[start + 1 : start + 2] != "$"
+            if end is not None and inline and "`" in text[start:end]:
+                end = None
+            if end is not None and not inline and _BLANK_LINE.search(text, start, end):
+                end = None
             if end is None:
-                if match.group() == "$":
-                    lone_dollars.append(match.start())
+                if inline:
+                    lone_dollars.append(start)
+                else:  # "$$" marked only in a text with math, as a lone "$"
+                    opener = _unclosed_opener(text, start)
+                    unclosed = (
+                        start,
+                        start + len(opener),
+                        UNCLOSED_HTML.format(opener),
+                    )
+                    (lone_displays if opener == "$$" else spans).append(unclosed)
+                    position = start + len(opener)
                 continue
-            tex = _unquote(text[match.start() : end], text, match.start())
-            spans.append((match.start(), end, html.escape(tex)))
+            tex = _unquote(text[start:end], text, start)
+            spans.append((start, end, html.escape(tex)))
             has_math = True
             position = end
     if has_math:
         spans.extend((start, start + 1, DOLLAR_HTML) for start in lone_dollars)
+        spans.extend(lone_displays)
         spans.sort()
     return spans
+
+
+def _unclosed_opener(text: str, start: int) -> str:
+    """The display opener at ``start``: ``$$``, ``\\[`` or ``\\begin{ENV}``."""
+    begin = _BEGIN.match(text, start)
+    return begin.group() if begin else text[start : start + 2]
 
 
 def protect_math(text: str, store) -> str:

@@ -49,7 +49,7 @@ from pelican_sujianlin.contents import (
     join_url,
 )
 from pelican_sujianlin.language import pick
-from pelican_sujianlin.settings import with_defaults
+from pelican_sujianlin.settings import Check, with_defaults
 from pelican_sujianlin.theme import add_template_loader
 
 logger = logging.getLogger(__name__)
@@ -66,6 +66,25 @@ DEFAULTS: dict[str, Any] = {
     "READ_MORE_LINK_FORMAT": '<a class="read-more" href="{url}">{text}</a>',
     # Characters kept of a CJK text without a marker; None: Pelican's summary.
     "READ_MORE_CJK_LENGTH": 150,
+}
+CHECKS: dict[str, Check] = {
+    "READ_MORE_MARKER": Check(
+        types=str,
+        test=lambda marker: bool(marker_words(marker)[0]),
+        means="text with a word (or an HTML comment with one)",
+    ),
+    "READ_MORE_TEXT": Check(types=str, none=True, default_text="None (by language)"),
+    # A string is pelican-read-more's form (its link's text).
+    "READ_MORE_LINK": Check(
+        types=(bool, str),
+        none=True,
+        default_text=("None (a link unless the theme prints its own)"),
+    ),
+    "READ_MORE_LINK_FORMAT": Check(
+        types=str, test=lambda text: "{url}" in text, means="text with {url}"
+    ),
+    # 0 and None: no cut by characters.
+    "READ_MORE_CJK_LENGTH": Check(types=int, none=True, minimum=0),
 }
 TEXT_ZH = "点击阅读全文..."
 TEXT_EN = "Read more…"
@@ -94,26 +113,8 @@ class Options:
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> Options:
-        value = with_defaults(settings, DEFAULTS)
-        marker = str(value["READ_MORE_MARKER"] or "")
-        if not marker_words(marker)[0]:
-            logger.warning(
-                "READ_MORE_MARKER %r has no text; using %r",
-                marker,
-                DEFAULTS["READ_MORE_MARKER"],
-            )
-            marker = DEFAULTS["READ_MORE_MARKER"]
+        value = with_defaults(settings, DEFAULTS, CHECKS)
         cjk_length = value["READ_MORE_CJK_LENGTH"]
-        if cjk_length is not None and (
-            not isinstance(cjk_length, int) or isinstance(cjk_length, bool)
-        ):
-            logger.warning(
-                "READ_MORE_CJK_LENGTH must be a number of characters or None, not"
-                " %r; using %r",
-                cjk_length,
-                DEFAULTS["READ_MORE_CJK_LENGTH"],
-            )
-            cjk_length = DEFAULTS["READ_MORE_CJK_LENGTH"]
         text = value["READ_MORE_TEXT"]
         link, link_text = link_setting(value["READ_MORE_LINK"])
         if link_text is not None and text is not None:
@@ -130,7 +131,7 @@ class Options:
             theme_link = theme_read_more_template(theme_template_folders(settings))
             link = theme_link is None
         return cls(
-            marker=marker_pattern(marker),
+            marker=marker_pattern(value["READ_MORE_MARKER"]),
             text=pick(settings, TEXT_ZH, TEXT_EN) if text is None else str(text),
             link=link,
             link_format=link_format_setting(value["READ_MORE_LINK_FORMAT"]),

@@ -32,6 +32,7 @@ import io
 import itertools
 import json
 import logging
+import os
 import re
 import string
 import zipfile
@@ -47,7 +48,7 @@ from pelican import signals
 
 from pelican_sujianlin.contents import ARTICLE_LISTS, PAGE_LISTS, contents_of
 from pelican_sujianlin.language import pick
-from pelican_sujianlin.settings import with_defaults
+from pelican_sujianlin.settings import Check, with_defaults
 from pelican_sujianlin.theme import add_template_loader
 
 logger = logging.getLogger(__name__)
@@ -64,6 +65,22 @@ DEFAULTS: dict[str, Any] = {
     # A GoatCounter site ("https://NAME.goatcounter.com" or "NAME"): live counts.
     "READER_COUNT_LIVE": None,
 }
+BY_LANGUAGE = "None (by the site's language)"
+CHECKS: dict[str, Check] = {
+    "READER_COUNT_FILE": Check(
+        types=(str, os.PathLike, list, tuple), none=True, items=(str, os.PathLike)
+    ),
+    "READER_COUNT_FORMAT": Check(
+        types=str,
+        none=True,
+        fields={"count": 73091},
+        required=("count",),
+        default_text=BY_LANGUAGE,
+    ),
+    "POPULAR_ARTICLES_COUNT": Check(types=int, minimum=0),
+    "POPULAR_ARTICLES_TITLE": Check(types=str, none=True, default_text=BY_LANGUAGE),
+    "READER_COUNT_LIVE": Check(types=str, none=True),
+}
 FORMAT_ZH = "{count}位读者"
 FORMAT_EN = "{count:,} readers"
 
@@ -74,6 +91,9 @@ FORMAT_EN = "{count:,} readers"
 # see (the generators and the context are local to ``Pelican.run``).
 PENDING_KEY = "_READER_COUNT_UNMATCHED"
 MAX_LISTED = 10
+# The largest count taken from a file or ``Readers:``; more is a mistake (and a
+# number of over 4,300 digits is more than ``int()`` reads).
+MAX_COUNT = 10**15
 
 
 # --- settings -----------------------------------------------------------------
@@ -93,26 +113,19 @@ class Settings:
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> Settings:
-        value = with_defaults(settings, DEFAULTS)
-        default_format = pick(settings, FORMAT_ZH, FORMAT_EN)
-        count_format = value["READER_COUNT_FORMAT"] or default_format
-        if not format_is_valid(count_format):
-            logger.warning(
-                "reader_count: READER_COUNT_FORMAT %r is not a format string with "
-                "a {count} field; using %r",
-                count_format,
-                default_format,
-            )
-            count_format = default_format
+        value = with_defaults(settings, DEFAULTS, CHECKS)
+        count_format = value["READER_COUNT_FORMAT"] or pick(
+            settings, FORMAT_ZH, FORMAT_EN
+        )
         return cls(
             files=stats_files(value["READER_COUNT_FILE"], settings.get("PATH", ".")),
             format=count_format,
             count_spec=count_spec(count_format) or "",
-            popular_count=int(value["POPULAR_ARTICLES_COUNT"]),
+            popular_count=value["POPULAR_ARTICLES_COUNT"],
             popular_title=value["POPULAR_ARTICLES_TITLE"]
             or pick(settings, "热门文章", "Most read"),
             live=goatcounter_url(value["READER_COUNT_LIVE"]),
-            site_path=urlsplit(settings.get("SITEURL") or "").path.rstrip("/"),
+            site_path=urlsplit(str(settings.get("SITEURL") or "")).path.rstrip("/"),
         )
 
 
@@ -134,14 +147,6 @@ def goatcounter_url(value: str | None) -> str:
     return value
 
 
-def format_is_valid(count_format: str) -> bool:
-    try:
-        count_format.format(count=1)
-    except (KeyError, IndexError, ValueError):
-        return False
-    return count_spec(count_format) is not None
-
-
 def count_spec(count_format: str) -> str | None:
     """The format spec of the ``{count}`` field (``","`` for ``{count:,}``)."""
     for _, name, spec, _ in string.Formatter().parse(count_format):
@@ -154,17 +159,31 @@ def count_spec(count_format: str) -> str | None:
 
 
 def parse_count(value: Any) -> int | None:
-    """``73091``, ``"73,091"``, ``"73 091"`` -> 73091; None if not a count >= 0."""
+    """``73091``, ``"73,091"``, ``"73 091"`` -> 73091; None unless a whole
+    number from 0 to :data:`MAX_COUNT` in ASCII digits (``²`` and ``①`` are
+    digits to ``str.isdigit`` but no count)."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        return value if value >= 0 else None
     if isinstance(value, float):
-        return int(value) if value.is_integer() and value >= 0 else None
+        if not value.is_integer():  # also inf and nan
+            return None
+        value = int(value)
+    if isinstance(value, int):
+        return value if 0 <= value <= MAX_COUNT else None
     text = re.sub(r"[,_\s\u00a0\u202f]", "", str(value))
     if text.endswith(".0"):
         text = text[:-2]
-    return int(text) if text.isdigit() else None
+    text = text.lstrip("0") or ("0" if text else "")
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_COUNT)):
+        return None
+    count = int(text)
+    return count if count <= MAX_COUNT else None
+
+
+def shown(value: Any, limit: int = 40) -> str:
+    """``repr(value)``, cut to about ``limit`` characters for a warning."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
 
 
 def format_count(count: int, count_format: str) -> str:
@@ -276,9 +295,14 @@ def zip_member(data: bytes, path: Path) -> bytes:
 def read_json(text: str, stats: StatsFile, site_path: str) -> None:
     stats.kind = "JSON"
     try:
-        data = json.loads(text)
+        # Numbers stay text until parse_count bounds them: int() refuses
+        # more than 4,300 digits with an error json would not catch.
+        data = json.loads(text, parse_int=str)
     except json.JSONDecodeError as e:
         stats.problem(e.lineno, f"not valid JSON ({e.msg})")
+        return
+    except RecursionError:
+        stats.problem(None, "not valid JSON (nested too deep)")
         return
     if not isinstance(data, dict):
         stats.problem(None, "JSON must be an object of path: count")
@@ -291,7 +315,9 @@ def read_json(text: str, stats: StatsFile, site_path: str) -> None:
         count = parse_count(value)
         if count is None:
             stats.problem(
-                line, f"count {value!r} for {raw_path!r} is not a number >= 0"
+                line,
+                f"count {shown(value)} for {shown(raw_path)} is not a number "
+                f"from 0 to {MAX_COUNT:,}",
             )
             continue
         stats.add(raw_path, count, line, site_path)
@@ -393,8 +419,8 @@ def read_table(
         if count is None:
             stats.problem(
                 line,
-                f"count {row[count_column]!r} for {row[path_column]!r} "
-                "is not a number >= 0",
+                f"count {shown(row[count_column])} for {shown(row[path_column])} "
+                f"is not a number from 0 to {MAX_COUNT:,}",
             )
             continue
         stats.add(row[path_column], count, line, site_path)
@@ -451,7 +477,10 @@ def metadata_count(content: Any) -> int | None:
         line = metadata_line(content.source_path, "readers")
         where = f"{content.source_path}, line {line}" if line else content.source_path
         logger.warning(
-            "reader_count: %s: Readers: %r is not a number >= 0; ignored", where, raw
+            "reader_count: %s: Readers: %s is not a number from 0 to %s; ignored",
+            where,
+            shown(raw),
+            f"{MAX_COUNT:,}",
         )
     return count
 

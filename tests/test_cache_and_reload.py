@@ -82,7 +82,7 @@ def series_part(number: int, numeral: str) -> str:
 
 
 NEW_COMMENT = """author: 新读者
-date: 2031-05-05 12:00
+date: 2025-05-05 12:00
 slug: fresh
 
 这是一条**新评论**，$e^{i\\pi}+1=0$。
@@ -102,7 +102,7 @@ def make_site(root: Path) -> Path:
     probe_comments = content / "comments" / "probe"
     probe_comments.mkdir(parents=True)
     (probe_comments / "first.md").write_text(
-        "author: 甲\ndate: 2030-01-02 08:00\nslug: first\n\n沙发。\n", encoding="utf-8"
+        "author: 甲\ndate: 2025-01-02 08:00\nslug: first\n\n沙发。\n", encoding="utf-8"
     )
     write_counts(root, {"/probe.html": 4321})
     return content

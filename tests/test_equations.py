@@ -22,8 +22,8 @@ from pelican_sujianlin.equations import (
     font_url,
     locate,
     number_equations,
+    read_display,
     scan_html,
-    split_rows,
 )
 
 TAGS = re.compile(r"\\tag\{([^{}]*)\}")
@@ -124,9 +124,12 @@ def test_unknown_label_and_duplicate_label_are_problems():
     result = numbered(
         "$$a\\label{eq:a}$$ $$b\\label{eq:a}$$ \\eqref{eq:nope} \\ref{eq:nope}"
     )
-    assert result.html.count('<span class="eqref eqref-missing">(??)</span>') == 2
+    assert result.html.endswith(
+        '<span class="eqref eqref-missing">(??)</span> '
+        '<span class="eqref eqref-missing">??</span>'  # \\ref: no parentheses
+    )
     assert [p.message for p in result.problems] == [
-        "label 'eq:a' is defined twice",
+        "label 'eq:a' is defined twice (MathJax: Label 'eq:a' multiply defined)",
         "unknown label 'eq:nope'",
     ]
     assert result.labels == {"eq:a": ("1", "eq-p-1")}
@@ -135,7 +138,8 @@ def test_unknown_label_and_duplicate_label_are_problems():
 def test_label_on_an_unnumbered_equation_is_a_problem():
     result = numbered("\\begin{align}a\\label{eq:a}\\notag\\end{align} \\eqref{eq:a}")
     assert {p.message for p in result.problems} == {
-        "label 'eq:a' is on an unnumbered equation",
+        "label 'eq:a' is on an unnumbered equation (its row has \\notag): "
+        "it cannot be linked",
         "unknown label 'eq:a'",
     }
 
@@ -177,12 +181,12 @@ def test_text_without_math_is_returned_as_it_is():
     assert numbered(text).html is text
 
 
-def test_split_rows_ignores_nested_rows():
-    assert split_rows("a\\\\b\\begin{cases}c\\\\d\\end{cases}{e\\\\f}\\\\g") == [
-        "a",
-        "\\\\b\\begin{cases}c\\\\d\\end{cases}{e\\\\f}",
-        "\\\\g",
-    ]
+def test_rows_split_only_at_their_own_level():
+    tex = (
+        "\\begin{align}a\\\\b\\begin{cases}c\\\\d\\end{cases}{e\\\\f}\\\\g\\end{align}"
+    )
+    slots = read_display(tex).slots
+    assert [(s.env, s.top) for s in slots] == [("align", False)] * 3 + [("", True)]
 
 
 def test_absolute_eqrefs_touches_only_equation_links():
@@ -527,7 +531,8 @@ def test_unknown_and_duplicate_labels_warn_with_file_and_line(build_site):
         PLUGINS=["pelican_sujianlin.equations"],
     )
     content = site.content / "bad.md"
-    assert f"equations: {content}:6: label 'eq:a' is defined twice" in site.warnings
+    twice = "label 'eq:a' is defined twice (MathJax: Label 'eq:a' multiply defined)"
+    assert f"equations: {content}:6: {twice}" in site.warnings
     assert f"equations: {content}:8: unknown label 'eq:nope'" in site.warnings
     assert (
         f"equations: {content}:8: reference to unknown article 'gone'" in site.warnings
@@ -809,3 +814,195 @@ def test_upper_case_reference_commands_are_plain_text():
     assert "\\EQREF{a}" in result.html
     assert "\\REF{a}" in result.html
     assert "\\tag{1}" in result.html
+
+
+# --- EQUATIONS_NUMBERING and reading TeX as MathJax does ---------------------------
+
+CORNERS = r"""<p>\begin{align}a\\ % c \\
+e\label{c3}\end{align} $$x\label{y}$$ \begin{equation}f\tag {T}\label {t}\end{equation}
+\begin{aligned}p\\q\end{aligned} 见\eqref{c3}、\eqref {y}、\eqref{t}</p>"""
+
+
+@pytest.mark.parametrize(
+    ("mode", "tags", "links"),
+    [
+        ("labelled", ["1", "2", "3", "T"], ["(2)", "(3)", "(T)"]),
+        ("ams", ["1", "2", "T"], ["(2)", "(??)", "(T)"]),
+        ("all", ["1", "2", "3", "T", "4"], ["(2)", "(3)", "(T)"]),
+        ("none", ["T"], ["(??)", "(??)", "(T)"]),
+    ],
+)
+def test_numbering_modes(mode, tags, links):
+    result = number_equations(CORNERS, "eq-p", mode)
+    assert re.findall(r"\\tag\s*\{([^{}]*)\}", result.html) == tags
+    drawn = re.findall(r'class="eqref(?: eqref-missing)?"[^>]*>([^<]*)<', result.html)
+    assert drawn == links
+    assert "\\label" not in result.html
+
+
+def test_comments_cr_and_spaces_are_read_as_tex():
+    tex = (
+        "\\begin{align}a\\cr c\\label{x}\\cr e\\end{align}"
+        "\\begin{equation}a % note\n\\tag{7}\\label{n}\\end{equation}"
+        "\\begin{align}a\\\\ % b\\label{gone} \\\\\nc\\label{c}\\end{align}"
+    )
+    result = number_equations(tex, "eq-p", "ams")
+    assert TAGS.findall(result.html) == ["1", "2", "3", "7", "4", "5"]
+    assert result.labels == {
+        "x": ("2", "eq-p-2"),
+        "n": ("7", "eq-p-t1"),
+        "c": ("5", "eq-p-5"),
+    }
+    assert "% note\n\\tag{7}" in result.html  # nothing written into the comment
+
+
+def test_text_mode_and_tag_references_become_math_mathjax_can_read():
+    tex = (
+        "\\begin{equation}e\\label{e}\\end{equation}"
+        "\\begin{equation}f\\tag{\\ref{e}$'$}\\label{f}\\end{equation}"
+        "$\\text{见\\eqref{e}}$ \\eqref{f} $\\eqref{f}+1$"
+    )
+    result = number_equations(tex, "eq-p", "ams")
+    assert "\\tag{\\(\\href{#eq-p-1}{1}\\)$'$}" in result.html
+    assert "$\\text{见$\\href{#eq-p-1}{(1)}$}$" not in result.html
+    assert "\\text{见\\(\\href{#eq-p-1}{(1)}\\)}" in result.html
+    assert '<a class="eqref" href="#eq-p-t1">(1$\'$)</a>' in result.html
+    assert "\\href{#eq-p-t1}{\\text{(1$'$)}}+1" in result.html
+
+
+def test_label_names_as_mathjax_takes_them():
+    tex = (
+        "\\begin{equation}a\\label{a b}\\end{equation}"
+        "\\begin{equation}b\\label{sec/one}\\end{equation}$$c\\label{}$$"
+        "\\eqref{a b} \\eqref{sec/one}"
+    )
+    result = number_equations(tex, "eq-p")
+    assert TAGS.findall(result.html) == ["1", "2"]  # \label{} numbers nothing
+    assert result.xrefs == []  # a label of this article, not another's
+    assert result.html.endswith(
+        '<a class="eqref" href="#eq-p-1">(1)</a> '
+        '<a class="eqref" href="#eq-p-2">(2)</a>'
+    )
+
+
+def test_last_row_with_only_a_label_is_not_numbered_and_warns():
+    result = number_equations(
+        "\\begin{align}a\\\\b\\\\\\label{x}\\end{align}\\eqref{x}", "eq-p"
+    )
+    assert TAGS.findall(result.html) == ["1", "2"]
+    assert "its row is empty" in result.problems[0].message
+
+
+def test_xalignat_is_numbered_and_notag_in_split_keeps_the_label():
+    result = number_equations(
+        "\\begin{xalignat}{2}a&b&c&d\\\\e&f&g&h\\end{xalignat}"
+        "$$\\begin{split}a\\notag\\\\b\\end{split}\\label{s}$$\\eqref{s}",
+        "eq-p",
+    )
+    assert TAGS.findall(result.html) == ["1", "2", "3"]
+    assert result.labels["s"] == ("3", "eq-p-3")
+    assert result.problems == []
+
+
+def test_what_mathjax_refuses_is_a_problem_in_its_words():
+    result = number_equations(
+        "\\begin{equation}a\\label{x}\\label{y}\\end{equation}"
+        "$$b\\tag{1}\\tag{2}$$"
+        "\\begin{equation}\\begin{split}c\\tag{X}\\end{split}\\end{equation}",
+        "eq-p",
+    )
+    messages = [p.message for p in result.problems]
+    assert "Multiple \\label" in messages
+    assert "Multiple \\tag" in messages
+    assert "\\tag not allowed in split environment" in messages
+
+
+@pytest.mark.parametrize(("mode", "tags"), [("ams", ["1", "x"]), ("all", ["1"])])
+def test_a_tag_beside_numbered_rows_is_a_problem(mode, tags):
+    tex = "$$\\begin{align}a\\end{align}\\tag{x}$$"
+    result = number_equations(tex, "eq-p", mode)
+    assert TAGS.findall(result.html) == tags
+    assert result.problems[0].message.startswith("\\tag outside the rows")
+
+
+def test_bare_environment_numbered_in_all_mode_stays_math():
+    result = number_equations(
+        "<p>\\begin{aligned}a\\\\b\\end{aligned}</p>", "eq-p", "all"
+    )
+    assert result.html == (
+        '<p><span class="equation" id="eq-p-1">'
+        "\\[\\begin{aligned}a\\\\b\\end{aligned} \\tag{1}\\]</span></p>"
+    )
+
+
+WARNED = r"""Title: Warned
+Date: 2024-01-01
+
+\begin{equation}a\label{x}\label{y}\end{equation}
+
+$$b\label{lost}$$
+
+\begin{align}
+c \tag{1} \\
+d
+\end{align}
+
+$$
+E = mc^2
+
+## 下一节
+
+\begin{align}
+f \label{z}
+
+\[ g
+
+见\eqref{lost}
+"""
+
+
+def test_warnings_name_file_and_line(build_site):
+    site = build_site(
+        {"warned.md": WARNED},
+        PLUGINS=["pelican_sujianlin.equations"],
+        EQUATIONS_NUMBERING="ams",
+    )
+    where = f"equations: {site.content / 'warned.md'}"
+    expected = [
+        f"{where}:4: Multiple \\label",
+        f"{where}:6: label 'lost' is on an unnumbered equation "
+        "(EQUATIONS_NUMBERING = 'ams' numbers no such display): it cannot be linked",
+        f"{where}:9: \\tag{{1}} draws (1), the number of another equation",
+        f"{where}:13: $$ is never closed",
+        f"{where}:18: \\begin{{align}} is never closed",
+        f"{where}:21: \\[ is never closed",
+        f"{where}:23: unknown label 'lost'",
+    ]
+    for message in expected:
+        assert any(w.startswith(message) for w in site.warnings), message
+    page = site.read("warned.html")
+    assert "<h2>下一节</h2>" in page  # the unclosed $$ swallowed nothing
+
+
+def test_numbering_setting_checked_and_render_math_read(build_site):
+    post = {"p.md": "Title: P\nDate: 2024-01-01\n\n$$a\\label{a}$$ \\eqref{a}\n"}
+    wrong = build_site(
+        post, PLUGINS=["pelican_sujianlin.equations"], EQUATIONS_NUMBERING="AMS!"
+    )
+    assert any("EQUATIONS_NUMBERING = 'AMS!'" in w for w in wrong.warnings)
+    assert "\\tag{1}" in wrong.read("p.html")  # the default: labelled
+    moved = build_site(
+        post,
+        PLUGINS=["pelican_sujianlin.equations"],
+        MATH_JAX={"equation_numbering": "AMS", "color": "blue"},
+    )
+    assert any("EQUATIONS_NUMBERING = 'ams'" in w for w in moved.warnings)
+    assert "\\tag{1}" not in moved.read("p.html")
+    both = build_site(
+        post,
+        PLUGINS=["pelican_sujianlin.equations"],
+        MATH_JAX={"equation_numbering": "AMS"},
+        EQUATIONS_NUMBERING="all",
+    )
+    assert not any("MATH_JAX" in w for w in both.warnings)
+    assert "\\tag{1}" in both.read("p.html")

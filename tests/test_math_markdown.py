@@ -107,8 +107,27 @@ GOLDEN = [
     ),
     (
         "display math mid-paragraph over several lines",
-        "所以\n$$\nf(x_1) = *a*\n\n- 1\n$$\n成立",
-        "<p>所以\n$$\nf(x_1) = *a*\n\n- 1\n$$\n成立</p>",
+        "所以\n$$\nf(x_1) = a_1\n- 1\n$$\n成立",
+        "<p>所以\n$$\nf(x_1) = a_1\n- 1\n$$\n成立</p>",
+    ),
+    (
+        "a blank line ends a paragraph, and the math MathJax finds in it",
+        "所以$x$\n$$\nf(x_1) = *a*\n\n## 下一节\n$$\n成立",
+        '<p>所以$x$\n<span class="tex-dollar">$$</span>\nf(x_1) = <em>a</em></p>\n'
+        '<h2>下一节</h2>\n<p><span class="tex-dollar">$$</span>\n成立</p>',
+    ),
+    (
+        "an unclosed environment stays text, marked",
+        "\\begin{align}\na_1 &= b\n\n正文",
+        '<p><span class="tex-dollar">\\begin{align}</span>\na_1 &amp;= b</p>',
+    ),
+    (
+        "bare aligned and cases in running text keep their rows (MathJax's"
+        " processEnvironments typesets any environment)",
+        "即 \\begin{aligned} a_1 &= b \\\\ c &= d \\end{aligned} 与"
+        " \\begin{cases} 1 \\\\ 0 \\end{cases}",
+        "<p>即 \\begin{aligned} a_1 &amp;= b \\\\ c &amp;= d \\end{aligned} 与"
+        " \\begin{cases} 1 \\\\ 0 \\end{cases}</p>",
     ),
     (
         "environment mid-paragraph with nested cases",
@@ -178,7 +197,7 @@ GOLDEN = [
         "<p>$\\text{&quot;a&quot;}_1$</p>",
     ),
     (
-        "unclosed display math is left alone",
+        "unclosed display math is left alone (marked only beside math, as a $)",
         "$$ a_1 *b*",
         "<p>$$ a_1 <em>b</em></p>",
     ),
@@ -188,9 +207,9 @@ GOLDEN = [
         "<p>\\begin{align*}a_1 &amp;= b_1\\\\ c*d &amp;= e*f\\end{align*}</p>",
     ),
     (
-        "non-math environment is not protected",
+        "any environment is math to MathJax, so it is protected",
         "\\begin{itemize} *a* \\end{itemize}",
-        "<p>\\begin{itemize} <em>a</em> \\end{itemize}</p>",
+        "<p>\\begin{itemize} *a* \\end{itemize}</p>",
     ),
     (
         "no math, no change",
@@ -249,8 +268,11 @@ def test_one_instance_serves_many_markdown_objects():
         ("\\(a\\)", 5),
         ("\\(a\n\n\\)", None),
         ("\\[a\\\\b\\]", 8),
-        ("\\begin{align}a\\begin{align}b\\end{align}\\end{align}x", 50),
-        ("\\begin{cases}a\\end{cases}", None),
+        # MathJax ends an environment at the first \end{ENV} outside braces
+        ("\\begin{align}a\\begin{align}b\\end{align}\\end{align}x", 39),
+        ("\\begin{align}{\\end{align}}\\end{align}x", 37),
+        ("\\begin{cases}a\\end{cases}", 25),
+        ("\\begin {cases}a\\end {cases}", 27),
         ("\\begin{equation}a", None),
     ],
 )
@@ -320,4 +342,5 @@ def test_never_crashes_and_keeps_math_verbatim(text):
     stored: list[str] = []
     protect_math(text, lambda raw: stored.append(raw) or "\x00")
     for raw in stored:
-        assert raw == DOLLAR_HTML or raw.startswith(("$", "\\"))
+        marked = raw.startswith('<span class="tex-dollar">')
+        assert raw == DOLLAR_HTML or marked or raw.startswith(("$", "\\"))

@@ -633,8 +633,8 @@ def test_read_more_settings_the_bundle_cannot_use_warn(build_site):
         READ_MORE_LINK_FORMAT="<a>{text}</a>",
     )
     assert len(site.warnings) == 2, site.warnings
-    assert site.warnings[0].startswith("READ_MORE_LINK must be True, False")
-    assert site.warnings[1].startswith("READ_MORE_LINK_FORMAT must be a string")
+    assert site.warnings[0].startswith("READ_MORE_LINK = ['no'] is not")
+    assert site.warnings[1].startswith("READ_MORE_LINK_FORMAT = '<a>{text}</a>' is")
     link = f'<a class="read-more" href="{SITEURL}/first-post.html#more">'
     assert summaries(site.read("index.html"))[0].endswith(link + "点击阅读全文...</a>")
 

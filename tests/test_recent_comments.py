@@ -147,14 +147,15 @@ def test_thread_nests_replies_and_keeps_orphans_and_cycles_at_top():
     lost = make("lost", "nobody")
     x, y = make("x", "y"), make("y", "x")
     me = make("me", "me")
-    top, orphans = files.thread([a, b, c, lost, x, y, me])
-    assert top == [a, lost, x, y, me]
+    top, orphans, cycles = files.thread([a, b, c, lost, x, y, me])
+    assert top == [a, lost, x, me]
+    assert (x.replies, cycles) == ([y], [[x, y], [me]])
     assert (a.replies, b.replies, c.replies) == ([b], [c], ())
     assert (make("d").anchor, Comment("x", a.date, source="isso", slug="7").anchor) == (
         "comment-d",
         "isso-7",
     )
-    assert orphans == [lost, x, y, me]
+    assert orphans == [lost]
     assert [c.slug for c in walk(top)] == ["a", "b", "c", "lost", "x", "y", "me"]
 
 

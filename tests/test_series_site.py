@@ -223,11 +223,11 @@ def test_old_dict_series_text_still_works_with_a_warning(build_site, nav_theme):
 @pytest.mark.parametrize(
     ("settings", "warning"),
     [
-        ({"SERIES_TEXT": 42}, "SERIES_TEXT must be a string"),
+        ({"SERIES_TEXT": 42}, "SERIES_TEXT = 42 is not"),
         ({"SERIES_TEXT": "Part %(number)s"}, "SERIES_TEXT 'Part %(number)s' is not"),
         ({"SERIES_TEXT": "100% done"}, "SERIES_TEXT '100% done' is not"),
         ({"SERIES_TEXT": "%(index)s/%(count)s"}, "SERIES_TEXT '%(index)s/%(count)s'"),
-        ({"SERIES_LABELS": "Teil"}, "SERIES_LABELS must be a mapping"),
+        ({"SERIES_LABELS": "Teil"}, "SERIES_LABELS = 'Teil' is not"),
         ({"SERIES_LABELS": {"navigation": "x"}}, "SERIES_LABELS['navigation']"),
     ],
 )

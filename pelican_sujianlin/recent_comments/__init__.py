@@ -24,6 +24,7 @@ import html
 import itertools
 import json
 import logging
+import os
 from collections.abc import (
     Callable,
     Container,
@@ -57,6 +58,7 @@ from pelican_sujianlin.recent_comments.comment import (
     excerpt,
     safe_website,
 )
+from pelican_sujianlin.settings import Check, checked, with_defaults
 from pelican_sujianlin.theme import add_template_loader
 
 logger = logging.getLogger(__name__)
@@ -70,6 +72,15 @@ DEFAULTS: dict[str, Any] = {
     "RECENT_COMMENTS_COUNT": 10,
     "RECENT_COMMENTS_EXCERPT": 35,  # characters of plain text, then …
     "COMMENTS_AVATAR_URL": "",  # e.g. "https://www.gravatar.com/avatar/{hash}?d=identicon"
+}
+PATH_TYPES = (str, os.PathLike)
+CHECKS: dict[str, Check] = {
+    "COMMENTS_PATH": Check(types=PATH_TYPES, none=True),
+    "ISSO_DB": Check(types=PATH_TYPES, none=True),
+    "ISSO_URL": Check(types=str, none=True),
+    "RECENT_COMMENTS_COUNT": Check(types=int, minimum=1),
+    "RECENT_COMMENTS_EXCERPT": Check(types=int, minimum=1),
+    "COMMENTS_AVATAR_URL": Check(types=str, none=True),
 }
 
 
@@ -88,22 +99,15 @@ class Options:
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> Options:
-        def get(key: str) -> Any:
-            value = settings.get(key)
-            return DEFAULTS[key] if value is None else value
-
-        folder = comments_folder(settings)
-        comments_path = Path(settings.get("PATH") or ".") / folder if folder else None
-        if comments_path is not None and not comments_path.is_dir():
-            comments_path = None
-        isso_db = get("ISSO_DB")
+        value = with_defaults(settings, DEFAULTS, CHECKS)
+        isso_db = value["ISSO_DB"]
         return cls(
-            comments_path=comments_path,
-            isso_db=Path(str(isso_db)) if isso_db else None,
-            isso_url=str(get("ISSO_URL") or "").rstrip("/"),
-            count=positive_int(settings, "RECENT_COMMENTS_COUNT"),
-            excerpt=positive_int(settings, "RECENT_COMMENTS_EXCERPT"),
-            avatar_url=html.escape(str(get("COMMENTS_AVATAR_URL") or "")),
+            comments_path=comments_path(settings, value["COMMENTS_PATH"]),
+            isso_db=Path(isso_db) if isso_db else None,
+            isso_url=(value["ISSO_URL"] or "").rstrip("/"),
+            count=value["RECENT_COMMENTS_COUNT"],
+            excerpt=value["RECENT_COMMENTS_EXCERPT"],
+            avatar_url=html.escape(value["COMMENTS_AVATAR_URL"] or ""),
             zone=zone_of(str(settings.get("TIMEZONE") or "UTC")),
             site_path=urlsplit(str(settings.get("SITEURL") or "")).path.rstrip("/"),
         )
@@ -120,23 +124,6 @@ def zone_of(name: str) -> tzinfo | None:
         return None
 
 
-def positive_int(settings: Mapping[str, Any], key: str) -> int:
-    value = settings.get(key, DEFAULTS[key])
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        number = 0
-    if number <= 0:
-        logger.warning(
-            "%s = %r is not a positive whole number: using %d",
-            key,
-            value,
-            DEFAULTS[key],
-        )
-        return DEFAULTS[key]
-    return number
-
-
 def labels(settings: Mapping[str, Any]) -> dict[str, str]:
     """The partials' words, in the site's language."""
     return {
@@ -146,17 +133,46 @@ def labels(settings: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
-def comments_folder(settings: Mapping[str, Any]) -> str:
+def comments_folder(value: str | os.PathLike[str] | None) -> str:
     """``COMMENTS_PATH`` relative to the content folder, "" for none."""
-    folder = settings.get("COMMENTS_PATH")
-    folder = DEFAULTS["COMMENTS_PATH"] if folder is None else folder
+    folder = DEFAULTS["COMMENTS_PATH"] if value is None else value
     return str(folder).strip().strip("/")
 
 
+def comments_path(settings: Mapping[str, Any], value: Any) -> Path | None:
+    """The comment folder, or None (with a warning when the site named one
+    that is a file or does not exist: its files would be read as articles)."""
+    folder = comments_folder(value)
+    if not folder:
+        if value and str(value).strip():  # "/": no folder, not "off"
+            logger.warning(
+                "COMMENTS_PATH = %r names no folder inside the content folder; "
+                "no file comments",
+                value,
+            )
+        return None
+    path = Path(settings.get("PATH") or ".") / folder
+    if path.is_dir():
+        return path
+    if settings.get("COMMENTS_PATH") is not None or path.exists():
+        logger.warning(
+            "COMMENTS_PATH = %r: %s %s; no file comments",
+            value,
+            path,
+            "is not a folder" if path.exists() else "does not exist",
+        )
+    return None
+
+
 def exclude_comments_path(pelican) -> None:
-    """Add ``COMMENTS_PATH`` to the article, page and static excludes, once."""
+    """Check ``COMMENTS_PATH`` (a bad value becomes the default, for every
+    later reader) and add it to the article, page and static excludes, once."""
     settings = pelican.settings
-    folder = comments_folder(settings)
+    key = "COMMENTS_PATH"
+    value = settings.get(key)
+    if checked(key, value, DEFAULTS[key], CHECKS[key]) is not value:
+        settings[key] = DEFAULTS[key]
+    folder = comments_folder(settings.get(key))
     if not folder:
         return
     for key in ("ARTICLE_EXCLUDES", "PAGE_EXCLUDES", "STATIC_EXCLUDES"):
@@ -200,7 +216,7 @@ class ThreadReader:
         if self.last is not None and self.last[0] == folder:
             return self.last[1]
         comments, _ = files.read_folder(folder, self.render, self.settings, files.quiet)
-        top, _ = files.thread(comments)
+        top = files.thread(comments).top
         for comment in comments:
             self.finish(comment, article)
         self.last = (folder, top)
@@ -281,6 +297,8 @@ def attach_file_comments(
         if id(primary) not in listed_ids:
             continue
         for comment in folder.comments:
+            if comment.slug in folder.unlisted:
+                continue
             # ties: the comment scanned first ranks higher, as in a stable sort
             rank = (comment.timestamp, -next(order))
             item = (*rank, comment, folder.paths[comment.slug], primary)

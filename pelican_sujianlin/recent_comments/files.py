@@ -4,7 +4,13 @@
 metadata lines first (``author``, ``date``, optional ``website``, ``email``,
 ``slug``, ``replyto``), then a blank line and the body. A comment's identifier
 is its ``slug`` metadata, else its file name without the extension; ``replyto``
-names the parent's identifier.
+names the parent's identifier. A file that opens with ``---`` is YAML front
+matter: quoted values (``date: "2024-01-03 10:00"``) lose their quotes.
+
+Bounds: replies nest :data:`MAX_REPLY_DEPTH` deep at most (deeper replies are
+shown at that depth, in date order); replies that go round in a cycle are
+threaded from the oldest of them; a comment dated more than a day after the
+build is shown in its thread but left out of the widget (with a warning).
 """
 
 from __future__ import annotations
@@ -12,8 +18,9 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections import deque
 from collections.abc import Callable, Container, Iterator, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -32,6 +39,13 @@ logger = logging.getLogger(__name__)
 META_RE = re.compile(r"^([A-Za-z][\w-]*)[ \t]*:[ \t]*(.*)$")
 MARKDOWN_SUFFIXES = {".md", ".markdown", ".mkd", ".mdown"}
 READ_SIZE = 1 << 16
+# How deep replies nest on a page: a reply to a reply at this depth is shown
+# beside its parent. (Jinja renders each level in a few Python frames: a tree
+# hundreds deep would exhaust the interpreter's recursion limit.)
+MAX_REPLY_DEPTH = 20
+# A comment dated later than this after the build is not listed in the widget:
+# it would head the list of newest comments until its date came.
+FUTURE_SLACK = timedelta(days=1)
 
 
 def split_metadata(text: str) -> tuple[dict[str, str], str]:
@@ -46,7 +60,7 @@ def split_metadata(text: str) -> tuple[dict[str, str], str]:
         match = META_RE.match(line)
         if match:
             last = match[1].lower()
-            meta[last] = match[2].strip()
+            meta[last] = unquote(match[2].strip()) if start else match[2].strip()
         elif last and line[:1] in (" ", "\t") and line.strip():
             meta[last] = f"{meta[last]} {line.strip()}"
         else:
@@ -56,15 +70,24 @@ def split_metadata(text: str) -> tuple[dict[str, str], str]:
     return meta, "\n".join(lines[body_start:])
 
 
-def parse_date(value: str, timezone: str) -> datetime:
+def unquote(value: str) -> str:
+    """A YAML scalar in quotes, without them: ``"a"`` and ``'a'`` -> ``a``."""
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return value[1:-1].strip()
+    return value
+
+
+def parse_date(value: str, zone: str) -> datetime:
     """A comment date as an aware datetime; ValueError when it does not parse.
 
-    ISO dates take the fast path; anything else goes to Pelican's parser."""
+    ISO dates take the fast path; anything else goes to Pelican's parser.
+    Quotes around the date (YAML's) are dropped."""
+    value = unquote(value.strip())
     try:
         date = datetime.fromisoformat(value)
     except ValueError:
         date = get_date(value)
-    return set_date_tzinfo(date, timezone)
+    return set_date_tzinfo(date, zone)
 
 
 def read_text(path: str) -> str:
@@ -192,54 +215,106 @@ def unused_name(name: str, taken: Container[str]) -> str:
     return f"{name}-{number}"
 
 
-def thread(comments: list[Comment]) -> tuple[list[Comment], list[Comment]]:
-    """Nest replies inside their parents.
+class Thread(NamedTuple):
+    """A folder's comments threaded: see :func:`thread`."""
 
-    Returns the top-level comments and the orphans: replies whose ``replyto``
-    names no comment of the folder (or forms a cycle). Orphans are kept at the
-    top level, so nothing disappears; the caller warns about them.
+    top: list[Comment]
+    orphans: list[Comment]
+    cycles: list[list[Comment]]
+
+
+def thread(comments: list[Comment], max_depth: int = MAX_REPLY_DEPTH) -> Thread:
+    """Nest replies inside their parents, ``max_depth`` levels at most.
+
+    ``comments`` come in date order; every reply list keeps that order.
+    Orphans (a ``replyto`` that names no comment of the folder) are kept at
+    the top level, so nothing disappears. Replies that go round in a cycle
+    (a replies to b, b to a) are threaded from the oldest of them, which is
+    shown at the top level. The caller warns about orphans and cycles.
     """
     by_slug = {c.slug: c for c in comments}
+    children: dict[str, list[Comment]] = {}
     top: list[Comment] = []
     orphans: list[Comment] = []
     for comment in comments:
         comment.replies = ()
-    for comment in comments:
         parent = by_slug.get(comment.replyto) if comment.replyto else None
-        if comment.replyto and (parent is None or forms_cycle(comment, by_slug)):
-            orphans.append(comment)
+        if parent is None:
             top.append(comment)
-        elif parent is None:
-            top.append(comment)
-        elif parent.replies:
-            parent.replies.append(comment)
+            if comment.replyto:
+                orphans.append(comment)
         else:
-            parent.replies = [comment]
-    return top, orphans
+            children.setdefault(parent.slug, []).append(comment)
+    placed: set[int] = set()
+    nest(top, children, max_depth, placed)
+    cycles = []
+    if len(placed) == len(comments):
+        return Thread(top, orphans, cycles)
+    order = {id(c): number for number, c in enumerate(comments)}
+    for comment in comments:  # anything not placed hangs from a cycle
+        if id(comment) not in placed:
+            ring = sorted(find_cycle(comment, by_slug), key=lambda c: order[id(c)])
+            cycles.append(ring)
+            top.append(ring[0])
+            nest([ring[0]], children, max_depth, placed)
+    top.sort(key=lambda c: order[id(c)])
+    return Thread(top, orphans, cycles)
 
 
-def forms_cycle(comment: Comment, by_slug: Mapping[str, Comment]) -> bool:
-    """True when following ``replyto`` from ``comment`` comes back to it."""
-    seen: set[str] = set()
-    current = comment
-    while current.replyto:
-        parent = by_slug.get(current.replyto)
-        if parent is None or parent.slug in seen:
-            return False
-        if parent is comment:
-            return True
-        seen.add(parent.slug)
-        current = parent
-    return False
+def nest(
+    roots: list[Comment],
+    children: Mapping[str, list[Comment]],
+    max_depth: int,
+    placed: set[int],
+) -> None:
+    """Put the replies below ``roots`` into their parents' ``replies``,
+    breadth first (no recursion); below ``max_depth``, beside their parent."""
+    queue = deque((root, 0, root) for root in roots)
+    placed.update(id(root) for root in roots)
+    flattened: dict[int, Comment] = {}
+    while queue:
+        comment, depth, holder = queue.popleft()
+        for reply in children.get(comment.slug, ()):
+            if id(reply) in placed:  # the start of a cycle
+                continue
+            placed.add(id(reply))
+            if depth < max_depth:
+                target = comment
+                queue.append((reply, depth + 1, comment))
+            else:
+                target = flattened[id(holder)] = holder
+                queue.append((reply, depth, holder))
+            if target.replies:
+                target.replies.append(reply)
+            else:
+                target.replies = [reply]
+    for holder in flattened.values():  # back into date order
+        holder.replies.sort(key=lambda c: (c.date, c.slug))
+
+
+def find_cycle(comment: Comment, by_slug: Mapping[str, Comment]) -> list[Comment]:
+    """The cycle of replies that following ``replyto`` from ``comment`` enters."""
+    seen: dict[int, int] = {}
+    path: list[Comment] = []
+    current: Comment | None = comment
+    while current is not None and id(current) not in seen:
+        seen[id(current)] = len(path)
+        path.append(current)
+        current = by_slug.get(current.replyto) if current.replyto else None
+    if current is None:  # pragma: no cover - thread only asks inside a cycle
+        return [comment]
+    return path[seen[id(current)] :]
 
 
 class ScannedFolder(NamedTuple):
     """One article's comment folder as a scan found it: its comments without
-    their bodies, and the file of each (by identifier)."""
+    their bodies, the file of each (by identifier), and the identifiers of
+    the comments the widget must not list (dated after the build)."""
 
     path: str  # a str, not a Path: a build keeps one per article
     comments: list[Comment]
     paths: dict[str, str]
+    unlisted: frozenset[str] = frozenset()
 
 
 def scan(
@@ -250,11 +325,13 @@ def scan(
 
     Bodies are not rendered (see :func:`read_folder`): a page that shows a
     thread reads its folder again, so a build never holds every comment.
-    Folders naming no article and orphan replies are reported in warnings.
+    Folders naming no article, orphan replies, cycles of replies and comments
+    dated in the future are reported in warnings.
     """
     if not root.is_dir():
         return
     orphan_count = 0
+    latest = datetime.now(timezone.utc) + FUTURE_SLACK
     for entry in sorted_entries(root):
         if entry.name.startswith("."):
             continue
@@ -278,16 +355,11 @@ def scan(
             )
             continue
         comments, paths = read_folder(folder, None, settings)
-        _, orphans = thread(comments)
-        for orphan in orphans:
-            logger.warning(
-                "Comment %s replies to %r, which is not a comment of this article: "
-                "shown at the top level",
-                paths[orphan.slug],
-                orphan.replyto,
-            )
-        orphan_count += len(orphans)
-        yield folder.name, ScannedFolder(entry.path, comments, paths)
+        threaded = thread(comments)
+        report_thread(threaded, paths)
+        orphan_count += len(threaded.orphans)
+        unlisted = future_comments(comments, paths, latest)
+        yield folder.name, ScannedFolder(entry.path, comments, paths, unlisted)
     if orphan_count:
         logger.warning(
             "%d orphan comment(s) in %s replied to nothing "
@@ -295,3 +367,42 @@ def scan(
             orphan_count,
             root,
         )
+
+
+def report_thread(threaded: Thread, paths: Mapping[str, str]) -> None:
+    """Warn about each orphan and each cycle of replies, naming their files."""
+    for orphan in threaded.orphans:
+        logger.warning(
+            "Comment %s replies to %r, which is not a comment of this article: "
+            "shown at the top level",
+            paths[orphan.slug],
+            orphan.replyto,
+        )
+    for ring in threaded.cycles:
+        first = paths[ring[0].slug]
+        if len(ring) == 1:
+            logger.warning(
+                "Comment %s replies to itself: shown at the top level", first
+            )
+            continue
+        logger.warning(
+            "Comments %s reply to each other in a cycle: the oldest, %s, "
+            "is shown at the top level",
+            ", ".join(paths[c.slug] for c in ring),
+            first,
+        )
+
+
+def future_comments(
+    comments: list[Comment], paths: Mapping[str, str], latest: datetime
+) -> frozenset[str]:
+    """The identifiers of comments dated after ``latest`` (with a warning)."""
+    future = [c for c in comments if c.date > latest]
+    for comment in future:
+        logger.warning(
+            "Comment %s is dated %s, after this build: shown in its thread, "
+            "not listed among the recent comments",
+            paths[comment.slug],
+            comment.date.isoformat(),
+        )
+    return frozenset(c.slug for c in future)

@@ -35,7 +35,7 @@ from pelican_sujianlin.series.build import (
     group_series,
 )
 from pelican_sujianlin.series.titles import series_key
-from pelican_sujianlin.settings import with_defaults
+from pelican_sujianlin.settings import Check, with_defaults
 from pelican_sujianlin.theme import add_template_loader
 
 logger = logging.getLogger(__name__)
@@ -57,10 +57,41 @@ DEFAULTS: Mapping[str, Any] = {
     # box ("Part %(index)s of the %(name)s series"): the bundle's "nav" line.
     "SERIES_TEXT": None,
 }
+# What each setting must be (see pelican_sujianlin.settings.Check).
+PAGE_PATTERN = Check(
+    types=str, none=True, fields={"slug": "s", "lang": "en"}, required=("slug",)
+)
+CHECKS: Mapping[str, Check] = {
+    "SERIES_FROM_TITLE": Check(types=bool),
+    "SERIES_TITLE_PATTERNS": Check(
+        types=(str, re.Pattern, list, tuple), none=True, items=(str, re.Pattern)
+    ),
+    "SERIES_TITLE_MIN_PARTS": Check(types=int, minimum=1),
+    "SERIES_URL": PAGE_PATTERN,
+    "SERIES_SAVE_AS": PAGE_PATTERN,
+    "SERIES_LANG_URL": PAGE_PATTERN,
+    "SERIES_LANG_SAVE_AS": PAGE_PATTERN,
+    "SERIES_INDEX_URL": Check(types=str, none=True),
+    "SERIES_INDEX_SAVE_AS": Check(types=str, none=True),
+    "SERIES_SLUGS": Check(types=dict, none=True, items=str),
+    "SERIES_LABELS": Check(types=dict, none=True),
+    # A string: the form of Flex and other themes; a mapping: the old
+    # SERIES_LABELS (see labels_from).
+    "SERIES_TEXT": Check(types=(str, dict), none=True),
+}
 
 # Words shown to readers; SERIES_LABELS overrides any of them. They are HTML
 # (settings are trusted); {name}, {index}, {count} and {title} are filled in
-# with escaped values where they make sense.
+# with escaped values where they make sense: these are the fields of each.
+TEXT_FIELDS = {
+    "nav": ("name", "index", "count"),
+    "previous": ("title",),
+    "next": ("title",),
+    "all": (),
+    "page_title": ("name",),
+    "index_title": (),
+    "count": ("count",),
+}
 TEXT_ZH = {
     "nav": "本文是「{name}」系列的第 {index} 篇，共 {count} 篇。",
     "previous": "上一篇：{title}",
@@ -103,20 +134,20 @@ class SeriesSettings:
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> SeriesSettings:
-        value = with_defaults(settings, DEFAULTS)
+        value = with_defaults(settings, DEFAULTS, CHECKS)
         text = dict(TEXT_ZH if is_chinese(settings) else TEXT_EN)
         text.update(labels_from(value["SERIES_TEXT"], value["SERIES_LABELS"]))
         return cls(
-            from_title=bool(value["SERIES_FROM_TITLE"]),
+            from_title=value["SERIES_FROM_TITLE"],
             title_patterns=compile_patterns(value["SERIES_TITLE_PATTERNS"]),
-            title_min_parts=max(1, int(value["SERIES_TITLE_MIN_PARTS"])),
-            url=value["SERIES_URL"],
-            save_as=value["SERIES_SAVE_AS"],
-            lang_url=value["SERIES_LANG_URL"],
-            lang_save_as=value["SERIES_LANG_SAVE_AS"],
-            index_url=value["SERIES_INDEX_URL"],
-            index_save_as=value["SERIES_INDEX_SAVE_AS"],
-            slugs=dict(value["SERIES_SLUGS"] or {}),
+            title_min_parts=value["SERIES_TITLE_MIN_PARTS"],
+            url=value["SERIES_URL"] or "",
+            save_as=value["SERIES_SAVE_AS"] or "",
+            lang_url=value["SERIES_LANG_URL"] or "",
+            lang_save_as=value["SERIES_LANG_SAVE_AS"] or "",
+            index_url=value["SERIES_INDEX_URL"] or "",
+            index_save_as=value["SERIES_INDEX_SAVE_AS"] or "",
+            slugs=value["SERIES_SLUGS"] or {},
             text=text,
             default_lang=str(settings.get("DEFAULT_LANG", "")),
             slug_subs=tuple(settings.get("SLUG_REGEX_SUBSTITUTIONS", ())),
@@ -168,9 +199,7 @@ def text_mapping(setting: str, value: Any) -> dict[str, str]:
         return {}
     kept = {}
     for key, text in value.items():
-        if key in TEXT_EN and isinstance(text, str):
-            kept[key] = text
-        else:
+        if key not in TEXT_EN or not isinstance(text, str):
             logger.warning(
                 "%s[%r] = %r ignored: the keys are %s, the values strings",
                 setting,
@@ -178,7 +207,23 @@ def text_mapping(setting: str, value: Any) -> dict[str, str]:
                 text,
                 ", ".join(TEXT_EN),
             )
+            continue
+        unknown = [name for name in FIELD.findall(text) if name not in TEXT_FIELDS[key]]
+        if unknown:  # it would be printed as it is
+            logger.warning(
+                "%s[%r] = %r ignored: %s is not one of its fields (%s)",
+                setting,
+                key,
+                text,
+                "{" + unknown[0] + "}",
+                ", ".join("{" + name + "}" for name in TEXT_FIELDS[key]) or "none",
+            )
+            continue
+        kept[key] = text
     return kept
+
+
+FIELD = re.compile(r"\{(\w+)\}")
 
 
 _PRINTF_FIELD = re.compile(r"%(?:\((index|name)\)[sd]|%)")

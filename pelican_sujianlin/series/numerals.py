@@ -43,6 +43,8 @@ SMALL_UNITS = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟":
 BIG_UNITS = {"万": 10**4, "萬": 10**4, "亿": 10**8, "億": 10**8}
 ZEROS = frozenset("零〇○")
 NO_UNIT = 10**5
+MAX_NUMBER = 10**15
+MAX_NUMERAL_CHARS = 40
 
 CHINESE_NUMERAL_CHARS = (
     frozenset(DIGITS) | frozenset(SMALL_UNITS) | frozenset(BIG_UNITS)
@@ -61,22 +63,30 @@ ROMAN_VALUES = {"I": 1, "V": 5, "X": 10}
 
 
 def parse_number(text: str) -> int | None:
-    """The value of one number written in Arabic or Chinese numerals, or None."""
+    """The value of one number written in Arabic, Chinese or Roman numerals or
+    English words, or None (also above :data:`MAX_NUMBER`: no series has that
+    many parts, and int() refuses more than 4,300 digits)."""
     text = text.strip()
     if not text:
         return None
     ascii_text = text.translate(FULL_WIDTH_DIGITS)
     if ascii_text.isascii():
         if ascii_text.isdigit():
-            return int(ascii_text)
+            digits = ascii_text.lstrip("0") or "0"
+            if len(digits) > len(str(MAX_NUMBER)):
+                return None
+            value = int(digits)
+            return value if value <= MAX_NUMBER else None
         if ROMAN.fullmatch(ascii_text):
             return _parse_roman(ascii_text)
         return ENGLISH_NUMBERS.get(ascii_text.lower())
-    if not set(text) <= CHINESE_NUMERAL_CHARS:
+    if not set(text) <= CHINESE_NUMERAL_CHARS or len(text) > MAX_NUMERAL_CHARS:
         return None
     if not any(ch in SMALL_UNITS or ch in BIG_UNITS for ch in text):
-        return _parse_positional(text)
-    return _parse_with_units(text)
+        value = _parse_positional(text)
+    else:
+        value = _parse_with_units(text)
+    return value if value is not None and value <= MAX_NUMBER else None
 
 
 def _parse_roman(text: str) -> int:
