@@ -43,7 +43,7 @@ from typing import Any
 from pelican import signals
 
 from pelican_sujianlin import equations
-from pelican_sujianlin.settings import with_defaults
+from pelican_sujianlin.settings import Check, with_defaults
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +52,11 @@ logger = logging.getLogger(__name__)
 DEFAULTS: dict[str, Any] = {
     # Where MATHJAX_URL = "local" puts MathJax in the output.
     "MATHJAX_LOCAL_PATH": "mathjax",
+}
+CHECKS: dict[str, Check] = {
+    "MATHJAX_LOCAL_PATH": Check(
+        types=str, test=lambda path: bool(path.strip("/")), means="a folder name"
+    ),
 }
 LOCAL = "local"
 LOCAL_PACKAGE = "django-static-mathjax"
@@ -95,12 +100,12 @@ class MathJaxConfig:
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> MathJaxConfig:
-        value = with_defaults(settings, DEFAULTS)
+        value = with_defaults(settings, DEFAULTS, CHECKS)
         url = str(settings.get("MATHJAX_URL") or equations.MATHJAX_CDN)
         local_path = ""
         if url == LOCAL:
             url = ""
-            local_path = str(value["MATHJAX_LOCAL_PATH"]).strip("/") or "mathjax"
+            local_path = value["MATHJAX_LOCAL_PATH"].strip("/")
         return cls(url, str(settings.get("MATHJAX_FONT_URL") or ""), local_path)
 
     def script_url(self, siteurl: str) -> str:
@@ -319,6 +324,11 @@ def clean_text(text: str, drop: Iterable[str] = (), tex: bool = True) -> str:
         for kind, start, end in equations.scan_html(text):
             parts.append(text[last:start])
             last = end
+            if kind == "unclosed":  # a formula cut short: the text ends here
+                parts[-1] = parts[-1].rstrip()
+                parts.append("…")
+                last = len(text)
+                break
             parts.append(_as_text(kind, text[start:end]))
         parts.append(text[last:])
         text = "".join(parts)
