@@ -54,6 +54,13 @@ CONFIGS: dict[str, list[str]] = {
     "plain-long": [],
     "bundle": ["pelican_sujianlin"],
     "peers": PEER_PLUGINS,
+    # EQUATIONS_RENDER = "build": "bundle-build" rebuilds with its formula
+    # cache filled (one unmeasured build fills it), "bundle-build-cold"
+    # empties it before every build.
+    "bundle-build": ["pelican_sujianlin"],
+    "bundle-build-cold": ["pelican_sujianlin"],
+    # pelican-katex (Node.js and KaTeX from npm), when installed.
+    "katex": ["pelican_katex"],
 }
 # Settings of a configuration beyond its plugins. Pelican's own summary of a
 # Chinese post is 50 characters; the generated posts put their marker after
@@ -62,7 +69,11 @@ CONFIGS: dict[str, list[str]] = {
 # the longer pages it writes.
 CONFIG_SETTINGS: dict[str, dict[str, Any]] = {
     "plain-long": {"SUMMARY_MAX_LENGTH": None, "SUMMARY_MAX_PARAGRAPHS": 3},
+    "bundle-build": {"EQUATIONS_RENDER": "build"},
+    "bundle-build-cold": {"EQUATIONS_RENDER": "build"},
 }
+WARM_CONFIGS = {"bundle-build"}
+COLD_CONFIGS = {"bundle-build-cold"}
 DOCUTILS_ZH_WARNING = "Docutils has no localization for '%s'. Using 'en' instead."
 
 
@@ -220,6 +231,7 @@ def measure(
                 content, work / f"out-{config}", plugins_of(config), theme, partials
             )
             settings.update(CONFIG_SETTINGS.get(config, {}))
+            prepare_cache(config, settings, work)
             build = build_in_child(config, settings, work / f"{config}.log")
             builds.append(build)
             if progress:
@@ -230,6 +242,19 @@ def measure(
                     f"  {len(build.warnings)} warnings"
                 )
     return builds
+
+
+def prepare_cache(config: str, settings: dict[str, Any], work: Path) -> None:
+    """Empty a cold configuration's cache; fill a warm one's (unmeasured)."""
+    cache = Path(settings["CACHE_PATH"])
+    if config in COLD_CONFIGS:
+        shutil.rmtree(cache, ignore_errors=True)
+    elif config in WARM_CONFIGS and not cache.exists():
+        build_in_child(config, settings, work / f"{config}-fill.log")
+
+
+def katex_installed() -> bool:
+    return bool(importlib.util.find_spec("pelican_katex") and shutil.which("node"))
 
 
 def summarize(builds: list[Build]) -> dict[str, Summary]:
@@ -386,6 +411,9 @@ def main(argv: list[str] | None = None) -> None:
     if "peers" in configs and not peers_installed():
         print("peer plugins not installed: skipping 'peers'", file=sys.stderr)
         configs.remove("peers")
+    if "katex" in configs and not katex_installed():
+        print("pelican-katex or node not installed: skipping 'katex'", file=sys.stderr)
+        configs.remove("katex")
     args.work.mkdir(parents=True, exist_ok=True)
 
     def progress(line: str) -> None:

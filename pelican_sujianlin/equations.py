@@ -28,6 +28,7 @@ import html
 import logging
 import re
 from collections.abc import Callable, Mapping
+from importlib import import_module
 from typing import Any, NamedTuple
 
 from pelican import signals
@@ -1334,3 +1335,4 @@ def register() -> None:
     signals.all_generators_finalized.connect(check_strict)
     signals.feed_generated.connect(absolute_feed_links)
     mathjax.connect()  # MathJax on every page that shows math
+    import_module("pelican_sujianlin.typeset").connect()  # EQUATIONS_RENDER
