@@ -36,6 +36,11 @@ LOG_FILTER = [
 # its own full-page template would use it, Pelican takes just the body.
 DOCUTILS_SETTINGS = {"math_output": "MathJax mathjax.js"}
 
+# MathJax 3 from the django-static-mathjax package (pip install
+# "pelican-sujianlin[mathjax]"), copied into output/mathjax/ by the build: the
+# site typesets its equations with no CDN and no network.
+MATHJAX_URL = "local"
+
 # kexue.fm-like addresses: /archives/<slug>/ for posts, folders everywhere.
 ARTICLE_URL = "archives/{slug}/"
 ARTICLE_SAVE_AS = "archives/{slug}/index.html"

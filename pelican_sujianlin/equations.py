@@ -34,6 +34,7 @@ from typing import Any, NamedTuple
 from pelican import signals
 from pelican.contents import Article, Page
 
+from pelican_sujianlin import mathjax
 from pelican_sujianlin.contents import (
     ARTICLE_LISTS,
     PAGE_LISTS,
@@ -1523,4 +1524,5 @@ def register() -> None:
     signals.page_generator_finalized.connect(resolve_cached_pages)
     signals.all_generators_finalized.connect(check_strict)
     signals.feed_generated.connect(absolute_feed_links)
+    mathjax.connect()  # MathJax on every page that shows math
     import_module("pelican_sujianlin.typeset").connect()  # EQUATIONS_RENDER

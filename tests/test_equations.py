@@ -496,7 +496,7 @@ def test_mathjax_only_on_pages_with_math(math_site):
     assert DEFAULT_CONFIG.get("MATHJAX_URL") is None
     head = math_site.read("first.html")
     assert 'src="https://cdn.jsdelivr.net/npm/mathjax@4/tex-mml-chtml.js"' in head
-    assert 'tags: "none"' in head
+    assert '"tags": "none"' in head
     for feed in ("feeds/all.atom.xml", "feeds/all.rss.xml"):
         assert "MathJax" not in math_site.read(feed)
 

@@ -656,10 +656,23 @@ def our_scripts(page: BeautifulSoup, isso_url: str | None) -> list:
     ]
 
 
+def mathjax_scripts(page: BeautifulSoup) -> list:
+    """The bundle's MathJax (for comment math), which must load ``ui/safe``."""
+    found = []
+    for script in page.find_all("script"):
+        config = (script.string or "").strip()
+        if config.startswith("window.MathJax = "):
+            assert '"load": ["ui/safe"]' in config
+            found.append(script)
+        elif script.get("id") == "MathJax-script" and not script.string:
+            found.append(script)
+    return found
+
+
 def assert_inert(name: str, html_text: str, isso_url: str | None = None) -> None:
     """No comment-borne element, attribute or link is live in this page."""
     page = soup(html_text)
-    for script in our_scripts(page, isso_url):
+    for script in our_scripts(page, isso_url) + mathjax_scripts(page):
         script.decompose()
     for tag in page.find_all(True):
         for attribute, value in tag.attrs.items():
