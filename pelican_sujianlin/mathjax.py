@@ -523,9 +523,9 @@ class PageStep:
         """The page Jinja rendered in ``pieces`` (with ``context``), finished
         (:func:`plan_page`)."""
         page = "".join(pieces)
-        # EQUATIONS_RENDER = "build": the page-level typesetting pass
-        # (pelican_sujianlin.typeset) goes here, on `page`, before the plan
-        # (and its result is returned when it changed the page).
+        # EQUATIONS_RENDER = "build": pelican_sujianlin.typeset has already
+        # typeset what the templates printed (content and summaries), so the
+        # scan below finds no raw math there and adds no script for it.
         siteurl = str(context.get("SITEURL") or "")
         content = context.get("article") or context.get("page")
         shows_math = self.trust_has_math and bool(getattr(content, "has_math", 0))
