@@ -379,6 +379,8 @@ UNTAGGABLE = frozenset(
     {"flalign*", "xalignat*", "xxalignat", "aligned", "alignedat", "gathered", "split"}
 )
 TAGGABLE = ROW_NUMBERED | ROW_UNNUMBERED | SINGLE_NUMBERED | SINGLE_UNNUMBERED
+#: LaTeX environments MathJax 3 does not have (it draws an error box instead).
+UNKNOWN_TO_MATHJAX = frozenset({"subequations"})
 NUMBERED_ENVIRONMENTS = ROW_NUMBERED | SINGLE_NUMBERED
 ROW_ENVIRONMENTS = ROW_NUMBERED | ROW_UNNUMBERED
 _ENV_ARGUMENT = frozenset(
@@ -417,7 +419,7 @@ _REF_TOKEN = re.compile(
     r"%[^\n]*|\\(?P<ref>(?:eq)?ref)\s*\{(?P<label>[^{}]*)\}"
     r"|\\(?P<word>[A-Za-z]+)|\\[^A-Za-z]|(?P<char>[{}$])"
 )
-_SPACE_BEFORE = re.compile(r"[ \t]*$")
+_SPACE_BEFORE = re.compile(r"[ \t]*\Z")  # \Z: "$" would also match before a newline
 
 
 def _argument(tex: str, position: int) -> tuple[int, int] | None:
@@ -525,6 +527,7 @@ class _DisplayReader:
         self.slots: list[Slot] = []
         self.lost: list[Slot] = []
         self.labels: list[tuple[int, int]] = []
+        self.unknown: list[tuple[str, int, int]] = []  # (name, start, end)
         self.has_taggable = False
 
     def read(self) -> Reading:
@@ -615,6 +618,8 @@ class _DisplayReader:
                     break
             self._content(position)
             return position
+        if name in UNKNOWN_TO_MATHJAX:
+            self.unknown.append((name, match.start(), position))
         if name in _ENV_ARGUMENT and (argument := _argument(self.tex, position)):
             position = argument[1]
         self._content(position)
@@ -670,7 +675,10 @@ class _DisplayReader:
     def _problems(self) -> list[tuple[str, str]]:
         """What MathJax refuses, in its words, with the TeX to find it by."""
         tex = self.tex
-        problems = []
+        problems = [
+            (f"Unknown environment '{name}'", tex[start:end])
+            for name, start, end in self.unknown
+        ]
         for slot in (*self.slots, *self.lost):
             if len(slot.labels) > 1:
                 _, start, end = slot.labels[1]
