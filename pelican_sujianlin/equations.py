@@ -419,7 +419,20 @@ _REF_TOKEN = re.compile(
     r"%[^\n]*|\\(?P<ref>(?:eq)?ref)\s*\{(?P<label>[^{}]*)\}"
     r"|\\(?P<word>[A-Za-z]+)|\\[^A-Za-z]|(?P<char>[{}$])"
 )
+_TEXT_NAMES = "|".join(sorted(TEXT_COMMANDS - {"tag"}))
+_TEXT_COMMAND = re.compile(rf"\\(?:{_TEXT_NAMES})(?![A-Za-z])")
 _SPACE_BEFORE = re.compile(r"[ \t]*\Z")  # \Z: "$" would also match before a newline
+
+
+def _text_spans(tex: str) -> list[tuple[int, int]]:
+    """The arguments of ``\\text`` and the like, where MathJax reads no
+    ``\\label``, ``\\tag`` or ``\\notag`` (only references and ``$..$``)."""
+    spans = []
+    for match in _TEXT_COMMAND.finditer(tex):
+        argument = _argument(tex, match.end())
+        if argument and not any(s <= argument[0] < e for s, e in spans):
+            spans.append(argument)
+    return spans
 
 
 def _argument(tex: str, position: int) -> tuple[int, int] | None:
@@ -528,6 +541,7 @@ class _DisplayReader:
         self.lost: list[Slot] = []
         self.labels: list[tuple[int, int]] = []
         self.unknown: list[tuple[str, int, int]] = []  # (name, start, end)
+        self.text_spans = _text_spans(tex) if "box" in tex or "\\text" in tex else []
         self.has_taggable = False
 
     def read(self) -> Reading:
@@ -652,6 +666,8 @@ class _DisplayReader:
             self.frames.pop()
 
     def _command(self, match: re.Match[str], position: int) -> int:
+        if any(start < match.start() < end for start, end in self.text_spans):
+            return position  # text, not TeX, to MathJax
         slot = self._slot()
         command = match.group("command")
         if command in ("notag", "nonumber"):  # MathJax: \tag{}, the last wins
