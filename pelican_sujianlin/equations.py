@@ -665,8 +665,17 @@ class _DisplayReader:
         elif len(self.frames) > 1 and self.frames[-1].name == "{":
             self.frames.pop()
 
+    def _in_text(self, position: int) -> bool:
+        """Whether ``position`` is in a ``\\text`` argument, not in math there."""
+        for start, end in self.text_spans:
+            if start < position < end:
+                before = self.tex[start:position].replace("\\$", "")
+                opened = before.count("\\(") > before.count("\\)")
+                return before.count("$") % 2 == 0 and not opened
+        return False
+
     def _command(self, match: re.Match[str], position: int) -> int:
-        if any(start < match.start() < end for start, end in self.text_spans):
+        if self._in_text(match.start()):
             return position  # text, not TeX, to MathJax
         slot = self._slot()
         command = match.group("command")
