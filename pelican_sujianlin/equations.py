@@ -381,6 +381,8 @@ UNTAGGABLE = frozenset(
 TAGGABLE = ROW_NUMBERED | ROW_UNNUMBERED | SINGLE_NUMBERED | SINGLE_UNNUMBERED
 #: LaTeX environments MathJax 3 does not have (it draws an error box instead).
 UNKNOWN_TO_MATHJAX = frozenset({"subequations"})
+#: MathJax allows one of these per formula ("Erroneous nesting").
+EQUATION_STRUCTURES = TAGGABLE | {"flalign*", "xalignat*", "xxalignat"}
 NUMBERED_ENVIRONMENTS = ROW_NUMBERED | SINGLE_NUMBERED
 ROW_ENVIRONMENTS = ROW_NUMBERED | ROW_UNNUMBERED
 _ENV_ARGUMENT = frozenset(
@@ -540,7 +542,8 @@ class _DisplayReader:
         self.slots: list[Slot] = []
         self.lost: list[Slot] = []
         self.labels: list[tuple[int, int]] = []
-        self.unknown: list[tuple[str, int, int]] = []  # (name, start, end)
+        self.refused: list[tuple[str, int, int]] = []  # (message, start, end)
+        self.structures = 0
         self.text_spans = _text_spans(tex) if "box" in tex or "\\text" in tex else []
         self.has_taggable = False
 
@@ -633,7 +636,13 @@ class _DisplayReader:
             self._content(position)
             return position
         if name in UNKNOWN_TO_MATHJAX:
-            self.unknown.append((name, match.start(), position))
+            message = f"Unknown environment '{name}'"
+            self.refused.append((message, match.start(), position))
+        if name in EQUATION_STRUCTURES:
+            self.structures += 1
+            if self.structures == 2:
+                message = "Erroneous nesting of equation structures"
+                self.refused.append((message, match.start(), position))
         if name in _ENV_ARGUMENT and (argument := _argument(self.tex, position)):
             position = argument[1]
         self._content(position)
@@ -700,10 +709,7 @@ class _DisplayReader:
     def _problems(self) -> list[tuple[str, str]]:
         """What MathJax refuses, in its words, with the TeX to find it by."""
         tex = self.tex
-        problems = [
-            (f"Unknown environment '{name}'", tex[start:end])
-            for name, start, end in self.unknown
-        ]
+        problems = [(message, tex[start:end]) for message, start, end in self.refused]
         for slot in (*self.slots, *self.lost):
             if len(slot.labels) > 1:
                 _, start, end = slot.labels[1]
@@ -756,7 +762,7 @@ def _number_display(
     problems: list[Problem],
     mode: str = DEFAULT_NUMBERING,
 ) -> _Display:
-    plain = "\\label" not in tex and "\\tag" not in tex
+    plain = "\\label" not in tex and "\\tag" not in tex and not _nested(tex)
     if mode != "all" and plain and (mode == "none" or not _numbered_environment(tex)):
         return _Display(tex, [])
     reading = read_display(tex)
@@ -828,6 +834,14 @@ _TAG_ON_NUMBERED = (
     "\\tag outside the rows of an environment that takes tags: MathJax draws "
     "it beside theirs ('ams', 'none') or not at all ('all')"
 )
+
+
+def _nested(tex: str) -> bool:
+    """Whether ``tex`` holds two equation structures, which MathJax refuses."""
+    if tex.count("\\begin") < 2:
+        return False
+    names = _BEGIN_NAME.findall(tex)
+    return sum(name.strip() in EQUATION_STRUCTURES for name in names) > 1
 
 
 def _numbered_environment(tex: str) -> bool:
