@@ -380,6 +380,10 @@ UNTAGGABLE = frozenset(
     {"flalign*", "xalignat*", "xxalignat", "aligned", "alignedat", "gathered", "split"}
 )
 TAGGABLE = ROW_NUMBERED | ROW_UNNUMBERED | SINGLE_NUMBERED | SINGLE_UNNUMBERED
+#: LaTeX environments MathJax 3 does not have (it draws an error box instead).
+UNKNOWN_TO_MATHJAX = frozenset({"subequations"})
+#: MathJax allows one of these per formula ("Erroneous nesting").
+EQUATION_STRUCTURES = TAGGABLE | {"flalign*", "xalignat*", "xxalignat"}
 NUMBERED_ENVIRONMENTS = ROW_NUMBERED | SINGLE_NUMBERED
 ROW_ENVIRONMENTS = ROW_NUMBERED | ROW_UNNUMBERED
 _ENV_ARGUMENT = frozenset(
@@ -418,7 +422,20 @@ _REF_TOKEN = re.compile(
     r"%[^\n]*|\\(?P<ref>(?:eq)?ref)\s*\{(?P<label>[^{}]*)\}"
     r"|\\(?P<word>[A-Za-z]+)|\\[^A-Za-z]|(?P<char>[{}$])"
 )
-_SPACE_BEFORE = re.compile(r"[ \t]*$")
+_TEXT_NAMES = "|".join(sorted(TEXT_COMMANDS - {"tag"}))
+_TEXT_COMMAND = re.compile(rf"\\(?:{_TEXT_NAMES})(?![A-Za-z])")
+_SPACE_BEFORE = re.compile(r"[ \t]*\Z")  # \Z: "$" would also match before a newline
+
+
+def _text_spans(tex: str) -> list[tuple[int, int]]:
+    """The arguments of ``\\text`` and the like, where MathJax reads no
+    ``\\label``, ``\\tag`` or ``\\notag`` (only references and ``$..$``)."""
+    spans = []
+    for match in _TEXT_COMMAND.finditer(tex):
+        argument = _argument(tex, match.end())
+        if argument and not any(s <= argument[0] < e for s, e in spans):
+            spans.append(argument)
+    return spans
 
 
 def _argument(tex: str, position: int) -> tuple[int, int] | None:
@@ -526,6 +543,9 @@ class _DisplayReader:
         self.slots: list[Slot] = []
         self.lost: list[Slot] = []
         self.labels: list[tuple[int, int]] = []
+        self.refused: list[tuple[str, int, int]] = []  # (message, start, end)
+        self.structures = 0
+        self.text_spans = _text_spans(tex) if "box" in tex or "\\text" in tex else []
         self.has_taggable = False
 
     def read(self) -> Reading:
@@ -616,6 +636,14 @@ class _DisplayReader:
                     break
             self._content(position)
             return position
+        if name in UNKNOWN_TO_MATHJAX:
+            message = f"Unknown environment '{name}'"
+            self.refused.append((message, match.start(), position))
+        if name in EQUATION_STRUCTURES:
+            self.structures += 1
+            if self.structures == 2:
+                message = "Erroneous nesting of equation structures"
+                self.refused.append((message, match.start(), position))
         if name in _ENV_ARGUMENT and (argument := _argument(self.tex, position)):
             position = argument[1]
         self._content(position)
@@ -647,7 +675,18 @@ class _DisplayReader:
         elif len(self.frames) > 1 and self.frames[-1].name == "{":
             self.frames.pop()
 
+    def _in_text(self, position: int) -> bool:
+        """Whether ``position`` is in a ``\\text`` argument, not in math there."""
+        for start, end in self.text_spans:
+            if start < position < end:
+                before = self.tex[start:position].replace("\\$", "")
+                opened = before.count("\\(") > before.count("\\)")
+                return before.count("$") % 2 == 0 and not opened
+        return False
+
     def _command(self, match: re.Match[str], position: int) -> int:
+        if self._in_text(match.start()):
+            return position  # text, not TeX, to MathJax
         slot = self._slot()
         command = match.group("command")
         if command in ("notag", "nonumber"):  # MathJax: \tag{}, the last wins
@@ -671,7 +710,7 @@ class _DisplayReader:
     def _problems(self) -> list[tuple[str, str]]:
         """What MathJax refuses, in its words, with the TeX to find it by."""
         tex = self.tex
-        problems = []
+        problems = [(message, tex[start:end]) for message, start, end in self.refused]
         for slot in (*self.slots, *self.lost):
             if len(slot.labels) > 1:
                 _, start, end = slot.labels[1]
@@ -724,7 +763,7 @@ def _number_display(
     problems: list[Problem],
     mode: str = DEFAULT_NUMBERING,
 ) -> _Display:
-    plain = "\\label" not in tex and "\\tag" not in tex
+    plain = "\\label" not in tex and "\\tag" not in tex and not _nested(tex)
     if mode != "all" and plain and (mode == "none" or not _numbered_environment(tex)):
         return _Display(tex, [])
     reading = read_display(tex)
@@ -796,6 +835,14 @@ _TAG_ON_NUMBERED = (
     "\\tag outside the rows of an environment that takes tags: MathJax draws "
     "it beside theirs ('ams', 'none') or not at all ('all')"
 )
+
+
+def _nested(tex: str) -> bool:
+    """Whether ``tex`` holds two equation structures, which MathJax refuses."""
+    if tex.count("\\begin") < 2:
+        return False
+    names = _BEGIN_NAME.findall(tex)
+    return sum(name.strip() in EQUATION_STRUCTURES for name in names) > 1
 
 
 def _numbered_environment(tex: str) -> bool:

@@ -18,7 +18,9 @@ Rules (those of pandoc's ``tex_math_dollars``):
   therefore not math.
 - ``\\$`` is a literal dollar. It, and every ``$`` that is not math in a
   document that has math, becomes ``<span class="tex-dollar">$</span>`` so
-  that MathJax (which does not know pandoc's rule) cannot pair it.
+  that MathJax (which does not know pandoc's rule) cannot pair it; so does
+  the ``\\`` of ``\\\\[``, ``\\\\(`` and ``\\\\begin`` (which Markdown makes
+  ``\\[``..., text that MathJax would read as a display).
 - Code spans, fenced code blocks, indented code blocks, HTML tags and comments,
   autolinks, link destinations and image alt texts are left exactly as they
   are.
@@ -145,6 +147,7 @@ _TOKEN = re.compile(
     (?=[`<!\]\\$])
     (?:
       (?P<code>`+)
+    | (?P<double>\\\\(?=[\[(]|begin(?![A-Za-z])))
     | (?P<skip>
         <!--.*?-->
       | </?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>
@@ -245,6 +248,8 @@ def find_markdown_math(text: str) -> list[tuple[int, int, str]]:
             spans.append((match.start(), match.end(), html.escape(match.group())))
         elif kind == "dollar_escape":
             spans.append((match.start(), match.end(), DOLLAR_HTML))
+        elif kind == "double":  # Markdown's "\\[" is "\[": not a display
+            lone_dollars.append(match.start())
         elif kind == "math":
             start = match.start()
             end = math_span_end(text, start)
@@ -271,10 +276,18 @@ def find_markdown_math(text: str) -> list[tuple[int, int, str]]:
             has_math = True
             position = end
     if has_math:
-        spans.extend((start, start + 1, DOLLAR_HTML) for start in lone_dollars)
+        spans.extend(_lone_span(text, start) for start in lone_dollars)
         spans.extend(lone_displays)
         spans.sort()
     return spans
+
+
+def _lone_span(text: str, start: int) -> tuple[int, int, str]:
+    """A lone ``$``, or a ``\\\\`` before ``[``, ``(`` or ``begin`` (which
+    Markdown makes one backslash), marked so that MathJax cannot pair it."""
+    if text[start] == "$":
+        return start, start + 1, DOLLAR_HTML
+    return start, start + 2, UNCLOSED_HTML.format("\\")
 
 
 def _unclosed_opener(text: str, start: int) -> str:

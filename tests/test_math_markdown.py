@@ -117,6 +117,12 @@ GOLDEN = [
         '<h2>下一节</h2>\n<p><span class="tex-dollar">$$</span>\n成立</p>',
     ),
     (
+        "Markdown's \\\\[ is \\[ on the page: marked, or MathJax reads a display",
+        "$x$ 与\\\\[a\\\\]和\\\\(b\\\\)",
+        '<p>$x$ 与<span class="tex-dollar">\\</span>[a\\]和'
+        '<span class="tex-dollar">\\</span>(b\\)</p>',
+    ),
+    (
         "an unclosed environment stays text, marked",
         "\\begin{align}\na_1 &= b\n\n正文",
         '<p><span class="tex-dollar">\\begin{align}</span>\na_1 &amp;= b</p>',
