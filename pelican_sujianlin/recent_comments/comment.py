@@ -408,6 +408,8 @@ def inline_markup(block: str) -> str | None:
     if INLINE_MARKUP_RE.search(block):
         return None
     if "*" in block:
+        if codes:  # a code span's backtick is punctuation to ** flanking
+            return None
         parts = block.split("**")
         if len(parts) % 2 == 0 or any("*" in part for part in parts):
             return None
