@@ -8,7 +8,7 @@ import re
 import string
 from datetime import datetime, timedelta, timezone
 
-from conftest import EXAMPLE_SITE
+from conftest import EXAMPLE_SITE, write_content
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -236,3 +236,20 @@ def test_random_comment_files_leave_the_good_ones_shown(build_site, bad):
     assert thread.count("GOODONE") == 1
     assert thread.count("GOODTWO") == 1
     assert "另一篇的正文" in site.read("archives/quiet/index.html")
+
+
+def test_a_symlink_loop_among_comments_is_skipped_with_a_warning(build_site, tmp_path):
+    content = tmp_path / "looped"
+    write_content(
+        content,
+        {**POSTS, "comments/post/ok.md": comment_file("甲", "2024-02-01", "甲说")},
+    )
+    folder = content / "comments" / "post"
+    (folder / "a.md").symlink_to("b.md")
+    (folder / "b.md").symlink_to("a.md")
+    (content / "comments" / "quiet").symlink_to("quiet")  # a folder looping too
+    site = build_site(content, **SITE)  # no OSError (ELOOP)
+    assert "甲说" in site.read("archives/post/index.html")
+    for name in ("a.md", "b.md"):
+        assert any(name in w and "not a Markdown file" in w for w in site.warnings)
+    assert any("quiet" in w and "not inside" in w for w in site.warnings)

@@ -180,7 +180,7 @@ def read_folder(
             continue
         path = entry.path
         suffix = os.path.splitext(entry.name)[1].lower()
-        if suffix not in MARKDOWN_SUFFIXES or not entry.is_file():
+        if suffix not in MARKDOWN_SUFFIXES or not entry_is(entry, "file"):
             report("Comment folder entry %s is not a Markdown file: skipped", path)
             continue
         comment = read_comment(path, render, settings, report)
@@ -205,6 +205,15 @@ def sorted_entries(folder: str | os.PathLike[str]) -> list[os.DirEntry[str]]:
     """A folder's entries by name (``os.scandir``: types without a ``stat``)."""
     with os.scandir(folder) as entries:
         return sorted(entries, key=lambda entry: entry.name)
+
+
+def entry_is(entry: os.DirEntry[str], kind: str) -> bool:
+    """Whether ``entry`` is a file (``kind="file"``) or a folder; False for
+    what cannot be followed (a symbolic link loop raises, unlike a broken link)."""
+    try:
+        return entry.is_file() if kind == "file" else entry.is_dir()
+    except OSError:
+        return False
 
 
 def unused_name(name: str, taken: Container[str]) -> str:
@@ -336,7 +345,7 @@ def scan(
         if entry.name.startswith("."):
             continue
         folder = Path(entry.path)
-        if not entry.is_dir():
+        if not entry_is(entry, "dir"):
             logger.warning(
                 "Comment file %s is not inside an article's folder "
                 "(%s/<slug>/): skipped",
