@@ -179,6 +179,11 @@ def test_author_names_hold_no_tex_command():
     )
 
 
+def test_author_names_lose_control_characters():
+    # a NUL or an escape in a name made the page a "binary" file
+    assert clean_line("nu\x00l\x1b[31m\x7f \x0b林") == "nul[31m 林"
+
+
 def test_bodies_over_the_limit_are_plain_paragraphs_with_a_warning(caplog):
     render = BodyRenderer()
     render.where = "Comment comments/a/long.md"

@@ -61,6 +61,8 @@ LINK_REL = "nofollow ugc noopener"
 SAFE_SCHEMES = {"http", "https"}
 
 SPACE_RE = re.compile(r"\s+")
+# Control characters: HTML and XML 1.0 (feeds) cannot carry them.
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 UNSAFE_URL_CHAR_RE = re.compile(r"[\s\x00-\x1f\x7f]")
 ANCHOR_UNSAFE_RE = re.compile(r"[^\w.-]+")
 
@@ -459,7 +461,8 @@ def fill_marks(text: str, mark: str, values: list[str]) -> str:
 def clean_line(text: str) -> str:
     """Untrusted one-line text (an author's name), escaped, with no TeX
     command in it (:func:`~.tex_safety.inert_text`)."""
-    return html.escape(inert_text(SPACE_RE.sub(" ", text).strip()))
+    text = CONTROL_RE.sub("", SPACE_RE.sub(" ", text)).strip()
+    return html.escape(inert_text(text))
 
 
 def safe_website(url: str) -> str:
