@@ -42,3 +42,16 @@ def test_a_huge_series_index_warns_and_the_series_builds(build_site):
     series_page = site.read("series/s.html")  # both parts
     assert 'href="https://blog.example.test/a.html"' in series_page
     assert 'href="https://blog.example.test/b.html"' in series_page
+
+
+@pytest.mark.parametrize("save_as", ["../../etc/x.html", "/abs/series.html"])
+def test_a_series_index_outside_the_output_warns_and_the_default_is_used(
+    build_site, save_as
+):
+    content = {
+        "a.md": "Title: A\nSeries: S\nDate: 2024-01-01\n\nx",
+        "b.md": "Title: B\nSeries: S\nDate: 2024-01-02\n\ny",
+    }
+    site = build_site(content, SERIES_INDEX_SAVE_AS=save_as)  # no RuntimeError
+    assert any("SERIES_INDEX_SAVE_AS" in w for w in site.warnings)
+    assert site.exists("series/index.html")

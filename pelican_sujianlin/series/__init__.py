@@ -72,7 +72,15 @@ CHECKS: Mapping[str, Check] = {
     "SERIES_LANG_URL": PAGE_PATTERN,
     "SERIES_LANG_SAVE_AS": PAGE_PATTERN,
     "SERIES_INDEX_URL": Check(types=str, none=True),
-    "SERIES_INDEX_SAVE_AS": Check(types=str, none=True),
+    "SERIES_INDEX_SAVE_AS": Check(
+        types=str,
+        none=True,
+        # Pelican's writer raises (a traceback) on a path outside the output.
+        test=lambda path: (
+            not path.startswith(("/", "\\")) and ".." not in re.split(r"[/\\]", path)
+        ),
+        means="a path inside the output folder",
+    ),
     "SERIES_SLUGS": Check(types=dict, none=True, items=str),
     "SERIES_LABELS": Check(types=dict, none=True),
     # A string: the form of Flex and other themes; a mapping: the old
