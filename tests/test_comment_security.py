@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from test_recent_comments import comment_file, post
 
 from pelican_sujianlin.recent_comments.comment import (
+    FORMULA_LIMIT,
     MARKDOWN_LIMIT,
     BodyRenderer,
     clean_line,
@@ -168,6 +169,19 @@ def test_every_formula_of_a_body_is_checked_and_nothing_else_is_tex():
     assert "<code>\\href{javascript:4}</code>" in body  # code stays as typed
     # a formula Markdown put in an attribute comes back as the text typed
     assert 'title="$\\href{javascript:5}{t}$"' in body
+
+
+def test_a_formula_over_the_limit_is_shown_as_text_not_typeset():
+    """One formula of 100,000 rows froze a page in MathJax 4 for a minute."""
+    render = BodyRenderer()
+    rows = "$" + "a\\\\" * 50_000 + "$"
+    body = render("前 " + rows + " 后 $x^2$")
+    assert MATH_SPAN_RE.findall(body) == ["$x^2$"]  # only the short one typesets
+    assert "前" in body
+    assert "后" in body
+    assert f"\\{WORD_JOINER}\\" in body  # the long one's TeX, inert text
+    long_enough = "$" + "x" * (FORMULA_LIMIT - 2) + "$"
+    assert MATH_SPAN_RE.findall(render(long_enough)) == [long_enough]
 
 
 def test_author_names_hold_no_tex_command():

@@ -164,6 +164,9 @@ MARKDOWN_LIMIT = 20_000
 PLACEHOLDER_RE = re.compile("[\U000f0000-\U000ffffd][\U00100000-\U0010fffd]")
 PRIVATE_PLANES_RE = re.compile("[\U000f0000-\U0010ffff]")
 PLACEHOLDER_BASE = 65_534
+# A comment formula longer than this is shown as its TeX, not typeset:
+# MathJax 4 froze a page for a minute on one of 100,000 rows.
+FORMULA_LIMIT = 2_000
 MATH_OPEN = '<span class="mathjax_process">'
 MATH_CLOSE = "</span>"
 # nh3's output: a tag (attributes always double-quoted) or text.
@@ -194,15 +197,15 @@ MARKED_OPEN = DOLLAR_HTML[: DOLLAR_HTML.index(">") + 1]  # <span class="tex-doll
 
 def piece_for(stored: str) -> Piece:
     """A :func:`protect_math` span (HTML-escaped) as a :class:`Piece`: math
-    passes :func:`safe_tex` and is marked for MathJax; a lone dollar and an
-    ``\\eqref`` in prose stay text."""
+    passes :func:`safe_tex` and is marked for MathJax; a lone dollar, an
+    ``\\eqref`` in prose and a formula over ``FORMULA_LIMIT`` stay text."""
     if stored == DOLLAR_HTML:
         return Piece("$", DOLLAR_HTML)
     if stored.startswith(MARKED_OPEN):  # an opener nothing closes: text
         raw = html.unescape(stored[len(MARKED_OPEN) : -len("</span>")])
         return Piece(raw, MARKED_OPEN + html.escape(inert_text(raw), False) + "</span>")
     raw = html.unescape(stored)
-    if REF_RE.match(raw):
+    if REF_RE.match(raw) or len(raw) > FORMULA_LIMIT:
         return Piece(raw, html.escape(inert_text(raw), quote=False))
     return Piece(raw, MATH_OPEN + html.escape(safe_tex(raw), quote=False) + MATH_CLOSE)
 
