@@ -1236,9 +1236,7 @@ def _number(content, prefix: str, mode: str) -> Numbering:
     )
 
 
-def _cached_numbering(
-    content, record: Any, prefix: str, mode: str
-) -> Numbering | None:
+def _cached_numbering(content, record: Any, prefix: str, mode: str) -> Numbering | None:
     """The numbering the content cache kept with ``content``'s HTML, if any."""
     numbering = Numbering.from_cache(record, mode) if record is not None else None
     if numbering is None:
