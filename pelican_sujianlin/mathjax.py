@@ -2,10 +2,11 @@
 
 Part of the ``equations`` plugin: its ``register()`` calls :func:`connect`.
 Each generator's Jinja environment renders its pages with a template class
-whose ``render()`` hands the finished HTML to :func:`finish_page`; that is
-the page step. An article or page whose ``has_math`` is set shows math;
-any other page is scanned for math the bundle recognises (the scanner that
-numbers equations, stopping at the first formula). A page with math and no
+whose ``render()`` hands the finished HTML to :meth:`PageStep.finish`, which
+applies :func:`plan_page`; that is the page step. An article or page whose
+``has_math`` is set shows math; any other page is scanned for math the
+bundle recognises (the scanner that numbers equations, stopping at the first
+formula). A page with math and no
 MathJax yet gets the configuration and the script:
 where the theme put ``{% include "sujianlin/mathjax.html" %}`` (a marker),
 else before ``</head>``. A page without math gets nothing; a theme that
