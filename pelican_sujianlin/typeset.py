@@ -42,14 +42,11 @@ import hashlib
 import html
 import json
 import logging
-import multiprocessing
 import os
 import pickle
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -432,6 +429,9 @@ def typeset_formulas(
     chunks = batches(formulas, BATCH)
     done = 0
     if processes > 1 and len(formulas) >= POOL_THRESHOLD:
+        # imported here: browser-mode builds never load the pool machinery
+        from concurrent.futures.process import BrokenProcessPool
+
         try:
             for chunk, (results, drawn) in _in_pool(chunks, processes):
                 glyphs.update(drawn)
@@ -454,6 +454,9 @@ def _in_pool(chunks: list[list], processes: int) -> Iterable[tuple[list, list]]:
     Workers are forked while this process has never started V8 (a fork of a
     process running V8's threads is not safe), spawned otherwise.
     """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     method = "spawn" if Engine.started else "fork"
     with ProcessPoolExecutor(
         max_workers=min(processes, len(chunks)),
