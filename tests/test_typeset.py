@@ -9,6 +9,7 @@ import pickle
 import re
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -346,6 +347,17 @@ def test_build_without_the_extra_warns_and_keeps_mathjax_in_the_browser(
     site = build_typeset(build_site)
     assert any("build-math" in warning for warning in site.warnings)
     assert "<mjx-container" not in site.read("post.html")
+
+
+def test_a_mistyped_render_setting_warns_and_keeps_mathjax_in_the_browser(caplog):
+    pelican = types.SimpleNamespace(
+        settings={"EQUATIONS_RENDER": "Build", "TYPESET_PROCESSES": 0}
+    )
+    typeset.configure(pelican)
+    assert pelican.settings["EQUATIONS_RENDER"] == "browser"
+    assert pelican.settings["TYPESET_PROCESSES"] is None
+    assert "EQUATIONS_RENDER" in caplog.text
+    assert "TYPESET_PROCESSES" in caplog.text
 
 
 def test_safe_links_makes_every_link_but_http_and_fragments_inert():
