@@ -416,3 +416,8 @@ def assert_no_live_markup(name: str, text: str) -> None:
                 # prose backslashes carry a joiner; formulas shown as text
                 # (the widget on a page without MathJax) were checked
                 assert_safe_tex(str(node).replace("\\" + WORD_JOINER, ""))
+
+
+def test_clean_line_drops_noncharacters():
+    """U+FFFE and U+FFFF, which XML 1.0 refuses, leave an author's name."""
+    assert clean_line("x\uffffy\ufffe z") == "xy z"

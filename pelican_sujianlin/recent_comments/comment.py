@@ -61,8 +61,9 @@ LINK_REL = "nofollow ugc noopener"
 SAFE_SCHEMES = {"http", "https"}
 
 SPACE_RE = re.compile(r"\s+")
-# Control characters: HTML and XML 1.0 (feeds) cannot carry them.
-CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+# Control characters and the noncharacters U+FFFE, U+FFFF: HTML and XML 1.0
+# (feeds) cannot carry them (settings.py refuses the same in a setting).
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f\ufffe\uffff]")
 UNSAFE_URL_CHAR_RE = re.compile(r"[\s\x00-\x1f\x7f]")
 ANCHOR_UNSAFE_RE = re.compile(r"[^\w.-]+")
 
