@@ -261,6 +261,14 @@ def shown_formulas(excerpt_html: str) -> list[str]:
     return [html.unescape(tex) for tex in MATH_SPAN_RE.findall(excerpt_html)]
 
 
+def test_a_cut_after_a_whole_command_keeps_it():
+    """Command names are ASCII: a CJK letter after one does not extend it."""
+    from pelican_sujianlin.recent_comments.excerpt import cut_text
+
+    assert cut_text("\\alpha林", 6) == "\\alpha"
+    assert cut_text("\\alphabet", 6) == ""  # cut inside a command name
+
+
 @pytest.mark.parametrize("text", TEX_COMMENTS)
 @pytest.mark.parametrize("flavour", ["file", "isso"])
 def test_excerpts_cut_at_every_length_never_inside_a_formula(text, flavour):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import html
 import re
+import string
 from typing import NamedTuple
 
 from pelican_sujianlin.recent_comments.comment import (
@@ -33,6 +34,8 @@ ELLIPSIS = "…"
 SPACE_RE = re.compile(r"\s+")
 # A cut must not leave these at the end: a command's backslash and letters
 # (the letters may go on after the cut), a joiner, a lone high surrogate.
+# A TeX command name is ASCII letters only: "\\alpha林" ends after "\\alpha".
+ASCII_LETTERS = frozenset(string.ascii_letters)
 COMMAND_TAIL_RE = re.compile(rf"\\{WORD_JOINER}?[A-Za-z]*$")
 FIRST_FORMULA_FACTOR = 4  # a first formula up to 4 × the length is shown whole
 BLOCK_TAGS = {"p", "br", "li", "div", "blockquote", "pre", "ul", "ol", "hr"}
@@ -94,7 +97,7 @@ def cut_text(text: str, room: int) -> str:
     kept = text[:room]
     tail = COMMAND_TAIL_RE.search(kept)
     if tail is not None:
-        letters_go_on = room < len(text) and text[room].isalpha()
+        letters_go_on = room < len(text) and text[room] in ASCII_LETTERS
         if letters_go_on or len(tail.group().strip("\\" + WORD_JOINER)) == 0:
             kept = kept[: tail.start()]
     if kept and "\ud800" <= kept[-1] <= "\udbff":
