@@ -330,11 +330,11 @@ def scan_html(text: str, first_only: bool = False) -> list[tuple[str, int, int]]
         elif kind == "math":
             start = match.start()
             end = math_span_end(text, start)
-            inline = text[start] == "$" and text[start + 1] != "$"
+            inline = text[start] == "$" and text[start + 1 : start + 2] != "$"
             inline = inline or text.startswith("\\(", start)
             if end is None or _TAG_START.search(text, start, end):
-                if not inline and not first_only:
-                    opener = _OPENER.match(text, start)
+                opener = None if inline or first_only else _OPENER.match(text, start)
+                if opener:  # not "\begin{" without its "}"
                     items.append(("unclosed", start, opener.end()))
                 continue
             items.append(("inline" if inline else "display", start, end))

@@ -1006,3 +1006,16 @@ def test_numbering_setting_checked_and_render_math_read(build_site):
     )
     assert not any("MATH_JAX" in w for w in both.warnings)
     assert "\\tag{1}" in both.read("p.html")
+
+
+def test_scan_survives_a_trailing_dollar_and_a_broken_begin():
+    """A text ending in "$", or a "\\begin{" with no "}" (an HTML article, a
+    stranger's comment), is text, not a crash."""
+    for text in (
+        "<p>\\label{x} costs 5$",
+        "<p>see \\begin{align x \\label{a}</p>",
+        "<p>\\begin{</p>\\label{x}",
+        "\\begin{a{b}} \\label{q}",
+    ):
+        result = number_equations(text, "eq-x")
+        assert result.html == text
