@@ -46,7 +46,7 @@ from pelican_sujianlin.contents import (
     replace_reader_output,
     take_cached_metadata,
 )
-from pelican_sujianlin.math_markdown import math_span_end
+from pelican_sujianlin.math_markdown import BEGIN_ENV, math_span_end
 from pelican_sujianlin.settings import Check, with_defaults
 from pelican_sujianlin.theme import add_template_loader
 
@@ -120,7 +120,6 @@ _HTML_TOKEN = re.compile(
 _WORK_WORDS = ("\\label", "\\tag", "\\begin", "ref")
 _TAG_START = re.compile(r"<[A-Za-z/!?]")
 _REF = re.compile(r"\\(eq)?ref\s*\{([^{}<]*)\}")
-_BEGIN_NAME = re.compile(r"\\begin\s*\{([^{}]*)\}")
 _ANY_REF = re.compile(r"\\(?:eq)?ref\s*\{")
 _OPENER = re.compile(r"\$\$|\\\[|\\begin\s*\{[^{}<]*\}")
 _XREF_MARK = re.compile("\ue000(\\d+)\ue001")
@@ -841,7 +840,7 @@ def _nested(tex: str) -> bool:
     """Whether ``tex`` holds two equation structures, which MathJax refuses."""
     if tex.count("\\begin") < 2:
         return False
-    names = _BEGIN_NAME.findall(tex)
+    names = BEGIN_ENV.findall(tex)
     return sum(name.strip() in EQUATION_STRUCTURES for name in names) > 1
 
 
@@ -849,7 +848,7 @@ def _numbered_environment(tex: str) -> bool:
     """Whether ``tex`` opens an environment MathJax numbers (cheap check)."""
     if "\\begin" not in tex:
         return False
-    return any(name in NUMBERED_ENVIRONMENTS for name in _BEGIN_NAME.findall(tex))
+    return any(name in NUMBERED_ENVIRONMENTS for name in BEGIN_ENV.findall(tex))
 
 
 def _takes_number(slot: Slot, reading: Reading, mode: str) -> bool:

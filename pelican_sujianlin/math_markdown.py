@@ -62,7 +62,8 @@ _DOUBLE_DOLLAR_BODY = re.compile(r"(?:[^\\$]++|\\.|\$(?!\$))*+\$\$", re.S)
 _DOLLAR_BODY = re.compile(r"(?:[^\\$\n]++|\\.|\n(?![ \t]*\n))*+\$", re.S)
 _PAREN_BODY = re.compile(r"(?:[^\\\n]++|\\[^)]|\n(?![ \t]*\n))*+\\\)", re.S)
 _BRACKET_BODY = re.compile(r"(?:[^\\]++|\\[^\]])*+\\\]", re.S)
-_BEGIN = re.compile(r"\\begin\s*\{([^{}]*)\}")
+#: ``\\begin{ENV}`` (group 1: ENV); equations.py reads environments with it too.
+BEGIN_ENV = re.compile(r"\\begin\s*\{([^{}]*)\}")
 # A blank line ends a paragraph: Markdown's, and so the math MathJax finds.
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 _CLOSERS = {"\\(": _PAREN_BODY, "\\[": _BRACKET_BODY}
@@ -85,7 +86,7 @@ def math_span_end(text: str, start: int) -> int | None:
     if body is not None:
         match = body.match(text, start + 2)
         return match.end() if match else None
-    match = _BEGIN.match(text, start)
+    match = BEGIN_ENV.match(text, start)
     if match:
         return _environment_end(text, match)
     return None
@@ -292,7 +293,7 @@ def _lone_span(text: str, start: int) -> tuple[int, int, str]:
 
 def _unclosed_opener(text: str, start: int) -> str:
     """The display opener at ``start``: ``$$``, ``\\[`` or ``\\begin{ENV}``."""
-    begin = _BEGIN.match(text, start)
+    begin = BEGIN_ENV.match(text, start)
     return begin.group() if begin else text[start : start + 2]
 
 
