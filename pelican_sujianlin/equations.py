@@ -187,7 +187,7 @@ def number_equations(text: str, prefix: str, mode: str = DEFAULT_NUMBERING) -> N
         elif kind == "unclosed":
             problems.append(_unclosed(text, start, end))
     _resolve_tag_references(labels)
-    problems.extend(_tags_like_numbers(labels, counter))
+    problems.extend(_tags_like_numbers(counter))
     xrefs: list[XRef] = []
     refs = _RefWriter(labels, problems, xrefs)
     written, has_math = _write(text, items, displays, refs)
@@ -230,7 +230,7 @@ def _resolve_tag_references(labels: dict[str, tuple[str, str]]) -> None:
         labels[label] = ("".join(parts), element_id)
 
 
-def _tags_like_numbers(labels, counter: _Counter) -> list[Problem]:
+def _tags_like_numbers(counter: _Counter) -> list[Problem]:
     """An author's ``\\tag{2}`` beside an automatic (2): two equations drawn (2)."""
     clashes = [
         tag
