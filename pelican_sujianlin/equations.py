@@ -1258,12 +1258,13 @@ def _cached_numbering(content, record: Any, prefix: str, mode: str) -> Numbering
 
 def _read_again(content) -> None:
     """``_content`` from the reader again: the cache holds the file's HTML as
-    another version of the plugin numbered it."""
+    another version of the plugin, or another EQUATIONS_NUMBERING, numbered it."""
     text = read_again(content)
     if text is None:
         logger.warning(
             "equations: %s: the content cache holds this file as another version "
-            "of the plugin numbered it; clear the cache (pelican --ignore-cache)",
+            "of the plugin or another EQUATIONS_NUMBERING numbered it; clear the "
+            "cache (pelican --ignore-cache)",
             content.source_path,
         )
         return
