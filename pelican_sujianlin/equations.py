@@ -116,8 +116,9 @@ _HTML_SKIPPED = re.compile(
 _HTML_TOKEN = re.compile(
     r"(?P<ref>\\(?:eq)?ref\s*\{[^{}<]*\})|(?P<math>\\[(\[]|\\begin\s*\{|\$)"
 )
-# Without one of these, an article has nothing to number or resolve.
-_WORK_WORDS = ("\\label", "\\tag", "\\begin", "ref")
+# Without one of these, an article has nothing to number or resolve (a bare
+# "ref" would match every href and send nearly every page down the full path).
+_WORK_WORDS = ("\\label", "\\tag", "\\begin", "\\ref", "\\eqref")
 _TAG_START = re.compile(r"<[A-Za-z/!?]")
 _REF = re.compile(r"\\(eq)?ref\s*\{([^{}<]*)\}")
 _ANY_REF = re.compile(r"\\(?:eq)?ref\s*\{")
@@ -173,7 +174,7 @@ def number_equations(text: str, prefix: str, mode: str = DEFAULT_NUMBERING) -> N
     if "$" not in text and "\\" not in text:
         return Numbered(text, {}, [], [], False)
     if mode != "all" and not _has_work(text):
-        return Numbered(text, {}, [], [], bool(scan_html(text, first_only=True)))
+        return _without_work(text)
     items = scan_html(text)
     labels: dict[str, tuple[str, str]] = {}
     problems: list[Problem] = []
@@ -192,6 +193,19 @@ def number_equations(text: str, prefix: str, mode: str = DEFAULT_NUMBERING) -> N
     refs = _RefWriter(labels, problems, xrefs)
     written, has_math = _write(text, items, displays, refs)
     return Numbered(written, labels, problems, xrefs, has_math)
+
+
+def _without_work(text: str) -> Numbered:
+    """Text with nothing to number or resolve, kept as it is (the same
+    object): whether it shows math, and the openers nothing closes."""
+    problems = []
+    if "$$" in text or "\\[" in text:
+        problems = [
+            _unclosed(text, start, end)
+            for kind, start, end in scan_html(text)
+            if kind == "unclosed"
+        ]
+    return Numbered(text, {}, problems, [], bool(scan_html(text, first_only=True)))
 
 
 def _has_work(text: str) -> bool:

@@ -751,6 +751,15 @@ def test_numbering_is_cheaper_than_parsing_the_article():
     assert numbering < parsing, (numbering, parsing)
 
 
+def test_an_unclosed_display_warns_with_or_without_a_link_on_the_page():
+    for text in ("<p>$$ x</p>", '<p>$$ x <a href="/y">y</a></p>', "<p>a \\[ x</p>"):
+        result = numbered(text)
+        assert result.html is text
+        assert [p.message.split(" is never closed")[0] for p in result.problems] == [
+            "\\[" if "\\[" in text else "$$"
+        ]
+
+
 def test_math_without_labels_or_references_is_left_as_it_is():
     text = "<p>$x_1$ and $$y$$ and \\[z\\]</p>"
     result = numbered(text)
