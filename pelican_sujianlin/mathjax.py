@@ -35,7 +35,7 @@ import json
 import logging
 import re
 import shutil
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -259,7 +259,7 @@ def plan_page(
     return edits, loaded
 
 
-def join_edited(pieces: Iterable[str], edits: list[Edit]) -> str:
+def join_edited(pieces: Sequence[str], edits: list[Edit]) -> str:
     """The text of ``pieces`` joined, with ``edits`` (in order, positions in
     the joined text) applied. Pieces are Jinja's output chunks: no copy of
     the whole unedited page is needed, which for a page of megabytes (an
@@ -270,7 +270,10 @@ def join_edited(pieces: Iterable[str], edits: list[Edit]) -> str:
     cursor = 0  # what comes before is written or replaced
     offset = 0  # where the current piece starts
     index = 0
-    for piece in pieces:
+    for number, piece in enumerate(pieces):
+        if index == len(edits) and cursor <= offset:  # the rest is unedited
+            out.extend(pieces[number:])
+            break
         end = offset + len(piece)
         while index < len(edits) and edits[index][0] <= end:
             start, stop, new = edits[index]
