@@ -9,6 +9,7 @@ another name first, so that a build stopped halfway leaves the old one.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import logging
 import os
@@ -34,10 +35,17 @@ def source_digest(*parts: str, modules: Iterable[Any] = ()) -> str:
     return digest.hexdigest()
 
 
-def load_state(path: Path, digest: str) -> Any:
+def opener(settings: Mapping[str, Any]) -> Any:
+    """How Pelican opens its own cache files: gzip unless ``GZIP_CACHE`` is off."""
+    if settings.get("GZIP_CACHE", True):
+        return lambda path, mode: gzip.open(path, mode, compresslevel=6)
+    return open
+
+
+def load_state(path: Path, digest: str, open_file: Any = open) -> Any:
     """The state saved in ``path`` with ``digest``, or None."""
     try:
-        with path.open("rb") as file:
+        with open_file(path, "rb") as file:
             saved = pickle.load(file)
     except FileNotFoundError:
         return None
@@ -49,12 +57,12 @@ def load_state(path: Path, digest: str) -> Any:
     return saved[1]
 
 
-def save_state(path: Path, digest: str, state: Any) -> None:
+def save_state(path: Path, digest: str, state: Any, open_file: Any = open) -> None:
     """Write ``state`` to ``path`` with ``digest``; a failure is a warning."""
     temporary = path.with_name(path.name + ".tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with temporary.open("wb") as file:
+        with open_file(temporary, "wb") as file:
             pickle.dump((digest, state), file, pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, path)
     except OSError as error:

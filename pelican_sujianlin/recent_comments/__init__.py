@@ -47,7 +47,13 @@ from markupsafe import Markup
 from pelican import signals
 
 from pelican_sujianlin import math_markdown
-from pelican_sujianlin.cache import cache_file, load_state, save_state, source_digest
+from pelican_sujianlin.cache import (
+    cache_file,
+    load_state,
+    opener,
+    save_state,
+    source_digest,
+)
 from pelican_sujianlin.contents import (
     ARTICLE_LISTS,
     PUBLISHED_ARTICLES,
@@ -325,7 +331,7 @@ def attach_file_comments(
     and count; return the newest comments of listed articles, newest
     ``options.count`` at most, in scan order, bodies rendered (for the widget).
     """
-    cache = comment_cache(generator.settings)
+    cache = comment_cache(generator.settings, options.comments_path)
     generator.context[CACHE_KEY] = cache
     reader = ThreadReader(options, generator.settings, cache)
     newest: list[tuple[float, int, Comment, str, Any]] = []  # a min-heap
@@ -371,15 +377,17 @@ CACHE_KEY = "_sujianlin_comment_cache"  # the build's CommentCache, in the conte
 CACHE_FORMAT = "1"
 
 
-def comment_cache(settings: Mapping[str, Any]) -> files.CommentCache | None:
-    """The comments earlier builds read, when Pelican's content cache is on
-    (``LOAD_CONTENT_CACHE`` loads them, ``CACHE_CONTENT`` saves them)."""
+def comment_cache(settings: Mapping[str, Any], root: Path) -> files.CommentCache | None:
+    """The comments of ``root`` earlier builds read, when Pelican's content
+    cache is on (``LOAD_CONTENT_CACHE`` loads them, ``CACHE_CONTENT`` saves
+    them; compressed as Pelican's own files are, see ``GZIP_CACHE``)."""
     if not (settings.get("CACHE_CONTENT") or settings.get("LOAD_CONTENT_CACHE")):
         return None
     entries = None
     if settings.get("LOAD_CONTENT_CACHE"):
-        entries = load_state(cache_file(settings, CACHE_FILE), cache_digest(settings))
-    return files.CommentCache(entries if isinstance(entries, dict) else None)
+        path, digest = cache_file(settings, CACHE_FILE), cache_digest(settings)
+        entries = load_state(path, digest, opener(settings))
+    return files.CommentCache(root, entries if isinstance(entries, dict) else None)
 
 
 def cache_digest(settings: Mapping[str, Any]) -> str:
@@ -397,8 +405,9 @@ def save_comment_cache(generator, writer=None) -> None:
         return
     kept = cache.kept()
     if kept is not None:
-        path = cache_file(generator.settings, CACHE_FILE)
-        save_state(path, cache_digest(generator.settings), kept)
+        settings = generator.settings
+        path = cache_file(settings, CACHE_FILE)
+        save_state(path, cache_digest(settings), kept, opener(settings))
 
 
 def isso_comments(options: Options, articles: list[Any]) -> list[tuple[Any, Any]]:

@@ -175,22 +175,31 @@ class CommentCache:
     :class:`Comment` of it, which the build renames, threads and links.
     """
 
-    def __init__(self, entries: dict[str, tuple[Stamp, tuple]] | None = None):
-        self.entries = entries or {}
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        entries: dict[str, tuple[Stamp, tuple]] | None = None,
+    ) -> None:
+        self.root = os.path.join(os.fspath(root), "")
+        self.entries = entries or {}  # by path inside ``root``
         self.used: set[str] = set()  # the files this build read
         self.added = 0
 
+    def key(self, path: str) -> str:
+        return path[len(self.root) :] if path.startswith(self.root) else path
+
     def get(self, path: str, stamp: Stamp) -> Comment | None:
-        found = self.entries.get(path)
+        key = self.key(path)
+        found = self.entries.get(key)
         if found is None or found[0] != stamp:
             return None
-        self.used.add(path)
+        self.used.add(key)
         return Comment(*found[1])
 
     def put(self, path: str, stamp: Stamp, comment: Comment) -> None:
-        fields = tuple(getattr(comment, name) for name in FILE_FIELDS)
-        self.entries[path] = (stamp, fields)
-        self.used.add(path)
+        key = self.key(path)
+        self.entries[key] = (stamp, tuple(getattr(comment, n) for n in FILE_FIELDS))
+        self.used.add(key)
         self.added += 1
 
     def kept(self) -> dict[str, tuple[Stamp, tuple]] | None:
