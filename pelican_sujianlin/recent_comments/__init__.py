@@ -47,6 +47,7 @@ from markupsafe import Markup
 from pelican import signals
 
 from pelican_sujianlin import math_markdown
+from pelican_sujianlin import settings as settings_module
 from pelican_sujianlin.cache import (
     cache_file,
     load_state,
@@ -394,7 +395,7 @@ def cache_digest(settings: Mapping[str, Any]) -> str:
     """What a cached comment depends on: the code that read it, the zone
     its date is in."""
     zone = str(settings.get("TIMEZONE") or "UTC")
-    code = (files, comment_module, tex_safety, math_markdown)
+    code = (files, comment_module, tex_safety, math_markdown, settings_module)
     return source_digest(CACHE_FORMAT, zone, modules=code)
 
 

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from pelican_sujianlin.math_markdown import DOLLAR_HTML, protect_math
 from pelican_sujianlin.recent_comments.tex_safety import inert_text, safe_tex
+from pelican_sujianlin.settings import UNSAFE_CHARACTERS
 
 if TYPE_CHECKING:
     import nh3
@@ -61,9 +62,6 @@ LINK_REL = "nofollow ugc noopener"
 SAFE_SCHEMES = {"http", "https"}
 
 SPACE_RE = re.compile(r"\s+")
-# Control characters and the noncharacters U+FFFE, U+FFFF: HTML and XML 1.0
-# (feeds) cannot carry them (settings.py refuses the same in a setting).
-CONTROL_RE = re.compile(r"[\x00-\x1f\x7f\ufffe\uffff]")
 UNSAFE_URL_CHAR_RE = re.compile(r"[\s\x00-\x1f\x7f]")
 ANCHOR_UNSAFE_RE = re.compile(r"[^\w.-]+")
 
@@ -212,7 +210,10 @@ def piece_for(stored: str) -> Piece:
 
 
 def protect(text: str, math: bool) -> tuple[str, list[Piece]]:
-    """``text`` with each math span replaced by a placeholder, and the spans."""
+    """``text`` with each math span replaced by a placeholder, and the spans
+    (and without the characters a page cannot carry)."""
+    if UNSAFE_CHARACTERS.search(text):
+        text = UNSAFE_CHARACTERS.sub("", text)
     if PRIVATE_PLANES_RE.search(text):
         text = PRIVATE_PLANES_RE.sub("\ufffd", text)
     pieces: list[Piece] = []
@@ -465,7 +466,7 @@ def fill_marks(text: str, mark: str, values: list[str]) -> str:
 def clean_line(text: str) -> str:
     """Untrusted one-line text (an author's name), escaped, with no TeX
     command in it (:func:`~.tex_safety.inert_text`)."""
-    text = CONTROL_RE.sub("", SPACE_RE.sub(" ", text)).strip()
+    text = UNSAFE_CHARACTERS.sub("", SPACE_RE.sub(" ", text)).strip()
     return html.escape(inert_text(text))
 
 
