@@ -19,6 +19,7 @@ import hashlib
 import html
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -436,13 +437,19 @@ def inline_markup(block: str) -> str | None:
 
 def flanked(strong: str, before: str, after: str) -> bool:
     """True when ``**strong**`` is emphasis for CommonMark whatever surrounds
-    it: word characters (or nothing, or a space) on both edges inside, and no
-    punctuation just outside."""
-    inner = (strong[0], strong[-1])
-    if any(not (char.isalnum() or ord(char) > 0x2FFF) for char in inner):
+    it: word characters on both edges inside, and no punctuation just outside
+    (a space, a letter or nothing)."""
+    if not (is_word(strong[0]) and is_word(strong[-1])):
         return False
     outer = (before[-1:], after[:1])
     return all(char == "" or char.isspace() or char.isalnum() for char in outer)
+
+
+def is_word(char: str) -> bool:
+    """Neither space nor punctuation to CommonMark's delimiter rules (which,
+    as markdown-it reads them, count Unicode symbols as punctuation: "？",
+    "＄" and "😀" are; "林" and "é" are not)."""
+    return unicodedata.category(char)[0] not in "PSZC"
 
 
 def as_sanitiser_writes(html_text: str) -> str:
