@@ -33,6 +33,7 @@ import itertools
 import json
 import logging
 import os
+import posixpath
 import re
 import string
 import zipfile
@@ -110,6 +111,7 @@ class Settings:
     popular_title: str
     live: str
     site_path: str
+    languages: LanguageSites
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> Settings:
@@ -126,7 +128,55 @@ class Settings:
             or pick(settings, "热门文章", "Most read"),
             live=goatcounter_url(value["READER_COUNT_LIVE"]),
             site_path=urlsplit(str(settings.get("SITEURL") or "")).path.rstrip("/"),
+            languages=LanguageSites.from_settings(settings),
         )
+
+
+@dataclass(frozen=True)
+class LanguageSites:
+    """Which stats paths are another language's site's, with i18n_subsites.
+
+    ``I18N_SUBSITES`` builds one site per language, each reading the same
+    stats file: a subsite (``DEFAULT_LANG`` is one of its keys) counts only
+    the paths in its own folder (``own``, e.g. ``en``), the main site none in
+    a subsite's folder (``others``). Paths of the other sites are left to
+    them, without a warning. A subsite on a host or folder of its own
+    (``SITEURL`` with no path) is told apart by nothing and counts all.
+    """
+
+    own: str = ""
+    others: tuple[str, ...] = ()
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> LanguageSites:
+        subsites = settings.get("I18N_SUBSITES")
+        if not isinstance(subsites, Mapping) or not subsites:
+            return cls()
+        siteurl = str(settings.get("SITEURL") or "")
+        if settings.get("DEFAULT_LANG") in subsites:
+            return cls(own=page_key(urlsplit(siteurl).path))
+        host = urlsplit(siteurl).netloc
+        others = []
+        for lang, overrides in subsites.items():
+            url = overrides.get("SITEURL") if isinstance(overrides, Mapping) else None
+            parts = urlsplit(str(url or posixpath.join(siteurl or "/", str(lang))))
+            folder = page_key(parts.path)
+            if parts.netloc == host and folder:
+                others.append(folder)
+        return cls(others=tuple(others))
+
+    def claims(self, raw_path: str) -> bool:
+        """Whether this site counts ``raw_path`` (not another language's)."""
+        if not (self.own or self.others):
+            return True
+        key = page_key(raw_path)
+        if self.own:
+            return under(key, self.own)
+        return not any(under(key, folder) for folder in self.others)
+
+
+def under(key: str, folder: str) -> bool:
+    return key == folder or key.startswith(folder + "/")
 
 
 def stats_files(value: str | Iterable[str] | None, content: str) -> tuple[Path, ...]:
@@ -239,13 +289,21 @@ class StatsFile:
     lines: dict[str, int | None] = field(default_factory=dict)
     shown: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
-    # An export repeats each path once per pageview: normalise each path once.
-    keys: dict[str, str] = field(default_factory=dict, repr=False)
+    languages: LanguageSites = field(default_factory=LanguageSites)
+    # An export repeats each path once per pageview: normalise each path once
+    # (None: another language's site's path).
+    keys: dict[str, str | None] = field(default_factory=dict, repr=False)
 
     def add(self, raw_path: str, count: int, line: int | None, site_path: str) -> None:
-        key = self.keys.get(raw_path)
+        if raw_path not in self.keys:
+            self.keys[raw_path] = (
+                page_key(raw_path, site_path)
+                if self.languages.claims(raw_path)
+                else None
+            )
+        key = self.keys[raw_path]
         if key is None:
-            key = self.keys[raw_path] = page_key(raw_path, site_path)
+            return
         self.counts[key] = self.counts.get(key, 0) + count
         self.lines.setdefault(key, line)
         self.shown.setdefault(key, raw_path.strip())
@@ -255,9 +313,11 @@ class StatsFile:
         self.problems.append(f"{where}: {message}")
 
 
-def read_stats_file(path: Path, site_path: str = "") -> StatsFile:
+def read_stats_file(
+    path: Path, site_path: str = "", languages: LanguageSites | None = None
+) -> StatsFile:
     """Read one stats file; problems are collected, never raised."""
-    stats = StatsFile(path)
+    stats = StatsFile(path, languages=languages or LanguageSites())
     try:
         text = decode(path.read_bytes(), path)
     except (OSError, UnicodeDecodeError, zipfile.BadZipFile, zlib.error, EOFError,
@@ -633,7 +693,10 @@ def apply_counts(generators: list[Any]) -> None:
         return
     pelican_settings = articles_generator.settings
     settings = Settings.from_settings(pelican_settings)
-    files = [read_stats_file(path, settings.site_path) for path in settings.files]
+    files = [
+        read_stats_file(path, settings.site_path, settings.languages)
+        for path in settings.files
+    ]
     for stats in files:
         for problem in stats.problems:
             logger.warning("reader_count: %s", problem)

@@ -923,3 +923,24 @@ def test_one_pelican_instance_rebuilds_with_the_changed_file(tmp_path, minimal_t
     assert "100位读者" in first
     assert "250位读者" in second
     assert reader_count.PENDING_KEY not in pelican.settings
+
+
+def test_i18n_subsites_share_one_stats_file_by_folder():
+    """With I18N_SUBSITES each language's site counts its own paths only."""
+    sites = {"en": {}, "fr": {"SITEURL": "https://fr.example.test"}}
+    main = reader_count.LanguageSites.from_settings(
+        {"SITEURL": "https://x.test", "DEFAULT_LANG": "zh", "I18N_SUBSITES": sites}
+    )
+    assert main.claims("/archives/a/")
+    assert main.claims("/english/")  # a folder that only starts like "en"
+    assert not main.claims("/en/archives/a/")
+    assert not main.claims("https://x.test/en")
+    assert main.claims("/fr/archives/a/")  # fr has a host of its own
+    english = reader_count.LanguageSites.from_settings(
+        {"SITEURL": "https://x.test/en", "DEFAULT_LANG": "en", "I18N_SUBSITES": sites}
+    )
+    assert english.claims("/en/archives/a/")
+    assert english.claims("https://x.test/en/archives/a/index.html")
+    assert not english.claims("/archives/a/")
+    alone = reader_count.LanguageSites.from_settings({"SITEURL": "https://x.test"})
+    assert alone.claims("/en/archives/a/")
