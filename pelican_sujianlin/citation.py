@@ -354,7 +354,8 @@ def citation_data(article: Any, settings: Settings, page_url: str) -> CitationDa
     key = f"{settings.key_prefix}-{bibtex_key(article.slug or '')}"
     date = article.date
     bib_url = ""
-    if settings.bib_save_as:
+    # write_bib_files writes none for drafts
+    if settings.bib_save_as and getattr(article, "status", "") != "draft":
         bib_url = absolute_url(settings.siteurl, bib_path(article, settings))
     return CitationData(
         key=key,

@@ -436,6 +436,23 @@ def test_bib_files(build_site, minimal_theme):
     )
 
 
+def test_drafts_link_to_no_bib_file(build_site, minimal_theme):
+    """Drafts get no .bib file (i18n_subsites shows an untranslated post on
+    the other site as one), so their pages link to none."""
+    draft = "Title: 草稿\nSlug: draft\nStatus: draft\nDate: 2022-05-03\n\nx"
+    site = build(
+        build_site,
+        minimal_theme,
+        {"rope.md": ROPE, "draft.md": draft},
+        CITATION_BIB_SAVE_AS="cite/{slug}.bib",
+    )
+    assert site.exists("cite/8265.bib")
+    assert not site.exists("cite/draft.bib")
+    section = cite_section(site.read("drafts/draft.html"))
+    assert "@online{kexuefm-draft," in section
+    assert 'class="cite-bib"' not in section
+
+
 def test_list_pages_link_to_each_articles_cite(build_site, minimal_theme):
     site = build(build_site, minimal_theme, {"rope.md": ROPE})
     index = site.read("index.html")
