@@ -1446,6 +1446,9 @@ def _registry(context: dict) -> dict[str, list]:
 def resolve_articles(generator) -> None:
     """``article_generator_pretaxonomy``: links to other articles' equations."""
     articles = contents_of(generator, ARTICLE_LISTS)
+    # Translations another plugin took out of the lists (i18n_subsites, when
+    # it runs first) are still shown, in feeds, through their original's.
+    articles = list({id(a): a for a in articles + translations_of(articles)}.values())
     registry: dict[str, list] = {}
     for article in articles:
         registry.setdefault(str(article.slug), []).append(article)
@@ -1455,6 +1458,10 @@ def resolve_articles(generator) -> None:
             resolve_content(article, registry)
             _drop_pristine_unless_cached(article)
         _report(article)
+
+
+def translations_of(articles: list) -> list:
+    return [t for article in articles for t in getattr(article, "translations", ())]
 
 
 def _drop_pristine_unless_cached(content) -> None:
