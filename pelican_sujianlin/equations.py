@@ -1142,8 +1142,14 @@ def number_content(content) -> None:
         return
     prefix = id_prefix(content)
     mode = content.settings.get("EQUATIONS_NUMBERING", DEFAULT_NUMBERING)
-    record = take_cached_metadata(content, CACHED)
-    numbering = _cached_numbering(content, record, prefix, mode)
+    context = content._context if isinstance(content._context, dict) else {}
+    numbered = context.setdefault(NUMBERED, {})
+    numbering = numbered.get(content._content)
+    if numbering is not None and numbering.prefix != prefix:
+        numbering = None
+    if numbering is None:
+        record = take_cached_metadata(content, CACHED)
+        numbering = _cached_numbering(content, record, prefix, mode)
     if numbering is None:
         source = content._content
         if record is not None:  # numbered by another version or mode
@@ -1151,6 +1157,7 @@ def number_content(content) -> None:
         numbering = _number(content, prefix, mode)
         record = numbering.to_cache(mode)
         replace_reader_output(content, source, content._content, {CACHED: record})
+    numbered[content._content] = numbering
     content.has_math = numbering.has_math
     content.equation_labels = numbering.labels
     notes = None
@@ -1173,6 +1180,11 @@ def number_content(content) -> None:
 
 # Metadata key of the numbering kept in the content cache with the numbered HTML.
 CACHED = "_sujianlin_equations"
+# Context key: numbered (and resolved) HTML -> its Numbering, this build. A
+# content object made anew from another's numbered HTML (i18n_subsites makes
+# a Draft of each untranslated article) takes that numbering: numbering the
+# HTML again would wrap each equation twice.
+NUMBERED = "_equations_numbered"
 
 
 class Numbering(NamedTuple):
@@ -1531,6 +1543,7 @@ def resolve_content(content, registry: Mapping[str, list]) -> None:
     text, problems = resolve_xrefs(pristine_content, notes.xrefs, lookup, content_spans)
     content._content = text
     summary_spans = None
+    summary = None
     if pristine_summary is not None:
         summary_spans = []
         summary, more = resolve_xrefs(
@@ -1538,6 +1551,7 @@ def resolve_content(content, registry: Mapping[str, list]) -> None:
         )
         _set_summary(content, summary)
         problems.extend(more)
+    _remember_resolved(content, pristine_content, text, summary)
     notes.pristine = None
     notes.spans = (
         tuple(content_spans),
@@ -1545,6 +1559,17 @@ def resolve_content(content, registry: Mapping[str, list]) -> None:
     )
     forget_memoized(content)
     notes.xref_problems = _messages(content, problems)
+
+
+def _remember_resolved(content, numbered: str, resolved: str, summary) -> None:
+    """A content object made from the resolved HTML takes its numbering, with
+    nothing left to resolve (see ``NUMBERED``)."""
+    memo = (content._context or {}).get(NUMBERED)
+    numbering = memo.get(numbered) if memo else None
+    if numbering is not None:
+        memo[resolved] = numbering._replace(
+            problems=[], xrefs=[], summary_xrefs=[], summary=summary
+        )
 
 
 def _pick(candidates: list, content):

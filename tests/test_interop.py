@@ -402,6 +402,17 @@ def test_i18n_equations_are_numbered_per_language(i18n_site):
         assert 'id="eq-adam-notes-2-1"' in part_2
 
 
+def test_i18n_untranslated_post_is_numbered_once_on_the_other_site(i18n_site):
+    """i18n_subsites shows zh-only on the en site as a draft it makes anew
+    from the numbered HTML: the draft keeps that numbering, once."""
+    page = i18n_site.read("en/drafts/zh-only-zh.html")
+    draft = page[page.index('<div class="post-content">') : page.index('id="related"')]
+    assert draft.count('class="equation"') == 1
+    assert draft.count(r"\tag{") == 1
+    assert 'id="eq-zh-only-zh-1"' in draft
+    assert '<a class="eqref" href="#eq-zh-only-zh-1">(1)</a>' in draft
+
+
 def test_i18n_read_more_links_point_at_the_language_of_the_list(i18n_site):
     for prefix, text in (("", "点击阅读全文"), ("en/", "Read more")):
         index = i18n_site.read(f"{prefix}index.html")
