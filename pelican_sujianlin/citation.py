@@ -17,6 +17,7 @@ first use),
 from __future__ import annotations
 
 import logging
+import posixpath
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -367,7 +368,14 @@ def citation_data(article: Any, settings: Settings, page_url: str) -> CitationDa
 
 
 def bib_path(article: Any, settings: Settings) -> str:
-    return settings.bib_save_as.format(**article.url_format)
+    """Where the article's .bib file goes. A translation's gets ``-{lang}``
+    before the extension when the pattern has no ``{lang}``, as Pelican's
+    ARTICLE_LANG_SAVE_AS does: it shares the original's slug and date."""
+    pattern = settings.bib_save_as
+    if "{lang}" not in pattern and not getattr(article, "in_default_lang", True):
+        root, extension = posixpath.splitext(pattern)
+        pattern = f"{root}-{{lang}}{extension}"
+    return pattern.format(**article.url_format)
 
 
 # --- Pelican glue -------------------------------------------------------------

@@ -436,6 +436,24 @@ def test_bib_files(build_site, minimal_theme):
     )
 
 
+def test_translations_get_bib_files_of_their_own(build_site, minimal_theme):
+    """A translation shares its original's slug: its .bib file gets -{lang}."""
+    english = "Title: Rotary embeddings\nSlug: 8265\nLang: en\nDate: 2021-03-23\n\nx"
+    site = build(
+        build_site,
+        minimal_theme,
+        {"rope.md": ROPE, "rope-en.md": english},
+        CITATION_BIB_SAVE_AS="cite/{slug}.bib",
+        ARTICLE_LANG_URL="archives/{slug}-{lang}",
+        ARTICLE_LANG_SAVE_AS="archives/{slug}-{lang}.html",
+    )
+    assert "Transformer" in parse_bibtex(site.read("cite/8265.bib"))["title"]
+    assert parse_bibtex(site.read("cite/8265-en.bib"))["title"] == "Rotary embeddings"
+    assert 'href="https://kexue.fm/cite/8265-en.bib"' in cite_section(
+        site.read("archives/8265-en.html")
+    )
+
+
 def test_drafts_link_to_no_bib_file(build_site, minimal_theme):
     """Drafts get no .bib file (i18n_subsites shows an untranslated post on
     the other site as one), so their pages link to none."""

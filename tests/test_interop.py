@@ -513,6 +513,11 @@ def test_one_site_every_link_resolves(one_site):
     assert broken_links(one_site) == []
 
 
+def test_one_site_translations_are_cited_apart(one_site):
+    assert "优化器笔记" in one_site.read("cite/adam-notes.bib")
+    assert "Optimizer notes" in one_site.read("cite/adam-notes-en.bib")
+
+
 def test_related_posts_show_rewritten_summaries(one_site):
     """Related posts carry the bundle's summaries: numbered, with a read-more
     link to that post, no marker, no unresolved reference."""
