@@ -479,6 +479,19 @@ def test_i18n_recent_comments_link_to_the_sites_article(i18n_site):
         assert f'href="{SITEURL}/{prefix}archives/adam-notes/#comment-wang"' in widget
 
 
+def test_i18n_bundle_words_follow_each_sites_language(i18n_site):
+    """The bundle picks Chinese or English words per build: the subsite's
+    settings are the main site's, copied after the bundle read them."""
+    zh = i18n_site.read("archives/adam-notes/index.html")
+    en = i18n_site.read("en/archives/adam-notes/index.html")
+    assert "<h2>最近评论</h2>" in zh
+    assert "<h2>Recent comments</h2>" in en
+    assert "下载 .bib 文件" in zh
+    assert "Download the .bib file" in en
+    assert "最近评论" not in en
+    assert "下载 .bib" not in en
+
+
 def test_i18n_neighbors_and_related_stay_in_language(i18n_site):
     zh = i18n_site.read("archives/adam-notes-2/index.html")
     en = i18n_site.read("en/archives/adam-notes-2/index.html")
