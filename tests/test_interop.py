@@ -501,6 +501,21 @@ def test_i18n_neighbors_and_related_stay_in_language(i18n_site):
     assert related == {f"{SITEURL}/en/archives/adam-notes/"}
 
 
+def test_i18n_rebuild_from_the_content_cache_writes_the_same_files(tmp_path):
+    """Each site keeps its own content cache (i18n_subsites: CACHE_PATH/en);
+    the bundle's numbering kept there serves the right site."""
+    settings = {
+        "I18N_SUBSITES": {"en": {"FEED_DOMAIN": f"{SITEURL}/en"}},
+        "CACHE_CONTENT": True,
+        "LOAD_CONTENT_CACHE": True,
+    }
+    site = build(tmp_path, ["pelican_sujianlin", I18N], **settings)
+    first = site.files()
+    assert (tmp_path / "cache" / "en").is_dir()
+    assert run_pelican(site.settings) == []  # the same files, untouched
+    assert site.files() == first
+
+
 # --- sitemap, neighbors, related posts on one site ----------------------------
 
 
