@@ -16,6 +16,8 @@ generator's Jinja environment (``generator_init``) loads a template file once
 per build instead of checking its modification time at every include (unless
 ``JINJA_ENVIRONMENT`` sets ``auto_reload``): a build is made with the theme as
 it was when the build started, and the next build makes new environments.
+With Pelican's content cache on, those environments keep their compiled
+templates in ``CACHE_PATH`` (:func:`~pelican_sujianlin.theme.cache_compiled_templates`).
 """
 
 from importlib import import_module
@@ -31,6 +33,7 @@ from pelican_sujianlin.contents import (
     contents_of,
     pin_urls,
 )
+from pelican_sujianlin.theme import cache_compiled_templates
 
 PLUGIN_NAMES = (
     "equations",
@@ -47,6 +50,7 @@ def register() -> None:
     for name in PLUGIN_NAMES:
         import_module(f"{__name__}.{name}").register()
     signals.generator_init.connect(load_templates_once)
+    signals.generator_init.connect(cache_compiled_templates)
     signals.all_generators_finalized.connect(pin_all_urls)
     signals.article_generator_write_article.connect(compact_written_article)
 

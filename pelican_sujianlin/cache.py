@@ -63,7 +63,11 @@ def save_state(path: Path, digest: str, state: Any, open_file: Any = open) -> No
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open_file(temporary, "wb") as file:
-            pickle.dump((digest, state), file, pickle.HIGHEST_PROTOCOL)
+            pickler = pickle.Pickler(file, pickle.HIGHEST_PROTOCOL)
+            # No memo: a state is a tree (no cycles), and the memo of tens of
+            # thousands of objects would take megabytes at the build's peak.
+            pickler.fast = True
+            pickler.dump((digest, state))
         os.replace(temporary, path)
     except OSError as error:
         logger.warning("Cannot write the cache file %s: %s", path, error)

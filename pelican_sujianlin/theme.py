@@ -1,17 +1,28 @@
-"""Make the bundle's partials (``sujianlin/*.html``) includable from any theme.
+"""Make the bundle's partials (``sujianlin/*.html``) includable from any theme,
+and keep the compiled templates between builds.
 
 Each plugin connects :func:`add_template_loader` to Pelican's ``generator_init``
 signal, so ``{% include "sujianlin/meta.html" %}`` works in the site's own theme
 and in Pelican's built-in ``notmyidea`` and ``simple`` themes without copying a
 file. The bundle's loader comes last: a theme that ships its own
 ``sujianlin/meta.html`` overrides the bundle's.
+
+:func:`cache_compiled_templates` (``generator_init``, connected by the bundle)
+gives each generator's Jinja environment a bytecode cache in Pelican's
+``CACHE_PATH`` when Pelican's content cache is on: Pelican makes one
+environment per generator, and each compiled ``base.html`` and the rest again
+in every build.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from jinja2 import ChoiceLoader, FileSystemLoader
+from jinja2 import ChoiceLoader, Environment, FileSystemBytecodeCache, FileSystemLoader
+from jinja2.bccache import Bucket
 
 TEMPLATES_PATH = Path(__file__).parent / "templates"
 
@@ -27,3 +38,76 @@ def add_template_loader(generator) -> None:
     bundle_loader = FileSystemLoader(str(TEMPLATES_PATH))
     env.loader = ChoiceLoader([loader, bundle_loader])
     env.loader.sujianlin_templates = True
+
+
+TEMPLATE_CACHE = "sujianlin-templates"  # the folder, in CACHE_PATH
+
+
+class TemplateCodeCache(FileSystemBytecodeCache):
+    """Jinja's file bytecode cache, keyed by what the compiled code depends
+    on beyond the template's source (which Jinja checks itself): the
+    environment's syntax and extensions. ``load=False`` writes without
+    reading (``pelican --ignore-cache``)."""
+
+    def __init__(self, folder: Path, syntax: str, load: bool = True) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        super().__init__(str(folder))
+        self.syntax = syntax
+        self.load = load
+
+    def get_cache_key(self, name: str, filename: str | None = None) -> str:
+        key = super().get_cache_key(name, filename) + self.syntax
+        return hashlib.sha1(key.encode("utf-8")).hexdigest()
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if self.load:
+            super().load_bytecode(bucket)
+
+
+def environment_syntax(env: Environment) -> str | None:
+    """A digest of the settings that shape an environment's compiled code;
+    None when one cannot be told apart from another (a callable
+    ``autoescape``, as ``select_autoescape`` makes)."""
+    if callable(env.autoescape):
+        return None
+    parts = (
+        env.block_start_string,
+        env.block_end_string,
+        env.variable_start_string,
+        env.variable_end_string,
+        env.comment_start_string,
+        env.comment_end_string,
+        env.line_statement_prefix,
+        env.line_comment_prefix,
+        env.trim_blocks,
+        env.lstrip_blocks,
+        env.newline_sequence,
+        env.keep_trailing_newline,
+        env.optimized,
+        env.autoescape,
+        sorted(env.extensions),
+    )
+    return hashlib.sha1(repr(parts).encode("utf-8")).hexdigest()
+
+
+def cache_compiled_templates(generator: Any) -> None:
+    """``generator_init``: with ``CACHE_CONTENT`` (or ``LOAD_CONTENT_CACHE``)
+    on, compiled templates go to ``CACHE_PATH/sujianlin-templates`` and come
+    back from there (unless ``LOAD_CONTENT_CACHE`` is off), so neither the
+    next generator nor the next build compiles a template again."""
+    env = getattr(generator, "env", None)
+    settings: Mapping[str, Any] = getattr(generator, "settings", {})
+    if env is None or env.bytecode_cache is not None:
+        return
+    if not (settings.get("CACHE_CONTENT") or settings.get("LOAD_CONTENT_CACHE")):
+        return
+    syntax = environment_syntax(env)
+    if syntax is None:
+        return
+    folder = Path(settings.get("CACHE_PATH") or "cache") / TEMPLATE_CACHE
+    load = bool(settings.get("LOAD_CONTENT_CACHE"))
+    try:
+        cache = TemplateCodeCache(folder, syntax, load)
+    except OSError:  # an unwritable CACHE_PATH: compile as Pelican does
+        return
+    env.bytecode_cache = cache

@@ -409,6 +409,43 @@ def test_a_comment_cache_of_other_code_or_zone_is_not_used(tmp_path, monkeypatch
     assert [w for w in warnings if "sujianlin-comments.pickle" in w]
 
 
+def test_compiled_templates_are_kept_in_the_cache(tmp_path, monkeypatch):
+    """With the content cache on, a rebuild compiles no template; a template
+    changed between builds is compiled again and shows; the output equals a
+    clean build's."""
+    import jinja2
+
+    make_site(tmp_path)
+    theme = tmp_path / "theme"
+    shutil.copytree(run.THEME_OVERRIDES, theme)
+    site = Builder(tmp_path, "reader")
+    site.settings["THEME_TEMPLATES_OVERRIDES"] = [str(theme)]
+    site.build(cached=True)
+    assert list((site.cache / "sujianlin-templates").iterdir())
+    compiled: list[str] = []
+    compile_template = jinja2.Environment.compile
+
+    def counting(env, source, name=None, *args, **kwargs):
+        compiled.append(name)
+        return compile_template(env, source, name, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    site.build(cached=True)
+    assert compiled == []
+    article = theme / "article.html"
+    article.write_text(
+        article.read_text(encoding="utf-8").replace(
+            "{% block content %}", "{% block content %}<p>CHANGED-THEME</p>", 1
+        ),
+        encoding="utf-8",
+    )
+    cached, _ = site.build(cached=True)
+    assert compiled == ["article.html"]
+    assert "CHANGED-THEME" in page(cached, "probe.html")
+    clean, _ = site.build(cached=False)
+    assert_same_files(cached, clean)
+
+
 def test_a_new_numbering_mode_numbers_cached_files_again(tmp_path):
     """EQUATIONS_NUMBERING changed between two cached builds: the cached
     numbering of the other mode is not reused; the output equals a clean

@@ -254,6 +254,20 @@ def test_build_does_not_touch_the_database(build_site, tmp_path):
     assert not Path(str(server.db) + "-journal").exists()
 
 
+def served_isso_site(build_site, server, theme, www: Path, **settings):
+    """The articles built from ``server``'s database with its client, copied
+    into ``www`` (the folder the test serves)."""
+    site = build_site(
+        ARTICLES,
+        THEME_TEMPLATES_OVERRIDES=[theme],
+        ISSO_DB=str(server.db),
+        ISSO_URL=server.url,
+        **settings,
+    )
+    shutil.copytree(site.output, www, dirs_exist_ok=True)
+    return site
+
+
 @pytest.mark.browser
 def test_widget_refreshes_from_isso_and_keeps_list_offline(
     build_site, serve, page, tmp_path
@@ -264,14 +278,9 @@ def test_widget_refreshes_from_isso_and_keeps_list_offline(
     with serve(www) as origin:
         with isso_server(tmp_path / "isso", origin) as server:
             published_site(server)
-            site = build_site(
-                ARTICLES,
-                THEME_TEMPLATES_OVERRIDES=[theme],
-                ISSO_DB=str(server.db),
-                ISSO_URL=server.url,
-                RECENT_COMMENTS_COUNT=5,
+            site = served_isso_site(
+                build_site, server, theme, www, RECENT_COMMENTS_COUNT=5
             )
-            shutil.copytree(site.output, www, dirs_exist_ok=True)
             built = widget_entries(site.read("first.html"))
             assert len(built) == 5
 
@@ -324,14 +333,9 @@ def test_widget_cuts_live_excerpts_as_the_build_does(build_site, serve, page, tm
     with serve(www) as origin, isso_server(tmp_path / "isso", origin) as server:
         for text in texts:
             server.post("/first.html", text, author="甲")
-        site = build_site(
-            ARTICLES,
-            THEME_TEMPLATES_OVERRIDES=[theme],
-            ISSO_DB=str(server.db),
-            ISSO_URL=server.url,
-            RECENT_COMMENTS_EXCERPT=30,
+        site = served_isso_site(
+            build_site, server, theme, www, RECENT_COMMENTS_EXCERPT=30
         )
-        shutil.copytree(site.output, www, dirs_exist_ok=True)
         built = widget_entries(site.read("first.html"))
         assert len(built) == len(texts)
         excerpts = [entry[1] for entry in reversed(built)]  # oldest first

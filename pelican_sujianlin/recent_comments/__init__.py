@@ -14,10 +14,10 @@ static files), ``generator_init`` (makes the partials includable),
 ``article_generator_finalized`` (scans the comments, fills the context; a
 thread is read again when its article's page shows it),
 ``article_writer_finalized`` (with ``ISSO_URL``: writes ``recent-comments.json``,
-the article URLs and titles the widget's script needs for new comments; with
-Pelican's ``CACHE_CONTENT``: saves the comments read, by file, in
-``CACHE_PATH/sujianlin-comments.pickle``, which the next build loads with
-``LOAD_CONTENT_CACHE`` and reads again only the files that changed).
+the article URLs and titles the widget's script needs for new comments).
+With Pelican's ``CACHE_CONTENT`` on, the scan saves the comments it read, by
+file, in ``CACHE_PATH/sujianlin-comments.pickle``, which the next build loads
+with ``LOAD_CONTENT_CACHE`` and reads again only the files that changed.
 """
 
 from __future__ import annotations
@@ -288,7 +288,9 @@ class CommentThread(Sequence):
     def _comments(self) -> list[Comment]:
         if self._kept is not None:
             return self._kept
-        return self._reader.read(self._folder, self._article, self._scanned)
+        comments = self._reader.read(self._folder, self._article, self._scanned)
+        self._scanned = None  # read again from the folder if asked again
+        return comments
 
     def __getitem__(self, index):
         return self._comments()[index]
@@ -333,7 +335,6 @@ def attach_file_comments(
     ``options.count`` at most, in scan order, bodies rendered (for the widget).
     """
     cache = comment_cache(generator.settings, options.comments_path)
-    generator.context[CACHE_KEY] = cache
     reader = ThreadReader(options, generator.settings, cache)
     newest: list[tuple[float, int, Comment, str, Any]] = []  # a min-heap
     order = itertools.count()
@@ -370,11 +371,15 @@ def attach_file_comments(
             comment.slug = scanned.slug  # as renamed if its identifier repeats
             reader.finish(comment, primary)
             chosen.append(comment)
+    if cache is not None:
+        # Every comment file was read: the cache is saved now and let go, and
+        # each thread lets go of its comments once its page is written.
+        save_comment_cache(cache, generator.settings)
+        reader.cache = None
     return chosen
 
 
 CACHE_FILE = "sujianlin-comments.pickle"
-CACHE_KEY = "_sujianlin_comment_cache"  # the build's CommentCache, in the context
 CACHE_FORMAT = "1"
 
 
@@ -399,14 +404,10 @@ def cache_digest(settings: Mapping[str, Any]) -> str:
     return source_digest(CACHE_FORMAT, zone, modules=code)
 
 
-def save_comment_cache(generator, writer=None) -> None:
-    """``article_writer_finalized``: keep the comments this build read."""
-    cache = generator.context.pop(CACHE_KEY, None)
-    if cache is None or not generator.settings.get("CACHE_CONTENT"):
-        return
-    kept = cache.kept()
+def save_comment_cache(cache: files.CommentCache, settings: Mapping[str, Any]) -> None:
+    """Keep the comments this build read (with ``CACHE_CONTENT``)."""
+    kept = cache.kept() if settings.get("CACHE_CONTENT") else None
     if kept is not None:
-        settings = generator.settings
         path = cache_file(settings, CACHE_FILE)
         save_state(path, cache_digest(settings), kept, opener(settings))
 
@@ -571,4 +572,3 @@ def register() -> None:
     signals.generator_init.connect(add_template_loader)
     signals.article_generator_finalized.connect(collect)
     signals.article_writer_finalized.connect(write_thread_map)
-    signals.article_writer_finalized.connect(save_comment_cache)
