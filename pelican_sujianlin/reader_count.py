@@ -140,8 +140,8 @@ class LanguageSites:
     stats file: a subsite (``DEFAULT_LANG`` is one of its keys) counts only
     the paths in its own folder (``own``, e.g. ``en``), the main site none in
     a subsite's folder (``others``). Paths of the other sites are left to
-    them, without a warning. A subsite on a host or folder of its own
-    (``SITEURL`` with no path) is told apart by nothing and counts all.
+    them, without a warning. A subsite on a host of its own (its ``SITEURL``
+    has no path) cannot be told apart by path and counts every path.
     """
 
     own: str = ""
