@@ -52,6 +52,7 @@ from typing import Any, NamedTuple
 
 from pelican import signals
 
+from pelican_sujianlin import mathjax
 from pelican_sujianlin.contents import (
     ARTICLE_LISTS,
     PAGE_LISTS,
@@ -78,31 +79,27 @@ CHECKS: dict[str, Check] = {
 COMPONENTS = (
     "core",
     "input/tex-full",
-    "output/svg",
-    "output/svg/fonts/tex",
+    "output/chtml",
+    "output/chtml/fonts/tex",
     "adaptors/liteDOM",
     "a11y/assistive-mml",
 )
 DRIVER = Path(__file__).with_name("typeset.js")
 CACHE_FILE = "sujianlin-typeset.pickle"
 #: Raise when the HTML written around MathJax's output changes.
-OUTPUT_FORMAT = "2"
+OUTPUT_FORMAT = "3"
 BATCH = 64  # formulas per call into V8, and per task of the pool
 POOL_THRESHOLD = 2 * BATCH  # fewer new formulas are typeset in this process
 
-# The styles MathJax's stylesheet gives its SVG output, written on each
-# formula: a page built this way has no MathJax script to add the sheet.
-_CONTAINER = '<mjx-container class="MathJax" jax="SVG"'
-_DISPLAY_STYLE = "display: block; text-align: center; margin: 1em 0; "
-_FULL_WIDTH_STYLE = "display: flex; text-align: center; margin: 1em 0; "
-_SVG_STYLE = "overflow: visible; min-height: 1px; min-width: 1px; "
-_ASSISTIVE = re.compile(r'<mjx-assistive-mml unselectable="on" display="(\w+)">')
-_ASSISTIVE_STYLE = (
-    "position: absolute; top: 0; left: 0; clip: rect(1px, 1px, 1px, 1px); "
-    "padding: 1px 0 0 0; border: 0; display: block; overflow: hidden; width: "
+#: Where the fonts are, from the stylesheet (the path of MathJax's package,
+#: so that a ``MATHJAX_URL = "local"`` copy shares them).
+FONT_FOLDER = "output/chtml/fonts/woff-v2"
+# After MathJax's rules: the assistive MathML stays selectable (the glyphs
+# of CommonHTML are drawn by CSS, which a selection does not copy).
+_SELECTABLE = (
+    "\nmjx-assistive-mml { user-select: text !important; "
+    "-webkit-user-select: text !important; }\n"
 )
-_SVG_LINK = "<a href="
-_GLYPH_USE = re.compile(r'xlink:href="#(MJX-[^"]+)"')
 _ERROR = re.compile(r'data-mjx-error="([^"]*)"')
 _UNDEFINED = re.compile(r'<mtext mathcolor="red">(\\[^<]*)</mtext>')
 _CONTAINER_SPAN = re.compile(r"<mjx-container\b.*?</mjx-container>", re.S)
@@ -110,12 +107,10 @@ _CONTAINER_SPAN = re.compile(r"<mjx-container\b.*?</mjx-container>", re.S)
 
 class Typeset(NamedTuple):
     """One formula's HTML (None: MathJax failed; the TeX stays for the
-    browser), MathJax's error text if it showed one, and the ids of the
-    glyphs its SVG uses (their paths are shared: see :func:`glyph_defs`)."""
+    browser) and MathJax's error text if it showed one."""
 
     html: str | None
     error: str | None
-    glyphs: tuple[str, ...] = ()
 
 
 Lookup = Callable[[str, bool], Typeset]
@@ -160,16 +155,11 @@ def find_formulas(text: str) -> list[tuple[str, bool, int, int]]:
 
 
 def typeset_html(
-    text: str,
-    lookup: Lookup,
-    formulas: list | None = None,
-    glyphs: Mapping[str, str] | None = None,
+    text: str, lookup: Lookup, formulas: list | None = None
 ) -> tuple[str, bool, list[tuple[str, str]]]:
     """``text`` with its formulas typeset by ``lookup``.
 
     ``formulas``: those :func:`find_formulas` found in ``text``, if known.
-    ``glyphs`` (id -> SVG path) gives the glyphs the formulas use: the text
-    then starts with their definitions (:func:`glyph_defs`).
 
     Returns the new HTML, whether raw math remains (a formula MathJax could
     not typeset here: the browser's MathJax gets it), and the
@@ -183,10 +173,8 @@ def typeset_html(
     last = 0
     remains = False
     errors: list[tuple[str, str]] = []
-    used: dict[str, None] = {}
     for tex, display, start, end in formulas:
         result = lookup(tex, display)
-        used.update(dict.fromkeys(result.glyphs))
         parts.append(text[last:start])
         last = end
         if result.html is None:
@@ -197,52 +185,17 @@ def typeset_html(
         if result.error:
             errors.append((tex, result.error))
     parts.append(text[last:])
-    if used and glyphs is not None:
-        parts.insert(0, glyph_defs(used, glyphs))
     return "".join(parts), remains, errors
 
 
-def glyph_defs(ids: Iterable[str], glyphs: Mapping[str, str]) -> str:
-    """A hidden SVG defining the glyphs ``ids`` that formulas ``<use>``.
-
-    As MathJax's own global font cache on a page; a list page showing
-    several summaries repeats a glyph's id, always with the same path.
-    """
-    paths = "".join(f'<path id="{i}" d="{glyphs[i]}"></path>' for i in ids)
-    return (
-        '<svg style="display: none" aria-hidden="true" '
-        f'xmlns="http://www.w3.org/2000/svg"><defs>{paths}</defs></svg>'
-    )
-
-
-def finish_output(svg_html: str, display: bool) -> Typeset:
-    """MathJax's output for one formula, with the styles its stylesheet would
-    give, and the error it shows (an ``merror``, an undefined macro in red)."""
-    error = _ERROR.search(svg_html)
+def finish_output(output: str) -> Typeset:
+    """MathJax's output for one formula and the error it shows (an
+    ``merror``, an undefined macro in red)."""
+    error = _ERROR.search(output)
     message = html.unescape(error.group(1)) if error else None
-    if message is None and (undefined := _UNDEFINED.search(svg_html)):
+    if message is None and (undefined := _UNDEFINED.search(output)):
         message = f"Undefined control sequence {html.unescape(undefined.group(1))}"
-    if display:
-        style = (
-            _FULL_WIDTH_STYLE if ' width="full"' in svg_html[:200] else (_DISPLAY_STYLE)
-        )
-        head, sep, rest = svg_html.partition('style="')
-        if sep and head.startswith(_CONTAINER) and ">" not in head:
-            svg_html = f'{head}style="{style}{rest}'
-    svg_html = svg_html.replace('<svg style="', f'<svg style="{_SVG_STYLE}', 1)
-    svg_html = _ASSISTIVE.sub(_assistive_tag, svg_html, count=1)
-    if _SVG_LINK in svg_html:
-        svg_html = svg_html.replace(_SVG_LINK, '<a fill="blue" stroke="blue" href=')
-    glyphs = tuple(dict.fromkeys(_GLYPH_USE.findall(svg_html)))
-    return Typeset(svg_html, message, glyphs)
-
-
-def _assistive_tag(match: re.Match[str]) -> str:
-    width = "100%" if match.group(1) == "block" else "auto"
-    return (
-        f'<mjx-assistive-mml display="{match.group(1)}" '
-        f'style="{_ASSISTIVE_STYLE}{width};">'
-    )
+    return Typeset(output, message)
 
 
 def feed_math(text: str, url: str) -> str:
@@ -300,11 +253,11 @@ class FormulaCache:
         self.path = path
         self.digest = digest
         self.entries: dict[str, Typeset] = {}
-        self.glyphs: dict[str, str] = {}  # glyph id -> SVG path
+        self.stylesheet = ""  # MathJax's, for every page typeset here
         self.used: set[str] = set()
         self.added = 0
         if path is not None:
-            self.entries, self.glyphs = _load(path, digest)
+            self.entries, self.stylesheet = _load(path, digest)
 
     def get(self, key: str) -> Typeset | None:
         found = self.entries.get(key)
@@ -325,22 +278,22 @@ class FormulaCache:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_suffix(".tmp")
         with temporary.open("wb") as file:
-            state = (self.digest, kept, self.glyphs)
+            state = (self.digest, kept, self.stylesheet)
             pickle.dump(state, file, pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, self.path)
 
 
-def _load(path: Path, digest: str) -> tuple[dict[str, Typeset], dict[str, str]]:
+def _load(path: Path, digest: str) -> tuple[dict[str, Typeset], str]:
     try:
         with path.open("rb") as file:
             state = pickle.load(file)
     except FileNotFoundError:
-        return {}, {}
+        return {}, ""
     except Exception as error:  # a corrupt or foreign file: start again
         logger.warning("typeset: ignoring the cache %s (%s)", path, error)
-        return {}, {}
+        return {}, ""
     if not isinstance(state, tuple) or len(state) != 3 or state[0] != digest:
-        return {}, {}  # another MathJax, configuration or format
+        return {}, ""  # another MathJax, configuration or format
     return state[1], state[2]
 
 
@@ -348,13 +301,12 @@ def _load(path: Path, digest: str) -> tuple[dict[str, Typeset], dict[str, str]]:
 
 
 class Engine:
-    """MathJax 3's SVG output in a V8 context of its own."""
+    """MathJax 3's CommonHTML output in a V8 context of its own."""
 
     started = False  # whether this process has run V8
 
     def __init__(self) -> None:
         Engine.started = True
-        self.glyphs: dict[str, str] = {}  # every glyph this engine drew
         import mathjax
         from py_mini_racer import MiniRacer
 
@@ -362,6 +314,7 @@ class Engine:
         sources = {name: (es5 / f"{name}.js").read_text("utf-8") for name in COMPONENTS}
         self.context = MiniRacer()
         self.context.eval(f"var COMPONENTS = {json.dumps(sources)};")
+        self.context.eval(f"var FONT_URL = {json.dumps(FONT_FOLDER)};")
         self.context.eval(DRIVER.read_text("utf-8"))
         self.context.eval((es5 / "startup.js").read_text("utf-8"))
         self._wait_for_startup()
@@ -382,18 +335,17 @@ class Engine:
             raise RuntimeError(f"MathJax did not start in V8: {ready}")
 
     def typeset(self, formulas: list[tuple[str, bool]]) -> list[Typeset]:
-        """Each ``(tex, display)`` formula's typeset HTML (or MathJax's failure);
-        the paths of glyphs first drawn go to :attr:`glyphs`."""
+        """Each ``(tex, display)`` formula's typeset HTML (or MathJax's failure)."""
         answer = json.loads(self.context.call("typesetBatch", json.dumps(formulas)))
-        self.glyphs.update(answer["glyphs"])
-        results = []
-        pairs = zip(answer["results"], formulas, strict=True)
-        for (output, failure), (_, display) in pairs:
-            if output is None:
-                results.append(Typeset(None, failure))
-            else:
-                results.append(finish_output(output, display))
-        return results
+        return [
+            Typeset(None, failure) if output is None else finish_output(output)
+            for output, failure in answer
+        ]
+
+    def stylesheet(self) -> str:
+        """The stylesheet of every typeset page: MathJax's (every glyph of
+        its TeX fonts, loaded from :data:`FONT_FOLDER` beside it)."""
+        return self.context.call("styleSheet") + _SELECTABLE
 
 
 _worker_engine: Engine | None = None
@@ -404,12 +356,8 @@ def _start_worker() -> None:
     _worker_engine = Engine()
 
 
-def _typeset_in_worker(
-    formulas: list[tuple[str, bool]],
-) -> tuple[list[Typeset], dict[str, str]]:
-    results = _worker_engine.typeset(formulas)
-    glyphs = {g: _worker_engine.glyphs[g] for r in results for g in r.glyphs}
-    return results, glyphs
+def _typeset_in_worker(formulas: list[tuple[str, bool]]) -> list[Typeset]:
+    return _worker_engine.typeset(formulas)
 
 
 def batches(items: list, size: int) -> list[list]:
@@ -420,12 +368,10 @@ def typeset_formulas(
     formulas: list[tuple[str, bool]],
     processes: int,
     engine: Callable[[], Engine],
-    glyphs: dict[str, str],
     advance: Callable[[int], None] = lambda count: None,
 ) -> Iterable[tuple[tuple[str, bool], Typeset]]:
     """Typeset ``formulas``: in this process (``engine()``) when few, else in
-    a pool of ``processes`` workers; ``advance(n)`` after each batch. The
-    paths of the glyphs they use are added to ``glyphs``."""
+    a pool of ``processes`` workers; ``advance(n)`` after each batch."""
     chunks = batches(formulas, BATCH)
     done = 0
     if processes > 1 and len(formulas) >= POOL_THRESHOLD:
@@ -433,8 +379,7 @@ def typeset_formulas(
         from concurrent.futures.process import BrokenProcessPool
 
         try:
-            for chunk, (results, drawn) in _in_pool(chunks, processes):
-                glyphs.update(drawn)
+            for chunk, results in _in_pool(chunks, processes):
                 yield from zip(chunk, results, strict=True)
                 advance(len(chunk))
                 done += 1
@@ -443,7 +388,6 @@ def typeset_formulas(
             logger.info("typeset: no worker processes (%s): typesetting here", error)
     for chunk in chunks[done:]:
         results = engine().typeset(chunk)
-        glyphs.update(engine().glyphs)
         yield from zip(chunk, results, strict=True)
         advance(len(chunk))
 
@@ -499,6 +443,10 @@ class SiteTypesetter:
         self.processes = options["TYPESET_PROCESSES"] or os.cpu_count() or 1
         self._engine: Engine | None = None
         self.warned: set[tuple[str, str]] = set()
+        self.shown = False  # whether a page shows typeset math
+        self.folder = with_defaults(settings, mathjax.DEFAULTS, mathjax.CHECKS)[
+            "MATHJAX_LOCAL_PATH"
+        ].strip("/")
         # Pelican writes the feeds before any page (ArticlesGenerator's
         # generate_output): until the first page, content goes to feeds.
         self.for_feeds = True
@@ -529,12 +477,33 @@ class SiteTypesetter:
                 formulas,
                 self.processes,
                 self.engine,
-                self.cache.glyphs,
                 lambda count: progress.advance(task, count),
             )
             for (tex, display), result in results:
                 self.cache.put(formula_key(tex, display), result)
         logger.info("typeset: %d new formulas", len(formulas))
+
+    def stylesheet(self) -> str:
+        """MathJax's stylesheet (from the cache, else from MathJax)."""
+        if not self.cache.stylesheet:
+            self.cache.stylesheet = self.engine().stylesheet()
+            self.cache.added += 1
+        return self.cache.stylesheet
+
+    def write_files(self, output: Path) -> None:
+        """The stylesheet and MathJax's fonts, once into the output (the
+        pages' ``<link>`` is :class:`pelican_sujianlin.mathjax.PageStep`'s)."""
+        if not self.shown:
+            return
+        target = output / self.folder
+        target.mkdir(parents=True, exist_ok=True)
+        sheet = target / mathjax.TYPESET_STYLESHEET
+        text = self.stylesheet()
+        if not sheet.is_file() or sheet.read_text("utf-8") != text:
+            sheet.write_text(text, encoding="utf-8")
+        source = mathjax.local_source()
+        if source is not None:  # installed with the extra, as mini-racer is
+            mathjax.copy_local(source, target, [f"{FONT_FOLDER}/*.woff"])
 
     def mathml_lookup(self, url: str) -> Lookup:
         """A lookup giving each formula's MathML alone (for feeds)."""
@@ -552,7 +521,6 @@ class SiteTypesetter:
         found = self.cache.get(key)
         if found is None:
             (found,) = self.engine().typeset([(tex, display)])
-            self.cache.glyphs.update(self.engine().glyphs)
             self.cache.put(key, found)
         return found
 
@@ -560,9 +528,8 @@ class SiteTypesetter:
         self, text: str, source: str, formulas: list | None = None
     ) -> tuple[str, bool]:
         """``text`` typeset; MathJax's errors are warnings naming ``source``."""
-        new, remains, errors = typeset_html(
-            text, self.lookup, formulas, self.cache.glyphs
-        )
+        new, remains, errors = typeset_html(text, self.lookup, formulas)
+        self.shown = self.shown or new is not text
         for tex, error in errors:
             if (source, tex) not in self.warned:
                 self.warned.add((source, tex))
@@ -728,10 +695,12 @@ def pages_begin(generator, content=None) -> None:
         typesetter.for_feeds = False
 
 
-def save_cache(pelican) -> None:
-    """``finalized``: keep what this build typeset (summaries' formulas too)."""
+def finish_build(pelican) -> None:
+    """``finalized``: write the stylesheet and fonts into the output; keep
+    what this build typeset (summaries' formulas too)."""
     typesetter = _building.pop(id(pelican.settings), None)
     if typesetter is not None:
+        typesetter.write_files(Path(pelican.settings["OUTPUT_PATH"]))
         typesetter.cache.save()
 
 
@@ -762,4 +731,4 @@ def connect() -> None:
     signals.feed_generated.connect(feed_items_math)
     signals.article_generator_write_article.connect(pages_begin)
     signals.page_generator_write_page.connect(pages_begin)
-    signals.finalized.connect(save_cache)
+    signals.finalized.connect(finish_build)
