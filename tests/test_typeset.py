@@ -196,8 +196,8 @@ def test_the_pool_typesets_in_two_workers_as_one_engine_does(engine):
 
 def test_the_stylesheet_draws_every_glyph_from_fonts_beside_it(engine):
     sheet = engine.stylesheet()
-    assert 'mjx-c.mjx-c1D465.TEX-I::before' in sheet  # whatever was typeset
-    assert 'mjx-c.mjx-c222B.TEX-S2::before' in sheet  # display integral
+    assert "mjx-c.mjx-c1D465.TEX-I::before" in sheet  # whatever was typeset
+    assert "mjx-c.mjx-c222B.TEX-S2::before" in sheet  # display integral
     fonts = re.findall(r'url\("([^"]+)"\)', sheet)
     assert fonts
     assert all(url.startswith(f"{typeset.FONT_FOLDER}/") for url in fonts)
