@@ -589,7 +589,7 @@ class TypesetText:
                 self.pauses.paused = False
         if not text:
             return text
-        if text is not self.source:
+        if text is not self.source and text != self.source:
             self.source, self.formulas = text, find_formulas(text)
         if not self.formulas:
             return text
@@ -676,6 +676,9 @@ def typeset_site(generators: list) -> None:
                 content.has_math = remains
         if not isinstance(content.get_content, TypesetText):
             body = TypesetText(content, content.get_content, typesetter)
+            # Pelican's links resolved, the content is mostly ``_content``
+            # again: its formulas are known.
+            body.source, body.formulas = content._content, formulas
             content.get_content = body
             summary = TypesetText(content, content.get_summary, typesetter, body)
             content.get_summary = summary
