@@ -3,12 +3,15 @@
 Every formula the ``equations`` plugin recognises (the spans of
 :func:`pelican_sujianlin.equations.scan_html`, after numbering and
 cross-article references) is replaced by what MathJax 3 draws for it in the
-browser: an ``<mjx-container>`` holding an SVG (``aria-hidden``) and MathJax's
-assistive MathML (read by screen readers). MathJax runs inside Python, in an
-embedded V8 (``mini-racer``), from the es5 components of the
+browser: an ``<mjx-container>`` holding MathJax's CommonHTML (``aria-hidden``)
+and its assistive MathML (read by screen readers). The CommonHTML is drawn by
+one stylesheet for the whole site and MathJax's woff fonts, written once into
+``MATHJAX_LOCAL_PATH`` of the output; the equations plugin's page step links
+the stylesheet from every page showing typeset math. MathJax runs inside
+Python, in an embedded V8 (``mini-racer``), from the es5 components of the
 ``django-static-mathjax`` package: ``pip install "pelican-sujianlin[build-math]"``.
 A page whose math is all typeset loads no MathJax (``has_math`` is False);
-feeds get the MathML alone (feed readers show MathML; they strip inline SVG).
+feeds get the MathML alone (feed readers show MathML, not a site's styles).
 
 Typeset formulas are kept by content (TeX, display mode, MathJax's version and
 this module's options) in ``CACHE_PATH``: a rebuild typesets only formulas it
@@ -31,8 +34,9 @@ Signals:
 - ``article_generator_write_article``, ``page_generator_write_page``: the
   first page is written, so the feeds are done (Pelican writes them first):
   until then ``get_content``/``get_summary`` give formulas as MathML;
-- ``feed_generated``: any SVG left in feed items becomes MathML too;
-- ``finalized``: the formula cache is saved.
+- ``feed_generated``: any typeset formula left in feed items becomes MathML;
+- ``finalized``: the stylesheet and fonts are written into the output (if a
+  page showed typeset math), the formula cache is saved.
 """
 
 from __future__ import annotations
@@ -692,7 +696,7 @@ def typeset_site(generators: list) -> None:
 
 def pages_begin(generator, content=None) -> None:
     """``article_generator_write_article``, ``page_generator_write_page``:
-    the feeds are written; typeset math is SVG from now on."""
+    the feeds are written; typeset math is CommonHTML from now on."""
     typesetter = _building.get(id(generator.settings))
     if typesetter is not None:
         typesetter.for_feeds = False
