@@ -553,6 +553,7 @@ class TypesetText:
     __slots__ = (
         "content",
         "formulas",
+        "last",
         "original",
         "paused",
         "pauses",
@@ -579,6 +580,10 @@ class TypesetText:
         # its formulas: a template asking again costs no scan.
         self.source: str | None = None
         self.formulas: list = []
+        # A summary's last typeset page HTML: list pages (index, author,
+        # category, tags) show the same summary again and again. Summaries
+        # are short; a content's typeset HTML is not kept.
+        self.last: str | None = None
 
     def __call__(self, siteurl: str | None = None) -> str:
         if self.paused:
@@ -595,6 +600,7 @@ class TypesetText:
             return text
         if text is not self.source and text != self.source:
             self.source, self.formulas = text, find_formulas(text)
+            self.last = None
         if not self.formulas:
             return text
         typesetter = self.typesetter
@@ -602,7 +608,12 @@ class TypesetText:
             url = join_url(siteurl or "", self.content.url)
             lookup = typesetter.mathml_lookup(url)
             return typeset_html(text, lookup, self.formulas)[0]
-        return typesetter.typeset(text, self.content.source_path, self.formulas)[0]
+        if self.last is not None:
+            return self.last
+        typeset = typesetter.typeset(text, self.content.source_path, self.formulas)[0]
+        if self.pauses is not None:
+            self.last = typeset
+        return typeset
 
 
 _UNSAFE_HREF = re.compile(r'href="(?!https?://|#)[^"]*"')
