@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import IN_CI
 
-from pelican_sujianlin import typeset
+from pelican_sujianlin import mathjax, typeset
 from pelican_sujianlin.typeset import (
     FormulaCache,
     Typeset,
@@ -437,3 +437,28 @@ def test_pages_link_one_stylesheet_whose_fonts_are_copied_beside_it(
     assert "typeset-chtml.css" not in (output / "archives.html").read_text("utf-8")
     post = (output / "posts/post.html").read_text("utf-8")
     assert 'href="../mathjax/typeset-chtml.css"' in post
+
+
+def finish(page: str, config, head_extra: str) -> tuple[str, bool]:
+    edits, loaded = mathjax.plan_page(page, config, "", head_extra=head_extra)
+    return mathjax.join_edited([page], edits), loaded
+
+
+def test_the_page_step_looks_for_raw_math_only_outside_typeset_formulas():
+    config = mathjax.MathJaxConfig("https://cdn.test/tex-chtml.js", "", "")
+    link = '<link rel="stylesheet" href="/mathjax/typeset-chtml.css">\n'
+    typeset_math = (
+        '<mjx-container class="MathJax" jax="CHTML"><mjx-math>'
+        "<mjx-c></mjx-c></mjx-math><mjx-assistive-mml><math><mi>$</mi></math>"
+        "</mjx-assistive-mml></mjx-container>"
+    )
+    # "$5 ... $6" around a typeset formula is no math span (a tag between)
+    page = f"<html><head></head><body><p>$5 {typeset_math} $6</p></body></html>"
+    finished, loaded = finish(page, config, link)
+    assert not loaded
+    assert finished == page.replace("</head>", f"{link}</head>")
+    raw = page.replace("$6</p>", "$6</p><p>$x$</p>")  # math the build left
+    finished, loaded = finish(raw, config, link)
+    assert loaded
+    assert link in finished
+    assert "cdn.test/tex-chtml.js" in finished
