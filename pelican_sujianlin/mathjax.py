@@ -35,7 +35,7 @@ import json
 import logging
 import re
 import shutil
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -285,7 +285,7 @@ def _without_typeset(page: str) -> str:
     return "<br>".join(parts)  # a tag where a formula was: no math spans it
 
 
-def join_edited(pieces: Iterable[str], edits: list[Edit]) -> str:
+def join_edited(pieces: Sequence[str], edits: list[Edit]) -> str:
     """The text of ``pieces`` joined, with ``edits`` (in order, positions in
     the joined text) applied. Pieces are Jinja's output chunks: no copy of
     the whole unedited page is needed, which for a page of megabytes (an
@@ -296,7 +296,10 @@ def join_edited(pieces: Iterable[str], edits: list[Edit]) -> str:
     cursor = 0  # what comes before is written or replaced
     offset = 0  # where the current piece starts
     index = 0
-    for piece in pieces:
+    for number, piece in enumerate(pieces):
+        if index == len(edits) and cursor <= offset:  # the rest is unedited
+            out.extend(pieces[number:])
+            break
         end = offset + len(piece)
         while index < len(edits) and edits[index][0] <= end:
             start, stop, new = edits[index]

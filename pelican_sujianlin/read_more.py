@@ -134,7 +134,7 @@ class Options:
             marker=marker_pattern(value["READ_MORE_MARKER"]),
             text=pick(settings, TEXT_ZH, TEXT_EN) if text is None else str(text),
             link=link,
-            link_format=link_format_setting(value["READ_MORE_LINK_FORMAT"]),
+            link_format=value["READ_MORE_LINK_FORMAT"],
             theme_link=theme_link,
             cjk_length=cjk_length if cjk_length and cjk_length > 0 else None,
             ellipsis=settings.get("SUMMARY_END_SUFFIX") or "…",
@@ -144,37 +144,17 @@ class Options:
         )
 
 
-def link_setting(value: Any) -> tuple[bool | None, str | None]:
-    """READ_MORE_LINK as (link or not, None meaning "ask the theme"; the text).
+def link_setting(value: bool | str | None) -> tuple[bool | None, str | None]:
+    """READ_MORE_LINK (checked) as (link or not, None meaning "ask the theme";
+    the text).
 
     pelican-read-more documents READ_MORE_LINK as the link's text (HTML, such
     as ``<span>continue</span>``) and adds no link when it is empty; this
     bundle had it as True/False. Both meanings are kept.
     """
-    if value is None or isinstance(value, bool):
-        return value, None
     if isinstance(value, str):
         return (True, value) if value.strip() else (False, None)
-    logger.warning(
-        "READ_MORE_LINK must be True, False or the link's text (a string), not "
-        "%r; a link is added unless the theme prints its own",
-        value,
-    )
-    return None, None
-
-
-def link_format_setting(value: Any) -> str:
-    """READ_MORE_LINK_FORMAT, checked: a string holding ``{url}``."""
-    if isinstance(value, str) and "{url}" in value:
-        return value
-    default = DEFAULTS["READ_MORE_LINK_FORMAT"]
-    logger.warning(
-        "READ_MORE_LINK_FORMAT must be a string with {url} (and {text}), not %r;"
-        " using %r",
-        value,
-        default,
-    )
-    return default
+    return value, None
 
 
 # --- the theme's own read-more link ---------------------------------------------------

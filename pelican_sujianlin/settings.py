@@ -62,12 +62,15 @@ class Check:
     default_text: str = ""
 
 
-# What XML 1.0 (feeds) cannot carry; a setting's text may reach a feed.
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Control characters (all but tab, newline and carriage return; DEL too) and
+# the noncharacters U+FFFE, U+FFFF: XML 1.0 (feeds) cannot carry them and HTML
+# calls them parse errors. A setting's text may reach a feed; a comment's
+# reaches a page (recent_comments drops them).
+UNSAFE_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 
 
 def has_control_character(value: Any) -> bool:
-    return isinstance(value, str) and bool(_CONTROL_CHARACTERS.search(value))
+    return isinstance(value, str) and bool(UNSAFE_CHARACTERS.search(value))
 
 
 def as_tuple(types: type | tuple[type, ...]) -> tuple[type, ...]:

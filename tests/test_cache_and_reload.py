@@ -339,6 +339,76 @@ def test_unchanged_files_are_not_numbered_again(tmp_path, monkeypatch):
     assert r"\tag{3}" in page(cached, "probe.html")
 
 
+def test_unchanged_comment_files_are_not_read_again(tmp_path, monkeypatch):
+    """With the content cache on, a rebuild reads no comment file that did not
+    change, a changed one once, and its output equals a clean build's."""
+    from pelican_sujianlin.recent_comments import files
+
+    make_site(tmp_path)
+    site = Builder(tmp_path, "reader")
+    site.build(cached=True)
+    assert (site.cache / "sujianlin-comments.pickle").is_file()
+    read: list[str] = []
+    read_comment = files.read_comment
+
+    def counting(path, *args, **kwargs):
+        read.append(str(path))
+        return read_comment(path, *args, **kwargs)
+
+    monkeypatch.setattr(files, "read_comment", counting)
+    site.build(cached=True)
+    assert read == []
+    first = tmp_path / "site" / "content" / "comments" / "probe" / "first.md"
+    first.write_text(
+        "author: 乙\ndate: 2025-01-02 08:00\nslug: first\n\n改过的沙发。\n",
+        encoding="utf-8",
+    )
+    cached, _ = site.build(cached=True)
+    assert read == [str(first)]
+    assert "改过的沙发" in page(cached, "probe.html")
+    clean, _ = site.build(cached=False)
+    assert_same_files(cached, clean)
+
+
+def test_a_broken_comment_file_is_reported_by_every_cached_build(tmp_path):
+    """A comment file with a problem is not cached: each build reads it and
+    warns again, naming it, as a build without the cache does."""
+    make_site(tmp_path)
+    broken = tmp_path / "site" / "content" / "comments" / "probe" / "broken.md"
+    broken.write_text("author: 丙\n\n没有日期。\n", encoding="utf-8")
+    site = Builder(tmp_path, "reader")
+    for _ in range(2):
+        _, warnings = site.build(cached=True)
+        assert [w for w in warnings if "broken.md" in w and "no date" in w]
+
+
+def test_a_comment_cache_of_other_code_or_zone_is_not_used(tmp_path, monkeypatch):
+    """The comment cache is tagged with the code that read the comments and
+    the site's TIMEZONE: another zone reads every file again."""
+    from pelican_sujianlin.recent_comments import files
+
+    make_site(tmp_path)
+    site = Builder(tmp_path, "reader")
+    site.build(cached=True)
+    read: list[str] = []
+    read_comment = files.read_comment
+    monkeypatch.setattr(
+        files,
+        "read_comment",
+        lambda path, *a, **k: read.append(path) or read_comment(path, *a, **k),
+    )
+    site.settings["TIMEZONE"] = "Europe/Paris"
+    cached, _ = site.build(cached=True)
+    assert any(path.endswith("first.md") for path in read)
+    clean, _ = site.build(cached=False)
+    assert_same_files(cached, clean)
+    (site.cache / "sujianlin-comments.pickle").write_bytes(b"not a pickle")
+    read.clear()
+    _, warnings = site.build(cached=True)
+    assert any(path.endswith("first.md") for path in read)
+    assert [w for w in warnings if "sujianlin-comments.pickle" in w]
+
+
 def test_a_new_numbering_mode_numbers_cached_files_again(tmp_path):
     """EQUATIONS_NUMBERING changed between two cached builds: the cached
     numbering of the other mode is not reused; the output equals a clean

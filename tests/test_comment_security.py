@@ -32,6 +32,7 @@ from pelican_sujianlin.recent_comments.tex_safety import (
     WORD_JOINER,
     safe_tex,
 )
+from pelican_sujianlin.settings import UNSAFE_CHARACTERS
 
 MATH_SPAN_RE = re.compile(r'<span class="mathjax_process">(.*?)</span>', re.S)
 
@@ -196,6 +197,21 @@ def test_author_names_hold_no_tex_command():
 def test_author_names_lose_control_characters():
     # a NUL or an escape in a name made the page a "binary" file
     assert clean_line("nu\x00l\x1b[31m\x7f \x0b林") == "nul[31m 林"
+
+
+@pytest.mark.parametrize("raw_html", [True, False])
+def test_bodies_lose_what_a_page_cannot_carry(raw_html):
+    """Control characters (tab and newline kept) and U+FFFE/U+FFFF leave a
+    body on every path: prose, Markdown, math."""
+    render = BodyRenderer(raw_html=raw_html)
+    for text in (
+        "a\x1bb \uffff c\x7f",
+        "**a**\x00 [x](http://e.com)\ufffe",
+        "$x\x08$ y",
+    ):
+        body = render(text)
+        assert not UNSAFE_CHARACTERS.search(body), (text, body)
+    assert render("甲\x1b乙\t丙") == "<p>甲乙\t丙</p>"
 
 
 def test_bodies_over_the_limit_are_plain_paragraphs_with_a_warning(caplog):

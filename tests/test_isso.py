@@ -307,6 +307,42 @@ def test_widget_refreshes_from_isso_and_keeps_list_offline(
     assert page.errors == []
 
 
+@pytest.mark.browser
+def test_widget_cuts_live_excerpts_as_the_build_does(build_site, serve, page, tmp_path):
+    """The script that refreshes the widget from Isso cuts an excerpt as
+    excerpt.py does: an environment is one formula, counted as typed, kept
+    whole or left out, never cut inside."""
+    theme = theme_overrides(tmp_path / "overrides")
+    www = tmp_path / "www"
+    www.mkdir()
+    texts = [
+        r"开头就是环境 \begin{cases}x & y\end{cases} 然后是很长的一段后文，后文后文",
+        r"前面的文字有二十个字左右吧，再多一些字 \begin{matrix}a & b\end{matrix} 后",
+        r"\begin{pmatrix}1 & 2\end{pmatrix} 环境开头，后面还有很多很多很多很多的字",
+        r"短 \begin{vmatrix}p\end{vmatrix} 短",
+    ]
+    with serve(www) as origin, isso_server(tmp_path / "isso", origin) as server:
+        for text in texts:
+            server.post("/first.html", text, author="甲")
+        site = build_site(
+            ARTICLES,
+            THEME_TEMPLATES_OVERRIDES=[theme],
+            ISSO_DB=str(server.db),
+            ISSO_URL=server.url,
+            RECENT_COMMENTS_EXCERPT=30,
+        )
+        shutil.copytree(site.output, www, dirs_exist_ok=True)
+        built = widget_entries(site.read("first.html"))
+        assert len(built) == len(texts)
+        excerpts = [entry[1] for entry in reversed(built)]  # oldest first
+        assert excerpts[0] == "开头就是环境…"  # the environment would pass 30
+        assert excerpts[2] == "\\begin{pmatrix}1 & 2\\end{pmatrix}…"  # first: whole
+        page.goto(f"{origin}/first.html")
+        page.wait_for_selector("#recent-comments[data-refreshed]", state="attached")
+        assert browser_entries(page) == built
+    assert page.errors == []
+
+
 def browser_entries(page) -> list[tuple[str, str, str, str]]:
     return [
         tuple(row)

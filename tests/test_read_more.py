@@ -381,8 +381,9 @@ def test_read_more_link_setting(value, expected, caplog):
 
 @pytest.mark.parametrize("value", [1, ["x"], {"text": "x"}])
 def test_unusable_read_more_link_warns_naming_it(value, caplog):
-    assert read_more.link_setting(value) == (None, None)
-    assert "READ_MORE_LINK must be True, False or the link's text" in caplog.text
+    options = Options.from_settings({"READ_MORE_LINK": value})
+    assert options.link == Options.from_settings({}).link  # the default's
+    assert f"READ_MORE_LINK = {value!r} is not" in caplog.text
 
 
 def test_pelican_read_more_string_is_the_link_text():
@@ -410,11 +411,9 @@ def test_read_more_link_format():
 
 @pytest.mark.parametrize("value", [None, 3, "<a>{text}</a>"])
 def test_unusable_link_format_warns(value, caplog):
-    assert (
-        read_more.link_format_setting(value)
-        == read_more.DEFAULTS["READ_MORE_LINK_FORMAT"]
-    )
-    assert "READ_MORE_LINK_FORMAT must be a string with {url}" in caplog.text
+    options = Options.from_settings({"READ_MORE_LINK_FORMAT": value})
+    assert options.link_format == read_more.DEFAULTS["READ_MORE_LINK_FORMAT"]
+    assert f"READ_MORE_LINK_FORMAT = {value!r} is not text with {{url}}" in caplog.text
 
 
 THEME_LINKS = {

@@ -946,7 +946,7 @@ ISSO_RENDERER = BodyRenderer(raw_html=False, math=True)
 # comment to Markdown instead: escapes, links, HTML, entities, one-star and
 # underscore emphasis, block starts, edge whitespace) among plain text.
 INLINE_PIECES = [
-    *"评论吗？。，ab1 .'\"!{}|#~-+=>*_$`[]<>&\\",
+    *"评论吗？。，ab1 .'\"!{}|#~-+=>*_$`[]<>&\\＄😀",
     *["\n", "\n\n", "\n\n\n", " ", "  ", "\u00a0", "\u3000", "\t", "\u2028"],
     *["**", "***", "``", "$x$", "$\\beta_t$", "$a<b$", "$a&b$", "$$\na\n$$", "$a`b$"],
     *["**粗**", "`a&b`", "`a<b`", "`*`", "`_x_`", "`\\`", "`$x$`", "\\(a\\)", "\\$"],
@@ -958,6 +958,8 @@ INLINE_PIECES = [
 @given(st.lists(st.sampled_from(INLINE_PIECES), max_size=30).map("".join))
 @settings(max_examples=3000, deadline=None)
 @example("评**`*`**")  # a backtick after ** is punctuation: no strong
+@example("**？**评")  # a full-width "？" is punctuation: no strong
+@example("评**😀**")  # so is a symbol, to markdown-it
 def test_inline_shortcut_writes_what_markdown_writes(text):
     """The shortcut's HTML, before and after the sanitiser, is Markdown's."""
     protected, _ = protect(text, math=True)

@@ -14,7 +14,10 @@ static files), ``generator_init`` (makes the partials includable),
 ``article_generator_finalized`` (scans the comments, fills the context; a
 thread is read again when its article's page shows it),
 ``article_writer_finalized`` (with ``ISSO_URL``: writes ``recent-comments.json``,
-the article URLs and titles the widget's script needs for new comments).
+the article URLs and titles the widget's script needs for new comments; with
+Pelican's ``CACHE_CONTENT``: saves the comments read, by file, in
+``CACHE_PATH/sujianlin-comments.pickle``, which the next build loads with
+``LOAD_CONTENT_CACHE`` and reads again only the files that changed).
 """
 
 from __future__ import annotations
@@ -43,6 +46,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from markupsafe import Markup
 from pelican import signals
 
+from pelican_sujianlin import math_markdown
+from pelican_sujianlin import settings as settings_module
+from pelican_sujianlin.cache import (
+    cache_file,
+    load_state,
+    opener,
+    save_state,
+    source_digest,
+)
 from pelican_sujianlin.contents import (
     ARTICLE_LISTS,
     PUBLISHED_ARTICLES,
@@ -50,7 +62,8 @@ from pelican_sujianlin.contents import (
     join_url,
 )
 from pelican_sujianlin.language import pick
-from pelican_sujianlin.recent_comments import files, isso
+from pelican_sujianlin.recent_comments import comment as comment_module
+from pelican_sujianlin.recent_comments import files, isso, tex_safety
 from pelican_sujianlin.recent_comments.comment import (
     MATH_OPEN,
     BodyRenderer,
@@ -210,18 +223,31 @@ class ThreadReader:
     one article's comments at a time, however many the site has.
     """
 
-    def __init__(self, options: Options, settings: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        options: Options,
+        settings: Mapping[str, Any],
+        cache: files.CommentCache | None = None,
+    ) -> None:
         self.options = options
         self.settings = settings
+        self.cache = cache
         self.render = BodyRenderer(raw_html=True, math=True)
         self.last: tuple[str, list[Comment]] | None = None
 
-    def read(self, folder: str, article: Any) -> list[Comment]:
-        """The top-level comments of ``folder``, replies nested, oldest first."""
+    def read(
+        self, folder: str, article: Any, scanned: list[Comment] | None = None
+    ) -> list[Comment]:
+        """The top-level comments of ``folder``, replies nested, oldest first;
+        ``scanned``: its comments, read in full by the scan (from the cache)."""
         if self.last is not None and self.last[0] == folder:
             return self.last[1]
-        self.render.where = f"A comment in {folder}"
-        comments, _ = files.read_folder(folder, self.render, self.settings, files.quiet)
+        comments = scanned
+        if comments is None:
+            self.render.where = f"A comment in {folder}"
+            comments, _ = files.read_folder(
+                folder, self.render, self.settings, files.quiet, self.cache
+            )
         top = files.thread(comments).top
         for comment in comments:
             self.finish(comment, article)
@@ -242,21 +268,27 @@ class CommentThread(Sequence):
     their ``replies``), oldest first, read from its folder when first used on
     a page (see :class:`ThreadReader`)."""
 
-    __slots__ = ("_article", "_count", "_folder", "_kept", "_reader")
+    __slots__ = ("_article", "_count", "_folder", "_kept", "_reader", "_scanned")
 
     def __init__(
-        self, reader: ThreadReader, folder: str, article: Any, count: int
+        self,
+        reader: ThreadReader,
+        folder: str,
+        article: Any,
+        count: int,
+        scanned: list[Comment] | None = None,
     ) -> None:
         self._reader = reader
         self._folder = folder
         self._article = article
         self._count = count
+        self._scanned = scanned  # read in full by the scan: no second reading
         self._kept: list[Comment] | None = None  # an unpickled thread's comments
 
     def _comments(self) -> list[Comment]:
         if self._kept is not None:
             return self._kept
-        return self._reader.read(self._folder, self._article)
+        return self._reader.read(self._folder, self._article, self._scanned)
 
     def __getitem__(self, index):
         return self._comments()[index]
@@ -286,7 +318,7 @@ class CommentThread(Sequence):
         return {"kept": list(self._comments()), "count": self._count}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self._reader = self._folder = self._article = None
+        self._reader = self._folder = self._article = self._scanned = None
         self._kept, self._count = state["kept"], state["count"]
 
 
@@ -300,14 +332,20 @@ def attach_file_comments(
     and count; return the newest comments of listed articles, newest
     ``options.count`` at most, in scan order, bodies rendered (for the widget).
     """
-    reader = ThreadReader(options, generator.settings)
+    cache = comment_cache(generator.settings, options.comments_path)
+    generator.context[CACHE_KEY] = cache
+    reader = ThreadReader(options, generator.settings, cache)
     newest: list[tuple[float, int, Comment, str, Any]] = []  # a min-heap
     order = itertools.count()
-    folders = files.scan(options.comments_path, by_slug, generator.settings)
+    render = reader.render if cache is not None else None
+    folders = files.scan(
+        options.comments_path, by_slug, generator.settings, cache, render
+    )
     for slug, folder in folders:
         primary = by_slug[slug][0]
         count = len(folder.comments)
-        thread = CommentThread(reader, folder.path, primary, count)
+        scanned = folder.comments if cache is not None else None
+        thread = CommentThread(reader, folder.path, primary, count, scanned)
         for article in by_slug[slug]:
             article.comments = thread
             article.comments_count = count
@@ -326,12 +364,51 @@ def attach_file_comments(
     chosen = []
     for _, _, scanned, path, primary in sorted(newest, key=lambda item: -item[1]):
         reader.render.where = f"Comment {path}"
-        comment = files.read_comment(path, reader.render, generator.settings)
+        settings = generator.settings
+        comment = files.read_cached(path, reader.render, settings, cache=cache)
         if comment is not None:  # None: changed since the scan (and reported)
             comment.slug = scanned.slug  # as renamed if its identifier repeats
             reader.finish(comment, primary)
             chosen.append(comment)
     return chosen
+
+
+CACHE_FILE = "sujianlin-comments.pickle"
+CACHE_KEY = "_sujianlin_comment_cache"  # the build's CommentCache, in the context
+CACHE_FORMAT = "1"
+
+
+def comment_cache(settings: Mapping[str, Any], root: Path) -> files.CommentCache | None:
+    """The comments of ``root`` earlier builds read, when Pelican's content
+    cache is on (``LOAD_CONTENT_CACHE`` loads them, ``CACHE_CONTENT`` saves
+    them; compressed as Pelican's own files are, see ``GZIP_CACHE``)."""
+    if not (settings.get("CACHE_CONTENT") or settings.get("LOAD_CONTENT_CACHE")):
+        return None
+    entries = None
+    if settings.get("LOAD_CONTENT_CACHE"):
+        path, digest = cache_file(settings, CACHE_FILE), cache_digest(settings)
+        entries = load_state(path, digest, opener(settings))
+    return files.CommentCache(root, entries if isinstance(entries, dict) else None)
+
+
+def cache_digest(settings: Mapping[str, Any]) -> str:
+    """What a cached comment depends on: the code that read it, the zone
+    its date is in."""
+    zone = str(settings.get("TIMEZONE") or "UTC")
+    code = (files, comment_module, tex_safety, math_markdown, settings_module)
+    return source_digest(CACHE_FORMAT, zone, modules=code)
+
+
+def save_comment_cache(generator, writer=None) -> None:
+    """``article_writer_finalized``: keep the comments this build read."""
+    cache = generator.context.pop(CACHE_KEY, None)
+    if cache is None or not generator.settings.get("CACHE_CONTENT"):
+        return
+    kept = cache.kept()
+    if kept is not None:
+        settings = generator.settings
+        path = cache_file(settings, CACHE_FILE)
+        save_state(path, cache_digest(settings), kept, opener(settings))
 
 
 def isso_comments(options: Options, articles: list[Any]) -> list[tuple[Any, Any]]:
@@ -494,3 +571,4 @@ def register() -> None:
     signals.generator_init.connect(add_template_loader)
     signals.article_generator_finalized.connect(collect)
     signals.article_writer_finalized.connect(write_thread_map)
+    signals.article_writer_finalized.connect(save_comment_cache)

@@ -19,6 +19,7 @@ import hashlib
 import html
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,7 @@ from urllib.parse import urlsplit
 
 from pelican_sujianlin.math_markdown import DOLLAR_HTML, protect_math
 from pelican_sujianlin.recent_comments.tex_safety import inert_text, safe_tex
+from pelican_sujianlin.settings import UNSAFE_CHARACTERS
 
 if TYPE_CHECKING:
     import nh3
@@ -61,9 +63,6 @@ LINK_REL = "nofollow ugc noopener"
 SAFE_SCHEMES = {"http", "https"}
 
 SPACE_RE = re.compile(r"\s+")
-# Control characters and the noncharacters U+FFFE, U+FFFF: HTML and XML 1.0
-# (feeds) cannot carry them (settings.py refuses the same in a setting).
-CONTROL_RE = re.compile(r"[\x00-\x1f\x7f\ufffe\uffff]")
 UNSAFE_URL_CHAR_RE = re.compile(r"[\s\x00-\x1f\x7f]")
 ANCHOR_UNSAFE_RE = re.compile(r"[^\w.-]+")
 
@@ -212,7 +211,10 @@ def piece_for(stored: str) -> Piece:
 
 
 def protect(text: str, math: bool) -> tuple[str, list[Piece]]:
-    """``text`` with each math span replaced by a placeholder, and the spans."""
+    """``text`` with each math span replaced by a placeholder, and the spans
+    (and without the characters a page cannot carry)."""
+    if UNSAFE_CHARACTERS.search(text):
+        text = UNSAFE_CHARACTERS.sub("", text)
     if PRIVATE_PLANES_RE.search(text):
         text = PRIVATE_PLANES_RE.sub("\ufffd", text)
     pieces: list[Piece] = []
@@ -435,13 +437,19 @@ def inline_markup(block: str) -> str | None:
 
 def flanked(strong: str, before: str, after: str) -> bool:
     """True when ``**strong**`` is emphasis for CommonMark whatever surrounds
-    it: word characters (or nothing, or a space) on both edges inside, and no
-    punctuation just outside."""
-    inner = (strong[0], strong[-1])
-    if any(not (char.isalnum() or ord(char) > 0x2FFF) for char in inner):
+    it: word characters on both edges inside, and no punctuation just outside
+    (a space, a letter or nothing)."""
+    if not (is_word(strong[0]) and is_word(strong[-1])):
         return False
     outer = (before[-1:], after[:1])
     return all(char == "" or char.isspace() or char.isalnum() for char in outer)
+
+
+def is_word(char: str) -> bool:
+    """Neither space nor punctuation to CommonMark's delimiter rules (which,
+    as markdown-it reads them, count Unicode symbols as punctuation: "？",
+    "＄" and "😀" are; "林" and "é" are not)."""
+    return unicodedata.category(char)[0] not in "PSZC"
 
 
 def as_sanitiser_writes(html_text: str) -> str:
@@ -465,7 +473,7 @@ def fill_marks(text: str, mark: str, values: list[str]) -> str:
 def clean_line(text: str) -> str:
     """Untrusted one-line text (an author's name), escaped, with no TeX
     command in it (:func:`~.tex_safety.inert_text`)."""
-    text = CONTROL_RE.sub("", SPACE_RE.sub(" ", text)).strip()
+    text = UNSAFE_CHARACTERS.sub("", SPACE_RE.sub(" ", text)).strip()
     return html.escape(inert_text(text))
 
 

@@ -20,6 +20,7 @@ import os
 import re
 from collections import deque
 from collections.abc import Callable, Container, Iterator, Mapping
+from dataclasses import fields
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -160,6 +161,88 @@ def read_comment(
     )
 
 
+Stamp = tuple[int, int]  # a file's modification time (ns) and size
+BUILD_FIELDS = ("article", "replies")
+
+
+class CommentCache:
+    """Comments read by an earlier build, by file, with the stamp of the file
+    they were read from (Pelican's content cache, for comment files).
+
+    Only comments read in full (bodies rendered) are kept, so a file with a
+    problem is read, and reported, again by every build. A comment is kept
+    as the tuple of what was read from its file; each ``get`` makes a new
+    :class:`Comment` of it, which the build renames, threads and links.
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        entries: dict[str, tuple[Stamp, tuple]] | None = None,
+    ) -> None:
+        self.root = os.path.join(os.fspath(root), "")
+        self.entries = entries or {}  # by path inside ``root``
+        self.used: set[str] = set()  # the files this build read
+        self.added = 0
+
+    def key(self, path: str) -> str:
+        return path[len(self.root) :] if path.startswith(self.root) else path
+
+    def get(self, path: str, stamp: Stamp) -> Comment | None:
+        key = self.key(path)
+        found = self.entries.get(key)
+        if found is None or found[0] != stamp:
+            return None
+        self.used.add(key)
+        return Comment(*found[1])
+
+    def put(self, path: str, stamp: Stamp, comment: Comment) -> None:
+        key = self.key(path)
+        self.entries[key] = (stamp, tuple(getattr(comment, n) for n in FILE_FIELDS))
+        self.used.add(key)
+        self.added += 1
+
+    def kept(self) -> dict[str, tuple[Stamp, tuple]] | None:
+        """What to save: the files this build read; None when that is what
+        was loaded (nothing to write)."""
+        if not self.added and len(self.used) == len(self.entries):
+            return None
+        return {path: self.entries[path] for path in self.used}
+
+
+# The fields of a Comment read from its file, in order (a build sets the rest).
+FILE_FIELDS = tuple(f.name for f in fields(Comment) if f.name not in BUILD_FIELDS)
+
+
+def file_stamp(path: str | os.DirEntry[str]) -> Stamp | None:
+    try:
+        status = path.stat() if isinstance(path, os.DirEntry) else os.stat(path)
+    except OSError:
+        return None
+    return status.st_mtime_ns, status.st_size
+
+
+def read_cached(
+    entry: str | os.DirEntry[str],
+    render: Callable[[str], str] | None,
+    settings: Mapping[str, Any],
+    report: Report = logger.warning,
+    cache: CommentCache | None = None,
+) -> Comment | None:
+    """:func:`read_comment`, from ``cache`` when the file has not changed
+    since; a comment read in full goes into ``cache``."""
+    path = os.fspath(entry.path if isinstance(entry, os.DirEntry) else entry)
+    stamp = file_stamp(entry) if cache is not None else None
+    if stamp is not None:
+        found = cache.get(path, stamp)
+        if found is not None:
+            return found
+    comment = read_comment(path, render, settings, report)
+    if stamp is not None and comment is not None and render is not None:
+        cache.put(path, stamp, comment)
+    return comment
+
+
 def stem(path: str) -> str:
     """The file name without its extension (``Path.stem``)."""
     return os.path.splitext(os.path.basename(path))[0]
@@ -170,9 +253,11 @@ def read_folder(
     render: Callable[[str], str] | None,
     settings: Mapping[str, Any],
     report: Report = logger.warning,
+    cache: CommentCache | None = None,
 ) -> tuple[list[Comment], dict[str, str]]:
     """Every readable comment of one article's folder, in date order, and the
-    file each came from, by identifier."""
+    file each came from, by identifier (through ``cache``, see
+    :func:`read_cached`)."""
     comments: list[Comment] = []
     paths: dict[str, str] = {}
     for entry in sorted_entries(folder):
@@ -183,7 +268,7 @@ def read_folder(
         if suffix not in MARKDOWN_SUFFIXES or not entry_is(entry, "file"):
             report("Comment folder entry %s is not a Markdown file: skipped", path)
             continue
-        comment = read_comment(path, render, settings, report)
+        comment = read_cached(entry, render, settings, report, cache)
         if comment is None:
             continue
         if comment.slug in paths:
@@ -327,13 +412,19 @@ class ScannedFolder(NamedTuple):
 
 
 def scan(
-    root: Path, slugs: Container[str], settings: Mapping[str, Any]
+    root: Path,
+    slugs: Container[str],
+    settings: Mapping[str, Any],
+    cache: CommentCache | None = None,
+    render: Callable[[str], str] | None = None,
 ) -> Iterator[tuple[str, ScannedFolder]]:
     """Check every comment folder of ``root`` naming a known article slug, one
     at a time: each problem is reported here, once, with the file it is in.
 
-    Bodies are not rendered (see :func:`read_folder`): a page that shows a
-    thread reads its folder again, so a build never holds every comment.
+    Without a ``cache``, bodies are not rendered (see :func:`read_folder`): a
+    page that shows a thread reads its folder again, so a build never holds
+    every comment. With one, comments are read in full (with ``render``) into
+    it, once, and pages take them from there.
     Folders naming no article, orphan replies, cycles of replies and comments
     dated in the future are reported in warnings.
     """
@@ -363,7 +454,7 @@ def scan(
                 len(files),
             )
             continue
-        comments, paths = read_folder(folder, None, settings)
+        comments, paths = read_folder(folder, render, settings, cache=cache)
         threaded = thread(comments)
         report_thread(threaded, paths)
         orphan_count += len(threaded.orphans)

@@ -164,8 +164,10 @@ class SeriesSettings:
         )
 
 
-def labels_from(series_text: Any, series_labels: Any) -> dict[str, str]:
-    """The texts a site overrides, from SERIES_TEXT and SERIES_LABELS.
+def labels_from(
+    series_text: str | dict | None, series_labels: dict | None
+) -> dict[str, str]:
+    """The texts a site overrides, from SERIES_TEXT and SERIES_LABELS (checked).
 
     A string SERIES_TEXT has the meaning themes written for pelican-series
     give it (a %-format with ``index`` and ``name``, shown above the parts): it
@@ -183,28 +185,20 @@ def labels_from(series_text: Any, series_labels: Any) -> dict[str, str]:
             )
         else:
             labels["nav"] = nav
-    elif isinstance(series_text, Mapping):
+    elif series_text:  # a dict
         logger.warning(
             "SERIES_TEXT as a mapping is deprecated: rename it SERIES_LABELS "
             "(themes such as Flex print SERIES_TEXT as a string)"
         )
         labels.update(text_mapping("SERIES_TEXT", series_text))
-    elif series_text:
-        logger.warning(
-            "SERIES_TEXT must be a string such as 'Part %%(index)s of the "
-            "%%(name)s series', not %r; ignored",
-            series_text,
-        )
     if series_labels:
         labels.update(text_mapping("SERIES_LABELS", series_labels))
     return labels
 
 
-def text_mapping(setting: str, value: Any) -> dict[str, str]:
-    """A mapping of label -> text, warning (naming ``setting``) about the rest."""
-    if not isinstance(value, Mapping):
-        logger.warning("%s must be a mapping of texts, not %r; ignored", setting, value)
-        return {}
+def text_mapping(setting: str, value: dict) -> dict[str, str]:
+    """The label -> text items of ``value``, warning (naming ``setting``)
+    about the rest."""
     kept = {}
     for key, text in value.items():
         if key not in TEXT_EN or not isinstance(text, str):

@@ -1,0 +1,69 @@
+"""Files the plugins keep in Pelican's ``CACHE_PATH`` between builds.
+
+One pickled state per file, tagged with a digest of whatever made it (the
+plugin's code, the settings it depends on): a file written by another
+version or configuration, a corrupt file or a missing one reads as nothing,
+and the build starts that cache empty. A file is written whole, under
+another name first, so that a build stopped halfway leaves the old one.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import logging
+import os
+import pickle
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+def cache_file(settings: Mapping[str, Any], name: str) -> Path:
+    """Where the cache file ``name`` lives: in Pelican's ``CACHE_PATH``."""
+    return Path(settings.get("CACHE_PATH") or "cache") / name
+
+
+def source_digest(*parts: str, modules: Iterable[Any] = ()) -> str:
+    """A digest of ``parts`` and of the source of ``modules`` (a plugin's
+    output changes when its code does, installed or edited in place)."""
+    digest = hashlib.sha256("\0".join(parts).encode("utf-8"))
+    for module in modules:
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()
+
+
+def opener(settings: Mapping[str, Any]) -> Any:
+    """How Pelican opens its own cache files: gzip unless ``GZIP_CACHE`` is off."""
+    if settings.get("GZIP_CACHE", True):
+        return lambda path, mode: gzip.open(path, mode, compresslevel=6)
+    return open
+
+
+def load_state(path: Path, digest: str, open_file: Any = open) -> Any:
+    """The state saved in ``path`` with ``digest``, or None."""
+    try:
+        with open_file(path, "rb") as file:
+            saved = pickle.load(file)
+    except FileNotFoundError:
+        return None
+    except Exception as error:  # a corrupt or foreign file: start again
+        logger.warning("Ignoring the cache file %s (%s)", path, error)
+        return None
+    if not isinstance(saved, tuple) or len(saved) != 2 or saved[0] != digest:
+        return None  # another version, configuration or format
+    return saved[1]
+
+
+def save_state(path: Path, digest: str, state: Any, open_file: Any = open) -> None:
+    """Write ``state`` to ``path`` with ``digest``; a failure is a warning."""
+    temporary = path.with_name(path.name + ".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open_file(temporary, "wb") as file:
+            pickle.dump((digest, state), file, pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, path)
+    except OSError as error:
+        logger.warning("Cannot write the cache file %s: %s", path, error)
