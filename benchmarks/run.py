@@ -24,6 +24,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -60,7 +61,9 @@ CONFIGS: dict[str, list[str]] = {
     # empties it before every build.
     "bundle-build": ["pelican_sujianlin"],
     "bundle-build-cold": ["pelican_sujianlin"],
-    # pelican-katex (Node.js and KaTeX from npm), when installed.
+    # pelican-katex (pip install pelican-katex; it ships KaTeX and runs it
+    # with Node.js), when installed: measured in a venv of its own, never a
+    # dependency of the project.
     "katex": ["pelican_katex"],
 }
 # Settings of a configuration beyond its plugins. Pelican's own summary of a
@@ -276,6 +279,31 @@ def katex_installed() -> bool:
     return bool(importlib.util.find_spec("pelican_katex") and shutil.which("node"))
 
 
+#: Configurations whose pages are typeset at build time: their raw math left
+#: is counted (``math_left``).
+BUILD_TYPESET = {"katex", "bundle-build", "bundle-build-cold"}
+_ANNOTATION = re.compile(r"<annotation\b.*?</annotation>", re.S)
+
+
+def math_left(output: Path) -> tuple[int, int, int]:
+    """Over the article pages of a build (``<slug>.html`` at the top of the
+    output): pages, the pages still holding raw math, and the raw math spans
+    (outside code) left in them, as the bundle's scanner finds them."""
+    from pelican_sujianlin.equations import scan_html
+
+    pages = raw_pages = spans = 0
+    for path in output.glob("*.html"):
+        if not path.stem.isdigit():  # index.html, archives.html...
+            continue
+        pages += 1
+        # (KaTeX keeps each formula's TeX in a MathML annotation: typeset)
+        text = _ANNOTATION.sub("", path.read_text("utf-8"))
+        found = [k for k, _, _ in scan_html(text) if k != "ref"]
+        raw_pages += bool(found)
+        spans += len(found)
+    return pages, raw_pages, spans
+
+
 def summarize(builds: list[Build]) -> dict[str, Summary]:
     summaries = {}
     for config in dict.fromkeys(build.config for build in builds):
@@ -475,6 +503,14 @@ def main(argv: list[str] | None = None) -> None:
             f"{' + partials' if partials else ''}, caching off",
         )
     )
+    for config in BUILD_TYPESET.intersection(configs):
+        output = args.work / f"out-{config}"
+        pages, raw_pages, spans = math_left(output)
+        megabytes = sum(f.stat().st_size for f in output.rglob("*") if f.is_file())
+        print(
+            f"{config}: {megabytes / 1e6:.0f} MB written; raw math left in "
+            f"{raw_pages} of {pages} article pages, {spans} spans"
+        )
     figures: dict[str, Any] = {
         "machine": machine(),
         "site": [args.articles, args.equations, args.comments],

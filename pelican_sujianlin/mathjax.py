@@ -69,6 +69,9 @@ LOCAL_FILES = (
     "output/chtml/fonts/woff-v2/*.woff",
     "input/tex/extensions/*.js",
 )
+# EQUATIONS_RENDER = "build": MathJax's stylesheet, in MATHJAX_LOCAL_PATH
+# (written there by pelican_sujianlin.typeset).
+TYPESET_STYLESHEET = "typeset-chtml.css"
 # What sujianlin/mathjax.html writes (and tells the page step it wrote).
 MARKER = "<!--sujianlin:mathjax-->"
 
@@ -215,6 +218,7 @@ def plan_page(
     read_more: Callable[[], list[str]] = list,
     shows_math: bool = False,
     marked: int | None = None,
+    head_extra: str = "",
 ) -> tuple[list[Edit], bool]:
     """What to change in a written page (in order), and whether it then
     loads MathJax from the bundle.
@@ -225,10 +229,11 @@ def plan_page(
     gives the words of the read-more link to keep out of descriptions (asked
     only when a description may hold them). A build-time typesetting pass
     (``EQUATIONS_RENDER = "build"``) belongs before: it leaves no raw math,
-    so the page then gets no script.
+    so the page then gets no script. ``head_extra``: HTML for the end of
+    the ``<head>`` (the typeset math's stylesheet).
     """
     # (the marker, a comment, is no math and names no script)
-    math = shows_math or has_math(page)
+    math = shows_math or has_math(_without_typeset(page) if head_extra else page)
     snippet = config.snippet(siteurl) if math and not loads_mathjax(page) else ""
     loaded = bool(snippet)
     markers = _find_all(page, MARKER, marked) if marked != 0 else []
@@ -246,6 +251,8 @@ def plan_page(
         snippet = ""
     if "description" in new_head:
         new_head = clean_head(new_head, read_more, tex=math)
+    if head >= 0:
+        new_head += head_extra
     if snippet and not markers:
         new_head += snippet
         snippet = ""
@@ -257,6 +264,25 @@ def plan_page(
             edits.append((at, at + len(MARKER), snippet))
             snippet = ""
     return edits, loaded
+
+
+_TYPESET = "<mjx-container"
+_TYPESET_END = "</mjx-container>"
+
+
+def _without_typeset(page: str) -> str:
+    """``page`` without the formulas typeset at build time, what a scan for
+    raw math need not walk (MathJax's output is mostly tags)."""
+    parts: list[str] = []
+    last = 0
+    while (start := page.find(_TYPESET, last)) >= 0:
+        end = page.find(_TYPESET_END, start)
+        if end < 0:
+            break
+        parts.append(page[last:start])
+        last = end + len(_TYPESET_END)
+    parts.append(page[last:])
+    return "<br>".join(parts)  # a tag where a formula was: no math spans it
 
 
 def join_edited(pieces: Sequence[str], edits: list[Edit]) -> str:
@@ -473,19 +499,21 @@ def local_source() -> Path | None:
     return folder if (folder / LOCAL_COMPONENT).is_file() else None
 
 
-def local_files(source: Path) -> list[Path]:
-    """The files of :data:`LOCAL_FILES`, relative to ``source``."""
+def local_files(source: Path, patterns: Iterable[str] = LOCAL_FILES) -> list[Path]:
+    """The files of ``patterns``, relative to ``source``."""
     files: list[Path] = []
-    for pattern in LOCAL_FILES:
+    for pattern in patterns:
         files.extend(path.relative_to(source) for path in sorted(source.glob(pattern)))
     return files
 
 
-def copy_local(source: Path, target: Path) -> int:
-    """Copy MathJax's files from ``source`` into ``target``; how many were
-    copied (a file already there with the same size is kept)."""
+def copy_local(
+    source: Path, target: Path, patterns: Iterable[str] = LOCAL_FILES
+) -> int:
+    """Copy MathJax's files (``patterns``) from ``source`` into ``target``; how
+    many were copied (a file already there with the same size is kept)."""
     copied = 0
-    for relative in local_files(source):
+    for relative in local_files(source, patterns):
         origin, destination = source / relative, target / relative
         if destination.is_symlink():
             destination.unlink()
@@ -515,8 +543,13 @@ class PageStep:
         self.copied = False
         self.marked = 0  # times the page being rendered included the partial
         # With EQUATIONS_RENDER = "build" an article's has_math no longer
-        # means its page needs MathJax: the page is scanned after typesetting.
+        # means its page needs MathJax: the page is scanned after typesetting,
+        # and a page with typeset math links their stylesheet.
         self.trust_has_math = settings.get("EQUATIONS_RENDER", "browser") != "build"
+        self.typeset_css = ""
+        if not self.trust_has_math:
+            folder = with_defaults(settings, DEFAULTS, CHECKS)["MATHJAX_LOCAL_PATH"]
+            self.typeset_css = f"{folder.strip('/')}/{TYPESET_STYLESHEET}"
 
     def mark(self) -> str:
         """What ``sujianlin/mathjax.html`` writes: the place for MathJax."""
@@ -533,6 +566,10 @@ class PageStep:
         siteurl = str(context.get("SITEURL") or "")
         content = context.get("article") or context.get("page")
         shows_math = self.trust_has_math and bool(getattr(content, "has_math", 0))
+        head_extra = ""
+        if self.typeset_css and _TYPESET in page:
+            href = html.escape(f"{siteurl}/{self.typeset_css}")
+            head_extra = f'<link rel="stylesheet" href="{href}">\n'
         edits, loaded = plan_page(
             page,
             self.config,
@@ -540,6 +577,7 @@ class PageStep:
             lambda: _words(content),
             shows_math=shows_math,
             marked=self.marked,
+            head_extra=head_extra,
         )
         self.marked = 0
         if loaded and self.config.local_path and not self.copied:

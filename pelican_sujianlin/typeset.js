@@ -6,10 +6,15 @@
  * COMPONENTS instead of reading a file. Configured as the browser side is
  * (sujianlin/mathjax.html): the equations plugin wrote every \tag{N}, so
  * MathJax numbers nothing itself (tags: 'none').
+ *
+ * Output: CommonHTML. A glyph is a short element with a class
+ * (<mjx-c class="mjx-c1D465 TEX-I">); the stylesheet that draws every glyph
+ * of the TeX fonts (adaptiveCSS: false, so it does not depend on the
+ * formulas) is written once per site, beside MathJax's woff fonts.
  */
 var MathJax = {
   loader: {
-    load: ['input/tex-full', 'output/svg', 'adaptors/liteDOM', 'a11y/assistive-mml'],
+    load: ['input/tex-full', 'output/chtml', 'adaptors/liteDOM', 'a11y/assistive-mml'],
     paths: {mathjax: 'mathjax'},
     require: function (file) {
       var name = file.replace(/^mathjax\//, '').replace(/\.js$/, '');
@@ -22,29 +27,27 @@ var MathJax = {
     }
   },
   tex: {tags: 'none'},
-  svg: {fontCache: 'global'},
+  chtml: {fontURL: FONT_URL, adaptiveCSS: false},
   startup: {typeset: false}
 };
 
-/* Glyphs of the global font cache already handed to Python. */
-var GLYPHS_SENT = 0;
-
-/* JSON [[tex, display], ...] in; JSON {results: [[html or null, error or
- * null], ...], glyphs: [[id, path], ...]} out, with the glyphs (shared by
- * every formula: fontCache 'global') first drawn in this batch. One call per
- * batch keeps the crossings between Python and V8 few. */
+/* JSON [[tex, display], ...] in; JSON [[html or null, error or null], ...]
+ * out. One call per batch keeps the crossings between Python and V8 few. */
 function typesetBatch(json) {
   var adaptor = MathJax.startup.adaptor;
-  var results = JSON.parse(json).map(function (item) {
+  return JSON.stringify(JSON.parse(json).map(function (item) {
     try {
-      var node = MathJax.tex2svg(item[0], {display: item[1]});
+      var node = MathJax.tex2chtml(item[0], {display: item[1]});
       return [adaptor.outerHTML(node), null];
     } catch (error) {
       return [null, String(error && error.message || error)];
     }
-  });
-  var glyphs = Array.from(MathJax.startup.output.fontCache.cache.entries());
-  var fresh = glyphs.slice(GLYPHS_SENT);
-  GLYPHS_SENT = glyphs.length;
-  return JSON.stringify({results: results, glyphs: fresh});
+  }));
+}
+
+/* The stylesheet of every page typeset here: CommonHTML's (all glyphs of
+ * the fonts, which load from FONT_URL) and the assistive MathML's. */
+function styleSheet() {
+  var adaptor = MathJax.startup.adaptor;
+  return adaptor.textContent(MathJax.startup.document.documentStyleSheet());
 }

@@ -3,12 +3,15 @@
 Every formula the ``equations`` plugin recognises (the spans of
 :func:`pelican_sujianlin.equations.scan_html`, after numbering and
 cross-article references) is replaced by what MathJax 3 draws for it in the
-browser: an ``<mjx-container>`` holding an SVG (``aria-hidden``) and MathJax's
-assistive MathML (read by screen readers). MathJax runs inside Python, in an
-embedded V8 (``mini-racer``), from the es5 components of the
+browser: an ``<mjx-container>`` holding MathJax's CommonHTML (``aria-hidden``)
+and its assistive MathML (read by screen readers). The CommonHTML is drawn by
+one stylesheet for the whole site and MathJax's woff fonts, written once into
+``MATHJAX_LOCAL_PATH`` of the output; the equations plugin's page step links
+the stylesheet from every page showing typeset math. MathJax runs inside
+Python, in an embedded V8 (``mini-racer``), from the es5 components of the
 ``django-static-mathjax`` package: ``pip install "pelican-sujianlin[build-math]"``.
 A page whose math is all typeset loads no MathJax (``has_math`` is False);
-feeds get the MathML alone (feed readers show MathML; they strip inline SVG).
+feeds get the MathML alone (feed readers show MathML, not a site's styles).
 
 Typeset formulas are kept by content (TeX, display mode, MathJax's version and
 this module's options) in ``CACHE_PATH``: a rebuild typesets only formulas it
@@ -31,8 +34,9 @@ Signals:
 - ``article_generator_write_article``, ``page_generator_write_page``: the
   first page is written, so the feeds are done (Pelican writes them first):
   until then ``get_content``/``get_summary`` give formulas as MathML;
-- ``feed_generated``: any SVG left in feed items becomes MathML too;
-- ``finalized``: the formula cache is saved.
+- ``feed_generated``: any typeset formula left in feed items becomes MathML;
+- ``finalized``: the stylesheet and fonts are written into the output (if a
+  page showed typeset math), the formula cache is saved.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ from typing import Any, NamedTuple
 
 from pelican import signals
 
+from pelican_sujianlin import mathjax
 from pelican_sujianlin.contents import (
     ARTICLE_LISTS,
     PAGE_LISTS,
@@ -78,31 +83,27 @@ CHECKS: dict[str, Check] = {
 COMPONENTS = (
     "core",
     "input/tex-full",
-    "output/svg",
-    "output/svg/fonts/tex",
+    "output/chtml",
+    "output/chtml/fonts/tex",
     "adaptors/liteDOM",
     "a11y/assistive-mml",
 )
 DRIVER = Path(__file__).with_name("typeset.js")
 CACHE_FILE = "sujianlin-typeset.pickle"
 #: Raise when the HTML written around MathJax's output changes.
-OUTPUT_FORMAT = "2"
+OUTPUT_FORMAT = "3"
 BATCH = 64  # formulas per call into V8, and per task of the pool
 POOL_THRESHOLD = 2 * BATCH  # fewer new formulas are typeset in this process
 
-# The styles MathJax's stylesheet gives its SVG output, written on each
-# formula: a page built this way has no MathJax script to add the sheet.
-_CONTAINER = '<mjx-container class="MathJax" jax="SVG"'
-_DISPLAY_STYLE = "display: block; text-align: center; margin: 1em 0; "
-_FULL_WIDTH_STYLE = "display: flex; text-align: center; margin: 1em 0; "
-_SVG_STYLE = "overflow: visible; min-height: 1px; min-width: 1px; "
-_ASSISTIVE = re.compile(r'<mjx-assistive-mml unselectable="on" display="(\w+)">')
-_ASSISTIVE_STYLE = (
-    "position: absolute; top: 0; left: 0; clip: rect(1px, 1px, 1px, 1px); "
-    "padding: 1px 0 0 0; border: 0; display: block; overflow: hidden; width: "
+#: Where the fonts are, from the stylesheet (the path of MathJax's package,
+#: so that a ``MATHJAX_URL = "local"`` copy shares them).
+FONT_FOLDER = "output/chtml/fonts/woff-v2"
+# After MathJax's rules: the assistive MathML stays selectable (the glyphs
+# of CommonHTML are drawn by CSS, which a selection does not copy).
+_SELECTABLE = (
+    "\nmjx-assistive-mml { user-select: text !important; "
+    "-webkit-user-select: text !important; }\n"
 )
-_SVG_LINK = "<a href="
-_GLYPH_USE = re.compile(r'xlink:href="#(MJX-[^"]+)"')
 _ERROR = re.compile(r'data-mjx-error="([^"]*)"')
 _UNDEFINED = re.compile(r'<mtext mathcolor="red">(\\[^<]*)</mtext>')
 _CONTAINER_SPAN = re.compile(r"<mjx-container\b.*?</mjx-container>", re.S)
@@ -110,12 +111,10 @@ _CONTAINER_SPAN = re.compile(r"<mjx-container\b.*?</mjx-container>", re.S)
 
 class Typeset(NamedTuple):
     """One formula's HTML (None: MathJax failed; the TeX stays for the
-    browser), MathJax's error text if it showed one, and the ids of the
-    glyphs its SVG uses (their paths are shared: see :func:`glyph_defs`)."""
+    browser) and MathJax's error text if it showed one."""
 
     html: str | None
     error: str | None
-    glyphs: tuple[str, ...] = ()
 
 
 Lookup = Callable[[str, bool], Typeset]
@@ -160,16 +159,11 @@ def find_formulas(text: str) -> list[tuple[str, bool, int, int]]:
 
 
 def typeset_html(
-    text: str,
-    lookup: Lookup,
-    formulas: list | None = None,
-    glyphs: Mapping[str, str] | None = None,
+    text: str, lookup: Lookup, formulas: list | None = None
 ) -> tuple[str, bool, list[tuple[str, str]]]:
     """``text`` with its formulas typeset by ``lookup``.
 
     ``formulas``: those :func:`find_formulas` found in ``text``, if known.
-    ``glyphs`` (id -> SVG path) gives the glyphs the formulas use: the text
-    then starts with their definitions (:func:`glyph_defs`).
 
     Returns the new HTML, whether raw math remains (a formula MathJax could
     not typeset here: the browser's MathJax gets it), and the
@@ -183,10 +177,8 @@ def typeset_html(
     last = 0
     remains = False
     errors: list[tuple[str, str]] = []
-    used: dict[str, None] = {}
     for tex, display, start, end in formulas:
         result = lookup(tex, display)
-        used.update(dict.fromkeys(result.glyphs))
         parts.append(text[last:start])
         last = end
         if result.html is None:
@@ -197,52 +189,17 @@ def typeset_html(
         if result.error:
             errors.append((tex, result.error))
     parts.append(text[last:])
-    if used and glyphs is not None:
-        parts.insert(0, glyph_defs(used, glyphs))
     return "".join(parts), remains, errors
 
 
-def glyph_defs(ids: Iterable[str], glyphs: Mapping[str, str]) -> str:
-    """A hidden SVG defining the glyphs ``ids`` that formulas ``<use>``.
-
-    As MathJax's own global font cache on a page; a list page showing
-    several summaries repeats a glyph's id, always with the same path.
-    """
-    paths = "".join(f'<path id="{i}" d="{glyphs[i]}"></path>' for i in ids)
-    return (
-        '<svg style="display: none" aria-hidden="true" '
-        f'xmlns="http://www.w3.org/2000/svg"><defs>{paths}</defs></svg>'
-    )
-
-
-def finish_output(svg_html: str, display: bool) -> Typeset:
-    """MathJax's output for one formula, with the styles its stylesheet would
-    give, and the error it shows (an ``merror``, an undefined macro in red)."""
-    error = _ERROR.search(svg_html)
+def finish_output(output: str) -> Typeset:
+    """MathJax's output for one formula and the error it shows (an
+    ``merror``, an undefined macro in red)."""
+    error = _ERROR.search(output)
     message = html.unescape(error.group(1)) if error else None
-    if message is None and (undefined := _UNDEFINED.search(svg_html)):
+    if message is None and (undefined := _UNDEFINED.search(output)):
         message = f"Undefined control sequence {html.unescape(undefined.group(1))}"
-    if display:
-        style = (
-            _FULL_WIDTH_STYLE if ' width="full"' in svg_html[:200] else (_DISPLAY_STYLE)
-        )
-        head, sep, rest = svg_html.partition('style="')
-        if sep and head.startswith(_CONTAINER) and ">" not in head:
-            svg_html = f'{head}style="{style}{rest}'
-    svg_html = svg_html.replace('<svg style="', f'<svg style="{_SVG_STYLE}', 1)
-    svg_html = _ASSISTIVE.sub(_assistive_tag, svg_html, count=1)
-    if _SVG_LINK in svg_html:
-        svg_html = svg_html.replace(_SVG_LINK, '<a fill="blue" stroke="blue" href=')
-    glyphs = tuple(dict.fromkeys(_GLYPH_USE.findall(svg_html)))
-    return Typeset(svg_html, message, glyphs)
-
-
-def _assistive_tag(match: re.Match[str]) -> str:
-    width = "100%" if match.group(1) == "block" else "auto"
-    return (
-        f'<mjx-assistive-mml display="{match.group(1)}" '
-        f'style="{_ASSISTIVE_STYLE}{width};">'
-    )
+    return Typeset(output, message)
 
 
 def feed_math(text: str, url: str) -> str:
@@ -300,11 +257,11 @@ class FormulaCache:
         self.path = path
         self.digest = digest
         self.entries: dict[str, Typeset] = {}
-        self.glyphs: dict[str, str] = {}  # glyph id -> SVG path
+        self.stylesheet = ""  # MathJax's, for every page typeset here
         self.used: set[str] = set()
         self.added = 0
         if path is not None:
-            self.entries, self.glyphs = _load(path, digest)
+            self.entries, self.stylesheet = _load(path, digest)
 
     def get(self, key: str) -> Typeset | None:
         found = self.entries.get(key)
@@ -325,22 +282,22 @@ class FormulaCache:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_suffix(".tmp")
         with temporary.open("wb") as file:
-            state = (self.digest, kept, self.glyphs)
+            state = (self.digest, kept, self.stylesheet)
             pickle.dump(state, file, pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, self.path)
 
 
-def _load(path: Path, digest: str) -> tuple[dict[str, Typeset], dict[str, str]]:
+def _load(path: Path, digest: str) -> tuple[dict[str, Typeset], str]:
     try:
         with path.open("rb") as file:
             state = pickle.load(file)
     except FileNotFoundError:
-        return {}, {}
+        return {}, ""
     except Exception as error:  # a corrupt or foreign file: start again
         logger.warning("typeset: ignoring the cache %s (%s)", path, error)
-        return {}, {}
+        return {}, ""
     if not isinstance(state, tuple) or len(state) != 3 or state[0] != digest:
-        return {}, {}  # another MathJax, configuration or format
+        return {}, ""  # another MathJax, configuration or format
     return state[1], state[2]
 
 
@@ -348,13 +305,12 @@ def _load(path: Path, digest: str) -> tuple[dict[str, Typeset], dict[str, str]]:
 
 
 class Engine:
-    """MathJax 3's SVG output in a V8 context of its own."""
+    """MathJax 3's CommonHTML output in a V8 context of its own."""
 
     started = False  # whether this process has run V8
 
     def __init__(self) -> None:
         Engine.started = True
-        self.glyphs: dict[str, str] = {}  # every glyph this engine drew
         import mathjax
         from py_mini_racer import MiniRacer
 
@@ -362,6 +318,7 @@ class Engine:
         sources = {name: (es5 / f"{name}.js").read_text("utf-8") for name in COMPONENTS}
         self.context = MiniRacer()
         self.context.eval(f"var COMPONENTS = {json.dumps(sources)};")
+        self.context.eval(f"var FONT_URL = {json.dumps(FONT_FOLDER)};")
         self.context.eval(DRIVER.read_text("utf-8"))
         self.context.eval((es5 / "startup.js").read_text("utf-8"))
         self._wait_for_startup()
@@ -382,18 +339,17 @@ class Engine:
             raise RuntimeError(f"MathJax did not start in V8: {ready}")
 
     def typeset(self, formulas: list[tuple[str, bool]]) -> list[Typeset]:
-        """Each ``(tex, display)`` formula's typeset HTML (or MathJax's failure);
-        the paths of glyphs first drawn go to :attr:`glyphs`."""
+        """Each ``(tex, display)`` formula's typeset HTML (or MathJax's failure)."""
         answer = json.loads(self.context.call("typesetBatch", json.dumps(formulas)))
-        self.glyphs.update(answer["glyphs"])
-        results = []
-        pairs = zip(answer["results"], formulas, strict=True)
-        for (output, failure), (_, display) in pairs:
-            if output is None:
-                results.append(Typeset(None, failure))
-            else:
-                results.append(finish_output(output, display))
-        return results
+        return [
+            Typeset(None, failure) if output is None else finish_output(output)
+            for output, failure in answer
+        ]
+
+    def stylesheet(self) -> str:
+        """The stylesheet of every typeset page: MathJax's (every glyph of
+        its TeX fonts, loaded from :data:`FONT_FOLDER` beside it)."""
+        return self.context.call("styleSheet") + _SELECTABLE
 
 
 _worker_engine: Engine | None = None
@@ -404,12 +360,8 @@ def _start_worker() -> None:
     _worker_engine = Engine()
 
 
-def _typeset_in_worker(
-    formulas: list[tuple[str, bool]],
-) -> tuple[list[Typeset], dict[str, str]]:
-    results = _worker_engine.typeset(formulas)
-    glyphs = {g: _worker_engine.glyphs[g] for r in results for g in r.glyphs}
-    return results, glyphs
+def _typeset_in_worker(formulas: list[tuple[str, bool]]) -> list[Typeset]:
+    return _worker_engine.typeset(formulas)
 
 
 def batches(items: list, size: int) -> list[list]:
@@ -420,12 +372,10 @@ def typeset_formulas(
     formulas: list[tuple[str, bool]],
     processes: int,
     engine: Callable[[], Engine],
-    glyphs: dict[str, str],
     advance: Callable[[int], None] = lambda count: None,
 ) -> Iterable[tuple[tuple[str, bool], Typeset]]:
     """Typeset ``formulas``: in this process (``engine()``) when few, else in
-    a pool of ``processes`` workers; ``advance(n)`` after each batch. The
-    paths of the glyphs they use are added to ``glyphs``."""
+    a pool of ``processes`` workers; ``advance(n)`` after each batch."""
     chunks = batches(formulas, BATCH)
     done = 0
     if processes > 1 and len(formulas) >= POOL_THRESHOLD:
@@ -433,8 +383,7 @@ def typeset_formulas(
         from concurrent.futures.process import BrokenProcessPool
 
         try:
-            for chunk, (results, drawn) in _in_pool(chunks, processes):
-                glyphs.update(drawn)
+            for chunk, results in _in_pool(chunks, processes):
                 yield from zip(chunk, results, strict=True)
                 advance(len(chunk))
                 done += 1
@@ -443,7 +392,6 @@ def typeset_formulas(
             logger.info("typeset: no worker processes (%s): typesetting here", error)
     for chunk in chunks[done:]:
         results = engine().typeset(chunk)
-        glyphs.update(engine().glyphs)
         yield from zip(chunk, results, strict=True)
         advance(len(chunk))
 
@@ -499,6 +447,10 @@ class SiteTypesetter:
         self.processes = options["TYPESET_PROCESSES"] or os.cpu_count() or 1
         self._engine: Engine | None = None
         self.warned: set[tuple[str, str]] = set()
+        self.shown = False  # whether a page shows typeset math
+        self.folder = with_defaults(settings, mathjax.DEFAULTS, mathjax.CHECKS)[
+            "MATHJAX_LOCAL_PATH"
+        ].strip("/")
         # Pelican writes the feeds before any page (ArticlesGenerator's
         # generate_output): until the first page, content goes to feeds.
         self.for_feeds = True
@@ -529,12 +481,33 @@ class SiteTypesetter:
                 formulas,
                 self.processes,
                 self.engine,
-                self.cache.glyphs,
                 lambda count: progress.advance(task, count),
             )
             for (tex, display), result in results:
                 self.cache.put(formula_key(tex, display), result)
         logger.info("typeset: %d new formulas", len(formulas))
+
+    def stylesheet(self) -> str:
+        """MathJax's stylesheet (from the cache, else from MathJax)."""
+        if not self.cache.stylesheet:
+            self.cache.stylesheet = self.engine().stylesheet()
+            self.cache.added += 1
+        return self.cache.stylesheet
+
+    def write_files(self, output: Path) -> None:
+        """The stylesheet and MathJax's fonts, once into the output (the
+        pages' ``<link>`` is :class:`pelican_sujianlin.mathjax.PageStep`'s)."""
+        if not self.shown:
+            return
+        target = output / self.folder
+        target.mkdir(parents=True, exist_ok=True)
+        sheet = target / mathjax.TYPESET_STYLESHEET
+        text = self.stylesheet()
+        if not sheet.is_file() or sheet.read_text("utf-8") != text:
+            sheet.write_text(text, encoding="utf-8")
+        source = mathjax.local_source()
+        if source is not None:  # installed with the extra, as mini-racer is
+            mathjax.copy_local(source, target, [f"{FONT_FOLDER}/*.woff"])
 
     def mathml_lookup(self, url: str) -> Lookup:
         """A lookup giving each formula's MathML alone (for feeds)."""
@@ -552,7 +525,6 @@ class SiteTypesetter:
         found = self.cache.get(key)
         if found is None:
             (found,) = self.engine().typeset([(tex, display)])
-            self.cache.glyphs.update(self.engine().glyphs)
             self.cache.put(key, found)
         return found
 
@@ -560,9 +532,8 @@ class SiteTypesetter:
         self, text: str, source: str, formulas: list | None = None
     ) -> tuple[str, bool]:
         """``text`` typeset; MathJax's errors are warnings naming ``source``."""
-        new, remains, errors = typeset_html(
-            text, self.lookup, formulas, self.cache.glyphs
-        )
+        new, remains, errors = typeset_html(text, self.lookup, formulas)
+        self.shown = self.shown or new is not text
         for tex, error in errors:
             if (source, tex) not in self.warned:
                 self.warned.add((source, tex))
@@ -582,6 +553,7 @@ class TypesetText:
     __slots__ = (
         "content",
         "formulas",
+        "last",
         "original",
         "paused",
         "pauses",
@@ -608,6 +580,10 @@ class TypesetText:
         # its formulas: a template asking again costs no scan.
         self.source: str | None = None
         self.formulas: list = []
+        # A summary's last typeset page HTML: list pages (index, author,
+        # category, tags) show the same summary again and again. Summaries
+        # are short; a content's typeset HTML is not kept.
+        self.last: str | None = None
 
     def __call__(self, siteurl: str | None = None) -> str:
         if self.paused:
@@ -622,8 +598,9 @@ class TypesetText:
                 self.pauses.paused = False
         if not text:
             return text
-        if text is not self.source:
+        if text is not self.source and text != self.source:
             self.source, self.formulas = text, find_formulas(text)
+            self.last = None
         if not self.formulas:
             return text
         typesetter = self.typesetter
@@ -631,7 +608,12 @@ class TypesetText:
             url = join_url(siteurl or "", self.content.url)
             lookup = typesetter.mathml_lookup(url)
             return typeset_html(text, lookup, self.formulas)[0]
-        return typesetter.typeset(text, self.content.source_path, self.formulas)[0]
+        if self.last is not None:
+            return self.last
+        typeset = typesetter.typeset(text, self.content.source_path, self.formulas)[0]
+        if self.pauses is not None:
+            self.last = typeset
+        return typeset
 
 
 _UNSAFE_HREF = re.compile(r'href="(?!https?://|#)[^"]*"')
@@ -709,6 +691,9 @@ def typeset_site(generators: list) -> None:
                 content.has_math = remains
         if not isinstance(content.get_content, TypesetText):
             body = TypesetText(content, content.get_content, typesetter)
+            # Pelican's links resolved, the content is mostly ``_content``
+            # again: its formulas are known.
+            body.source, body.formulas = content._content, formulas
             content.get_content = body
             summary = TypesetText(content, content.get_summary, typesetter, body)
             content.get_summary = summary
@@ -722,16 +707,18 @@ def typeset_site(generators: list) -> None:
 
 def pages_begin(generator, content=None) -> None:
     """``article_generator_write_article``, ``page_generator_write_page``:
-    the feeds are written; typeset math is SVG from now on."""
+    the feeds are written; typeset math is CommonHTML from now on."""
     typesetter = _building.get(id(generator.settings))
     if typesetter is not None:
         typesetter.for_feeds = False
 
 
-def save_cache(pelican) -> None:
-    """``finalized``: keep what this build typeset (summaries' formulas too)."""
+def finish_build(pelican) -> None:
+    """``finalized``: write the stylesheet and fonts into the output; keep
+    what this build typeset (summaries' formulas too)."""
     typesetter = _building.pop(id(pelican.settings), None)
     if typesetter is not None:
+        typesetter.write_files(Path(pelican.settings["OUTPUT_PATH"]))
         typesetter.cache.save()
 
 
@@ -762,4 +749,4 @@ def connect() -> None:
     signals.feed_generated.connect(feed_items_math)
     signals.article_generator_write_article.connect(pages_begin)
     signals.page_generator_write_page.connect(pages_begin)
-    signals.finalized.connect(save_cache)
+    signals.finalized.connect(finish_build)

@@ -1,5 +1,5 @@
 """Build-time typesetting (``EQUATIONS_RENDER = "build"``): the pure functions,
-MathJax in V8 (TeX in, SVG out), the cache, and real site builds."""
+MathJax in V8 (TeX in, CommonHTML out), the cache, and real site builds."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import IN_CI
 
-from pelican_sujianlin import typeset
+from pelican_sujianlin import mathjax, typeset
 from pelican_sujianlin.typeset import (
     FormulaCache,
     Typeset,
@@ -37,18 +37,24 @@ def engine() -> typeset.Engine:
     return typeset.Engine()
 
 
-def drawn_text(svg: str) -> str:
-    """The characters an SVG of MathJax draws (each glyph's ``data-c``)."""
-    return "".join(chr(int(code, 16)) for code in re.findall(r'data-c="(\w+)"', svg))
+_DRAWN = re.compile(r'<mjx-c class="mjx-c([0-9A-F]+)|<mjx-utext[^>]*>([^<]*)')
+
+
+def drawn_text(output: str) -> str:
+    """The characters MathJax's CommonHTML draws: each glyph's class names
+    its code point (``mjx-c1D465``); text outside its fonts is ``mjx-utext``."""
+    return "".join(
+        chr(int(code, 16)) if code else text for code, text in _DRAWN.findall(output)
+    )
 
 
 def drawn_tags(container: str) -> list[str]:
     """The tags drawn in the labels column of one typeset formula."""
-    labels = container.split('<svg data-labels="true"', 1)
+    labels = container.split("<mjx-labels", 1)
     if len(labels) == 1:
         return []
-    groups = re.split(r'<g data-mml-node="mtd"', labels[1])[1:]
-    return [drawn_text(group) for group in groups]
+    cells = labels[1].split("</mjx-labels>", 1)[0].split("<mjx-mtd")[1:]
+    return [drawn_text(cell) for cell in cells]
 
 
 # --- the pure functions -------------------------------------------------------
@@ -75,7 +81,7 @@ def test_formula_tex_unescapes_and_drops_delimiters(span, kind, tex):
 def test_find_formulas_skips_code_references_and_typeset_math():
     text = (
         "<p>$a$ and <code>$b$</code> \\eqref{x}</p>"
-        '<mjx-container class="MathJax" jax="SVG"><math><mtext>$c$</mtext></math>'
+        '<mjx-container class="MathJax" jax="CHTML"><math><mtext>$c$</mtext></math>'
         "</mjx-container><p>\\[d\\]</p>"
     )
     found = [(tex, display) for tex, display, _, _ in find_formulas(text)]
@@ -120,14 +126,15 @@ def test_feed_math_keeps_only_the_mathml_with_absolute_links():
     )
 
 
-# --- MathJax in V8: TeX in, SVG out --------------------------------------------
+# --- MathJax in V8: TeX in, CommonHTML out -------------------------------------
 
 
-def test_tex_in_svg_out_with_assistive_mathml(engine):
+def test_tex_in_commonhtml_out_with_assistive_mathml(engine):
     (result,) = engine.typeset([("x^2", False)])
     assert result.error is None
-    assert result.html.startswith('<mjx-container class="MathJax" jax="SVG"')
-    assert 'aria-hidden="true"' in result.html
+    assert result.html.startswith('<mjx-container class="MathJax" jax="CHTML"')
+    assert '<mjx-math class=" MJX-TEX" aria-hidden="true">' in result.html
+    assert "<svg" not in result.html  # glyphs are classes, drawn by the stylesheet
     assert "<msup><mi>x</mi><mn>2</mn></msup>" in result.html
     assert drawn_text(result.html) == "\U0001d4652"  # math italic x, 2
 
@@ -136,14 +143,11 @@ def test_the_given_tag_is_drawn_and_nothing_is_numbered(engine):
     tex = "\\begin{align} a &= b \\tag{7} \\\\ c &= d \\end{align}"
     (result,) = engine.typeset([(tex, True)])
     assert drawn_tags(result.html) == ["(7)"]  # tags: 'none'
-    assert "display: flex" in result.html  # the stylesheet's rule, inline
 
 
 def test_a_reference_inside_math_stays_a_link(engine):
     (result,) = engine.typeset([("x = \\href{#eq-a-1}{(1)}", False)])
-    link = re.search(
-        r'<a fill="blue" stroke="blue" href="#eq-a-1">(.*?)</a>', result.html
-    )
+    link = re.search(r'<a href="#eq-a-1">(.*?)</a>', result.html)
     assert link
     assert drawn_text(link.group(1)) == "(1)"
 
@@ -169,10 +173,9 @@ POOL_SCRIPT = """
 import json, sys
 from pelican_sujianlin import typeset
 formulas = [(f"x_{{{n}}}", False) for n in range(typeset.POOL_THRESHOLD)]
-glyphs = {}
 # no engine here: only the pool can typeset
-done = dict(typeset.typeset_formulas(formulas, 2, None, glyphs))
-print(json.dumps([list(done) == formulas, done[("x_{7}", False)], glyphs]))
+done = dict(typeset.typeset_formulas(formulas, 2, None))
+print(json.dumps([list(done) == formulas, done[("x_{7}", False)]]))
 """
 
 
@@ -186,14 +189,19 @@ def test_the_pool_typesets_in_two_workers_as_one_engine_does(engine):
         timeout=600,
         check=True,
     )
-    in_order, pooled, glyphs = json.loads(answer.stdout.splitlines()[-1])
+    in_order, pooled = json.loads(answer.stdout.splitlines()[-1])
     assert in_order
-    assert (
-        Typeset(*pooled[:2], tuple(pooled[2])) == engine.typeset([("x_{7}", False)])[0]
-    )
-    shared = glyphs.keys() & engine.glyphs.keys()
-    assert shared
-    assert all(glyphs[g] == engine.glyphs[g] for g in shared)  # same paths
+    assert Typeset(*pooled) == engine.typeset([("x_{7}", False)])[0]
+
+
+def test_the_stylesheet_draws_every_glyph_from_fonts_beside_it(engine):
+    sheet = engine.stylesheet()
+    assert "mjx-c.mjx-c1D465.TEX-I::before" in sheet  # whatever was typeset
+    assert "mjx-c.mjx-c222B.TEX-S2::before" in sheet  # display integral
+    fonts = re.findall(r'url\("([^"]+)"\)', sheet)
+    assert fonts
+    assert all(url.startswith(f"{typeset.FONT_FOLDER}/") for url in fonts)
+    assert "mjx-assistive-mml" in sheet
 
 
 # --- the cache -------------------------------------------------------------------
@@ -204,10 +212,10 @@ def test_cache_round_trip_keeps_only_what_was_used(tmp_path):
     cache = FormulaCache(path, "d1")
     cache.put("Ia", Typeset("A", None))
     cache.put("Ib", Typeset("B", None))
-    cache.glyphs["MJX-TEX-N-31"] = "M1 1"
+    cache.stylesheet = "mjx-c {}"
     cache.save()
     again = FormulaCache(path, "d1")
-    assert again.glyphs == {"MJX-TEX-N-31": "M1 1"}
+    assert again.stylesheet == "mjx-c {}"
     assert again.get("Ia") == Typeset("A", None)
     again.save()  # Ib was not used: dropped
     assert FormulaCache(path, "d1").entries == {"Ia": Typeset("A", None)}
@@ -215,7 +223,7 @@ def test_cache_round_trip_keeps_only_what_was_used(tmp_path):
 
 def test_cache_of_other_options_or_corrupt_starts_empty(tmp_path, caplog):
     path = tmp_path / "c.pickle"
-    path.write_bytes(pickle.dumps(("d1", {"Ia": Typeset("A", None)}, {})))
+    path.write_bytes(pickle.dumps(("d1", {"Ia": Typeset("A", None)}, "")))
     assert FormulaCache(path, "d2").entries == {}
     path.write_bytes(b"not a pickle")
     with caplog.at_level(logging.WARNING):
@@ -226,7 +234,6 @@ def test_cache_of_other_options_or_corrupt_starts_empty(tmp_path, caplog):
 class CountingEngine:
     def __init__(self) -> None:
         self.formulas: list[tuple[str, bool]] = []
-        self.glyphs: dict[str, str] = {}
 
     def typeset(self, formulas):
         self.formulas.extend(formulas)
@@ -285,7 +292,7 @@ def test_site_pages_are_typeset_with_no_script_and_no_raw_tex(build_site):
         text = site.read(page)
         assert "<mjx-container" in text
         assert "<script" not in text
-        # SVG everywhere on pages (MathML only inside it, for screen readers),
+        # CommonHTML on pages (MathML only inside it, for screen readers),
         # though feeds, written first, get MathML alone
         assert text.count("<math") == text.count("<mjx-assistive-mml")
         assert "\\begin{" not in text
@@ -391,3 +398,67 @@ def comments_theme(tmp_path: Path) -> Path:
         encoding="utf-8",
     )
     return folder
+
+
+def linked_stylesheet(output: Path, page: str) -> Path:
+    """The stylesheet file ``page`` links, resolved as a browser would."""
+    text = (output / page).read_text(encoding="utf-8")
+    hrefs = re.findall(r'<link rel="stylesheet" href="([^"]*typeset[^"]*)">', text)
+    assert len(hrefs) == 1
+    base = output if hrefs[0].startswith("/") else (output / page).parent
+    return (base / hrefs[0].lstrip("/")).resolve()
+
+
+def test_pages_link_one_stylesheet_whose_fonts_are_copied_beside_it(
+    build_site, tmp_path
+):
+    output = tmp_path / "out"
+    settings = {
+        "OUTPUT_PATH": str(output),
+        "CACHE_PATH": str(tmp_path / "cache"),
+        "RELATIVE_URLS": True,
+        "DELETE_OUTPUT_DIRECTORY": True,
+        "ARTICLE_URL": "posts/{slug}.html",
+        "ARTICLE_SAVE_AS": "posts/{slug}.html",
+    }
+    for _ in range(2):  # the second build deletes the output, cache filled
+        build_typeset(build_site, **settings)
+        sheet = linked_stylesheet(output, "posts/post.html")
+        assert sheet == linked_stylesheet(output, "index.html")
+        assert sheet.is_file()
+        assert not sheet.is_symlink()
+        assert sheet.is_relative_to(output)
+        fonts = re.findall(r'url\("([^"]+)"\)', sheet.read_text(encoding="utf-8"))
+        for font in set(fonts):
+            path = sheet.parent / font
+            assert path.is_file()
+            assert not path.is_symlink()
+            assert path.stat().st_size > 0
+    assert "typeset-chtml.css" not in (output / "archives.html").read_text("utf-8")
+    post = (output / "posts/post.html").read_text("utf-8")
+    assert 'href="../mathjax/typeset-chtml.css"' in post
+
+
+def finish(page: str, config, head_extra: str) -> tuple[str, bool]:
+    edits, loaded = mathjax.plan_page(page, config, "", head_extra=head_extra)
+    return mathjax.join_edited([page], edits), loaded
+
+
+def test_the_page_step_looks_for_raw_math_only_outside_typeset_formulas():
+    config = mathjax.MathJaxConfig("https://cdn.test/tex-chtml.js", "", "")
+    link = '<link rel="stylesheet" href="/mathjax/typeset-chtml.css">\n'
+    typeset_math = (
+        '<mjx-container class="MathJax" jax="CHTML"><mjx-math>'
+        "<mjx-c></mjx-c></mjx-math><mjx-assistive-mml><math><mi>$</mi></math>"
+        "</mjx-assistive-mml></mjx-container>"
+    )
+    # "$5 ... $6" around a typeset formula is no math span (a tag between)
+    page = f"<html><head></head><body><p>$5 {typeset_math} $6</p></body></html>"
+    finished, loaded = finish(page, config, link)
+    assert not loaded
+    assert finished == page.replace("</head>", f"{link}</head>")
+    raw = page.replace("$6</p>", "$6</p><p>$x$</p>")  # math the build left
+    finished, loaded = finish(raw, config, link)
+    assert loaded
+    assert link in finished
+    assert "cdn.test/tex-chtml.js" in finished

@@ -2,11 +2,13 @@
 
 A page typeset at build time must draw what MathJax 3 draws in Chromium for
 the same article: the same tags and the same references (text and link) in
-the same formulas. Both are read the same way, from the glyphs of the SVG
-(each glyph's ``data-c``): MathJax 3 from ``node_modules/mathjax3`` (or
-``$MATHJAX3_PATH``) with its SVG output, the build-time page from its static
-HTML (in Python) and as Chromium shows it. The example site built with
-``EQUATIONS_RENDER = "build"`` shows numbered equations with JavaScript off.
+the same formulas. Both are read the same way, from the glyphs of MathJax's
+CommonHTML output (each ``mjx-c``'s class names its code point): MathJax 3
+from ``node_modules/mathjax3`` (or ``$MATHJAX3_PATH``) in Chromium, the
+build-time page from its static HTML (in Python) and as Chromium shows it.
+The example site built with ``EQUATIONS_RENDER = "build"`` shows numbered
+equations with JavaScript off, drawn by the stylesheet and fonts the build
+wrote.
 """
 
 from __future__ import annotations
@@ -74,15 +76,17 @@ e &= f &\quad g &= h \notag
 """
 
 # Per formula on the page: display or not, tags drawn, references drawn
-# inside it (link, text). Glyphs are read from data-c: MathJax 3 writes it on
-# every glyph (<path> or <use>).
+# inside it (link, text). Glyphs are read from the class of each mjx-c
+# ("mjx-c1D465 TEX-I"), text outside MathJax's fonts from mjx-utext.
 DRAWN = """() => Array.from(document.querySelectorAll('mjx-container')).map(c => {
-  const text = el => Array.from(el.querySelectorAll('[data-c]'))
-    .map(g => String.fromCodePoint(parseInt(g.getAttribute('data-c'), 16))).join('');
-  const labels = c.querySelector('svg[data-labels]');
-  const tags = labels
-    ? Array.from(labels.querySelectorAll('g[data-mml-node="mtd"]')).map(text) : [];
-  const refs = Array.from(c.querySelectorAll('svg a'))
+  const glyph = g => g.tagName === 'MJX-C'
+    ? String.fromCodePoint(parseInt(g.className.match(/mjx-c([0-9A-F]+)/)[1], 16))
+    : g.textContent;
+  const text = el => Array.from(el.querySelectorAll('mjx-c, mjx-utext'))
+    .map(glyph).join('');
+  const labels = c.querySelector('mjx-labels');
+  const tags = labels ? Array.from(labels.querySelectorAll('mjx-mtd')).map(text) : [];
+  const refs = Array.from(c.querySelectorAll('mjx-math a'))
     .map(a => [a.getAttribute('href'), text(a)]);
   return [c.getAttribute('display') === 'true', tags, refs];
 })"""
@@ -100,9 +104,7 @@ def static_drawn(page_html: str) -> list:
     """:data:`DRAWN`, read in Python from a build-time page's HTML."""
     found = []
     for container in re.findall(r"<mjx-container.*?</mjx-container>", page_html, re.S):
-        links = re.findall(
-            r'<a fill="blue" stroke="blue" href="([^"]*)">(.*?)</a>', container, re.S
-        )
+        links = re.findall(r'<a href="([^"]*)">(.*?)</a>', container, re.S)
         found.append(
             [
                 'display="true"' in container[:200],
@@ -125,7 +127,7 @@ def build_pair(build_site, tmp_path: Path):
         # Whole posts on the index: a summary cut by words would be cut from
         # typeset HTML in one build and from TeX in the other.
         "SUMMARY_MAX_LENGTH": None,
-        "MATHJAX_URL": "/mathjax3/es5/tex-mml-svg.js",
+        "MATHJAX_URL": "/mathjax3/es5/tex-chtml.js",
     }
     content = {"first.md": FIRST, "second.md": SECOND}
     browser = build_site(content, **common)
@@ -183,31 +185,46 @@ def test_example_site_built_at_build_time_shows_numbered_equations_without_js(
     pages = [
         path.relative_to(site.output).as_posix()
         for path in sorted(site.output.rglob("*.html"))
-        if 'svg data-labels="true"' in path.read_text(encoding="utf-8")
+        if "<mjx-labels" in path.read_text(encoding="utf-8")
     ]
     assert pages
     context = browser.new_context(java_script_enabled=False)
     try:
         page = context.new_page()
+        fonts: list[tuple[str, int]] = []
+        page.on(
+            "response",
+            lambda r: r.url.endswith(".woff") and fonts.append((r.url, r.status)),
+        )
         with serve(site.output) as base:
             for name in pages[:3]:
                 page.goto(f"{base}/{name}")
+                page.wait_for_load_state("networkidle")
                 assert (
                     page.locator(
                         "script[src*=athJax], script[id=MathJax-script]"
                     ).count()
                     == 0
                 )
-                tags = page.locator("svg[data-labels] g[data-mml-node=mtd]")
+                tags = page.locator("mjx-labels mjx-mtd")
                 assert tags.count() > 0
                 box = tags.first.bounding_box()
                 assert box is not None
                 assert box["width"] > 5
                 assert box["height"] > 5
-                formulas = page.locator("mjx-container > svg")
+                formulas = page.locator("mjx-container > mjx-math")
                 assert formulas.first.is_visible()
+                # the glyphs are drawn by the stylesheet, in MathJax's fonts
+                glyph = page.locator("mjx-labels mjx-c").first.bounding_box()
+                assert glyph is not None
+                assert glyph["width"] > 2
                 text = page.inner_text("body")
                 assert "\\begin{" not in text
                 assert "\\tag{" not in text
+            # the stylesheet's fonts, copied into the output, were loaded
+            assert fonts
+            # (then revalidated by the next pages: 304)
+            assert [font for font in fonts if font[1] not in (200, 304)] == []
+            assert fonts[0][1] == 200
     finally:
         context.close()
