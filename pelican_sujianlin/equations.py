@@ -1144,7 +1144,7 @@ def number_content(content) -> None:
     mode = content.settings.get("EQUATIONS_NUMBERING", DEFAULT_NUMBERING)
     context = content._context if isinstance(content._context, dict) else {}
     numbered = context.setdefault(NUMBERED, {})
-    numbering = numbered.get(content._content)
+    numbering = numbered.get(fingerprint(content._content))
     if numbering is not None and numbering.prefix != prefix:
         numbering = None
     if numbering is None:
@@ -1157,7 +1157,7 @@ def number_content(content) -> None:
         numbering = _number(content, prefix, mode)
         record = numbering.to_cache(mode)
         replace_reader_output(content, source, content._content, {CACHED: record})
-    numbered[content._content] = numbering
+    numbered[fingerprint(content._content)] = numbering
     content.has_math = numbering.has_math
     content.equation_labels = numbering.labels
     notes = None
@@ -1180,11 +1180,18 @@ def number_content(content) -> None:
 
 # Metadata key of the numbering kept in the content cache with the numbered HTML.
 CACHED = "_sujianlin_equations"
-# Context key: numbered (and resolved) HTML -> its Numbering, this build. A
-# content object made anew from another's numbered HTML (i18n_subsites makes
-# a Draft of each untranslated article) takes that numbering: numbering the
-# HTML again would wrap each equation twice.
+# Context key: numbered (and resolved) HTML's fingerprint -> its Numbering,
+# this build. A content object made anew from another's numbered HTML
+# (i18n_subsites makes a Draft of each untranslated article) takes that
+# numbering: numbering the HTML again would wrap each equation twice.
 NUMBERED = "_equations_numbered"
+
+
+def fingerprint(text: str) -> tuple[int, int]:
+    """``text``'s length and hash: a key that does not keep ``text`` alive
+    (the memo keyed by the HTML itself held a second copy of every article
+    once read_more had rewritten it: 10 MB on the benchmark's site)."""
+    return len(text), hash(text)
 
 
 class Numbering(NamedTuple):
@@ -1565,9 +1572,9 @@ def _remember_resolved(content, numbered: str, resolved: str, summary) -> None:
     """A content object made from the resolved HTML takes its numbering, with
     nothing left to resolve (see ``NUMBERED``)."""
     memo = (content._context or {}).get(NUMBERED)
-    numbering = memo.get(numbered) if memo else None
+    numbering = memo.get(fingerprint(numbered)) if memo else None
     if numbering is not None:
-        memo[resolved] = numbering._replace(
+        memo[fingerprint(resolved)] = numbering._replace(
             problems=[], xrefs=[], summary_xrefs=[], summary=summary
         )
 
