@@ -14,6 +14,7 @@ import hashlib
 import logging
 import os
 import pickle
+import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -58,10 +59,15 @@ def load_state(path: Path, digest: str, open_file: Any = open) -> Any:
 
 
 def save_state(path: Path, digest: str, state: Any, open_file: Any = open) -> None:
-    """Write ``state`` to ``path`` with ``digest``; a failure is a warning."""
-    temporary = path.with_name(path.name + ".tmp")
+    """Write ``state`` to ``path`` with ``digest``; a failure is a warning.
+    The file is written under a name of its own first (two builds saving at
+    once each replace the file whole)."""
+    temporary: Path | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".")
+        os.close(handle)
+        temporary = Path(name)
         with open_file(temporary, "wb") as file:
             pickler = pickle.Pickler(file, pickle.HIGHEST_PROTOCOL)
             # No memo: a state is a tree (no cycles), and the memo of tens of
@@ -69,5 +75,13 @@ def save_state(path: Path, digest: str, state: Any, open_file: Any = open) -> No
             pickler.fast = True
             pickler.dump((digest, state))
         os.replace(temporary, path)
-    except OSError as error:
+    except (
+        OSError,
+        pickle.PicklingError,
+        AttributeError,
+        TypeError,
+        ValueError,
+    ) as error:
         logger.warning("Cannot write the cache file %s: %s", path, error)
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)

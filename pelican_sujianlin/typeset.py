@@ -47,7 +47,6 @@ import html
 import json
 import logging
 import os
-import pickle
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -57,6 +56,7 @@ from typing import Any, NamedTuple
 from pelican import signals
 
 from pelican_sujianlin import mathjax
+from pelican_sujianlin.cache import load_state, save_state
 from pelican_sujianlin.contents import (
     ARTICLE_LISTS,
     PAGE_LISTS,
@@ -261,7 +261,9 @@ class FormulaCache:
         self.used: set[str] = set()
         self.added = 0
         if path is not None:
-            self.entries, self.stylesheet = _load(path, digest)
+            state = load_state(path, digest)
+            if isinstance(state, tuple) and len(state) == 2:
+                self.entries, self.stylesheet = state
 
     def get(self, key: str) -> Typeset | None:
         found = self.entries.get(key)
@@ -279,26 +281,7 @@ class FormulaCache:
         if self.path is None or (not self.added and not stale):
             return
         kept = {key: self.entries[key] for key in self.used if key in self.entries}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_suffix(".tmp")
-        with temporary.open("wb") as file:
-            state = (self.digest, kept, self.stylesheet)
-            pickle.dump(state, file, pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, self.path)
-
-
-def _load(path: Path, digest: str) -> tuple[dict[str, Typeset], str]:
-    try:
-        with path.open("rb") as file:
-            state = pickle.load(file)
-    except FileNotFoundError:
-        return {}, ""
-    except Exception as error:  # a corrupt or foreign file: start again
-        logger.warning("typeset: ignoring the cache %s (%s)", path, error)
-        return {}, ""
-    if not isinstance(state, tuple) or len(state) != 3 or state[0] != digest:
-        return {}, ""  # another MathJax, configuration or format
-    return state[1], state[2]
+        save_state(self.path, self.digest, (kept, self.stylesheet))
 
 
 # --- MathJax in V8 ----------------------------------------------------------------
