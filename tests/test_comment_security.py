@@ -23,6 +23,7 @@ from pelican_sujianlin.recent_comments.comment import (
     MARKDOWN_LIMIT,
     BodyRenderer,
     clean_line,
+    written_safely,
 )
 from pelican_sujianlin.recent_comments.excerpt import excerpt
 from pelican_sujianlin.recent_comments.tex_safety import (
@@ -445,3 +446,41 @@ def assert_no_live_markup(name: str, text: str) -> None:
 def test_clean_line_drops_noncharacters():
     """U+FFFE and U+FFFF, which XML 1.0 refuses, leave an author's name."""
     assert clean_line("x\uffffy\ufffe z") == "xy z"
+
+
+# --- Markdown that skips nh3 -----------------------------------------------------
+
+FILE_RENDERER = BodyRenderer(raw_html=True)
+ISSO_RENDERER = BodyRenderer(raw_html=False)
+
+# Markdown the sanitiser must see (raw HTML, images, headings, link titles,
+# other schemes, odd URLs) among what markdown-it writes safely by itself.
+MARKDOWN_PIECES = [
+    *"ab林 .'\"!&*_~`[]()<>\\:/",
+    *["\n", "\n\n", "  \n", "\xa0", "- ", "* ", "1. ", "3. ", "> ", "    "],
+    *["```\n", "```py\n", "---\n", "# ", "**", "~~", "&amp;", "&copy;", "&#60;"],
+    *['[a](http://x.example/p?q=1&r="2")', "[a](https://x.example)", "[a](/rel)"],
+    *["[a](HTTP://X.example)", "[a](mailto:a@b.example)", "[a](javascript:alert(1))"],
+    *['[a](http://x.example "t")', "<http://auto.example/>", "[a](http://)"],
+    *["![i](http://img.example/i.png)", "<b>", "<script>x</script>", "http://x"],
+    *["[a](http://[::1]/)", "[a](http://x.example/%zz)", "[a](http://x_y.example)"],
+]
+
+
+@given(st.lists(st.sampled_from(MARKDOWN_PIECES), max_size=25).map("".join))
+@settings(max_examples=1500, deadline=None)
+def test_markdown_that_skips_the_sanitiser_is_what_the_sanitiser_writes(text):
+    """nh3 is the oracle: whatever markdown-it writes without it is exactly
+    what nh3 would have made of it, in both flavours."""
+    for render in (FILE_RENDERER, ISSO_RENDERER):
+        assert render.markdown(text) == render.markdown(text, sanitise=True), text
+
+
+def test_plain_markdown_skips_the_sanitiser():
+    """Lists, quotes, code and http(s) links are written without nh3; raw
+    HTML, images, headings and other links are not."""
+    safe = "- **a** [b](https://x.example/?q=1)\n- `c`\n\n> d\n\n---"
+    tokens = FILE_RENDERER.md.parse(safe)
+    assert written_safely(tokens)
+    for unsafe in ("<b>x</b>", "![i](http://x.example/i.png)", "# h", "[a](/x)"):
+        assert not written_safely(FILE_RENDERER.md.parse(unsafe)), unsafe

@@ -1015,7 +1015,8 @@ def test_shortcut_html_is_safe_without_the_sanitiser(text):
 
 
 def test_plain_prose_comments_never_load_the_sanitiser(tmp_path):
-    """nh3 and markdown-it are loaded only when a comment needs Markdown."""
+    """markdown-it is loaded only when a comment needs Markdown, nh3 only
+    when the Markdown holds what markdown-it does not write safely itself."""
     script = (
         "import sys\n"
         "from pelican_sujianlin.recent_comments.comment import BodyRenderer\n"
@@ -1025,8 +1026,10 @@ def test_plain_prose_comments_never_load_the_sanitiser(tmp_path):
         "assert 'nh3' not in sys.modules\n"
         "assert 'markdown_it' not in sys.modules\n"
         "print(render('[链接](http://a.example/)'))\n"
-        "assert 'nh3' in sys.modules\n"
+        "assert 'nh3' not in sys.modules\n"
         "assert 'markdown_it' in sys.modules\n"
+        "print(render('<b>粗</b>'))\n"
+        "assert 'nh3' in sys.modules\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=False

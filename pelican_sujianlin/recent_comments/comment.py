@@ -4,7 +4,8 @@ Every comment field is untrusted. :class:`Comment` holds only values that are
 already safe to print as they are: ``author`` and ``excerpt`` are HTML-escaped
 plain text, ``website`` is an escaped http(s) URL or empty, ``avatar`` is
 empty, an MD5 hash or (in a built site) the escaped ``COMMENTS_AVATAR_URL``
-with that hash, ``body`` is HTML sanitised by nh3 (or, for the plain prose most
+with that hash, ``body`` is HTML sanitised by nh3 (or written by markdown-it
+from safe parts alone, :func:`written_safely`, or, for the plain prose most
 comments are, built from escaped text by :func:`inline_paragraphs`), ``anchor``
 contains only word characters, dots and dashes. Math in a body or an excerpt
 has passed :func:`~.tex_safety.safe_tex` and sits in
@@ -319,13 +320,18 @@ class BodyRenderer:
             return finish(as_sanitiser_writes(simple), pieces)
         return finish(self.markdown(text), pieces)
 
-    def markdown(self, text: str) -> str:
-        """The full path: Markdown, then the sanitiser."""
-        if self.raw_html:
-            return self.cleaner.clean(self.md.render(text)).rstrip("\n")
-        mark = ampersand_mark(text)
-        rendered = self.md.render(text.replace("&", mark))
-        return self.cleaner.clean(rendered.replace(mark, "&amp;")).rstrip("\n")
+    def markdown(self, text: str, *, sanitise: bool = False) -> str:
+        """The full path: Markdown, then the sanitiser (nh3), which Markdown
+        made only of what markdown-it writes safely itself skips (see
+        :func:`written_safely`); ``sanitise=True`` always takes it."""
+        mark = None if self.raw_html else ampersand_mark(text)
+        tokens = self.md.parse(text if mark is None else text.replace("&", mark))
+        rendered = self.md.renderer.render(tokens, self.md.options, {})
+        if mark is not None:
+            rendered = rendered.replace(mark, "&amp;")
+        if not sanitise and written_safely(tokens):
+            return as_nh3_writes(rendered).rstrip("\n")
+        return self.cleaner.clean(rendered).rstrip("\n")
 
     def report_long(self, size: int) -> None:
         if self.where in self.reported:
@@ -459,6 +465,74 @@ def as_sanitiser_writes(html_text: str) -> str:
     match only what ``html.escape`` wrote."""
     html_text = html_text.replace("&quot;", '"').replace("&#x27;", "'")
     return html_text.replace("\xa0", "&nbsp;")
+
+
+# What markdown-it writes safely by itself: these tokens only, text escaped,
+# a link only to an http(s) address of plain characters (normalised by
+# markdown-it: percent-encoded), no ``start`` on a list, no language on code.
+# Anything else (raw HTML, images, headings, titles...) goes through nh3.
+SAFE_BLOCK_TOKENS = frozenset(
+    {
+        "paragraph_open",
+        "paragraph_close",
+        "bullet_list_open",
+        "bullet_list_close",
+        "ordered_list_open",
+        "ordered_list_close",
+        "list_item_open",
+        "list_item_close",
+        "blockquote_open",
+        "blockquote_close",
+        "hr",
+        "code_block",
+        "fence",
+        "inline",
+    }
+)
+SAFE_INLINE_TOKENS = frozenset(
+    {
+        "text",
+        "softbreak",
+        "hardbreak",
+        "strong_open",
+        "strong_close",
+        "em_open",
+        "em_close",
+        "s_open",
+        "s_close",
+        "code_inline",
+        "link_open",
+        "link_close",
+    }
+)
+SAFE_HREF_RE = re.compile(
+    r"https?://[A-Za-z0-9][A-Za-z0-9.-]*(?::[0-9]+)?(?:[/?#][!-~]*)?"
+)
+LINK_OPEN_RE = re.compile(r'<a href="([^"]*)">')
+
+
+def written_safely(tokens: list) -> bool:
+    """True when markdown-it's HTML of ``tokens`` holds nothing the sanitiser
+    would change but its spelling (:func:`as_nh3_writes`)."""
+    for token in tokens:
+        if token.type not in SAFE_BLOCK_TOKENS or token.attrs or token.info.strip():
+            return False
+        for child in token.children or ():
+            if child.type not in SAFE_INLINE_TOKENS:
+                return False
+            if child.type == "link_open":
+                href = child.attrs.get("href")
+                if len(child.attrs) != 1 or not SAFE_HREF_RE.fullmatch(str(href)):
+                    return False
+    return True
+
+
+def as_nh3_writes(html_text: str) -> str:
+    """markdown-it's HTML of safe tokens (:func:`written_safely`) spelt as
+    nh3 writes it: void elements without a slash, links with ``rel``."""
+    html_text = html_text.replace("<br />", "<br>").replace("<hr />", "<hr>")
+    html_text = LINK_OPEN_RE.sub(rf'<a href="\1" rel="{LINK_REL}">', html_text)
+    return as_sanitiser_writes(html_text)
 
 
 def fill_marks(text: str, mark: str, values: list[str]) -> str:
