@@ -412,7 +412,8 @@ def inline_markup(block: str) -> str | None:
         if "``" in block or len(pieces) % 2 == 0:
             return None
         for piece in pieces[1::2]:
-            code = piece.strip(" ") if piece[:1] == piece[-1:] == " " else piece
+            # CommonMark drops one space from each end, when both ends have one
+            code = piece[1:-1] if piece[:1] == piece[-1:] == " " else piece
             if not code.strip() or "<" in piece or PLACEHOLDER_RE.search(piece):
                 return None
             if "\n" in piece or "&" in piece:
@@ -422,8 +423,9 @@ def inline_markup(block: str) -> str | None:
     if INLINE_MARKUP_RE.search(block):
         return None
     if "*" in block:
-        if codes:  # a code span's backtick is punctuation to ** flanking
-            return None
+        # A code span next to a ** stands there as CODE_MARK, which is not a
+        # word character to flanked(): its backtick is punctuation to the
+        # delimiter rule, so such a comment goes to Markdown.
         parts = block.split("**")
         if len(parts) % 2 == 0 or any("*" in part for part in parts):
             return None
