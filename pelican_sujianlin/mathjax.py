@@ -197,20 +197,6 @@ def loads_mathjax(page: str) -> bool:
 Edit = tuple[int, int, str]  # (start, end, new text) of a page
 
 
-def finish_page(
-    page: str,
-    config: MathJaxConfig,
-    siteurl: str,
-    read_more: Callable[[], list[str]] = list,
-    shows_math: bool = False,
-    marked: int | None = None,
-) -> tuple[str, bool]:
-    """The written page, and whether it loads MathJax from the bundle
-    (:func:`plan_page` applied)."""
-    edits, loaded = plan_page(page, config, siteurl, read_more, shows_math, marked)
-    return join_edited([page], edits), loaded
-
-
 def plan_page(
     page: str,
     config: MathJaxConfig,

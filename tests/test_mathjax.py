@@ -27,16 +27,23 @@ from pelican_sujianlin.mathjax import (
     MathJaxConfig,
     clean_head,
     clean_text,
-    finish_page,
     has_math,
     join_edited,
     loads_mathjax,
+    plan_page,
     read_more_words,
 )
 
 CDN = MathJaxConfig("https://cdn.example/mathjax@4/tex-mml-chtml.js", "", "")
 LOCAL = MathJaxConfig("", "", "mathjax")
 PAGE = "<html><head><title>t</title></head><body>{}</body></html>"
+
+
+def finish_page(page: str, *args, **kwargs) -> tuple[str, bool]:
+    """The written page (:func:`plan_page` applied), and whether it loads
+    MathJax from the bundle."""
+    edits, loaded = plan_page(page, *args, **kwargs)
+    return join_edited([page], edits), loaded
 
 
 # --- the pure part ----------------------------------------------------------------
