@@ -17,12 +17,15 @@ in every build.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemBytecodeCache, FileSystemLoader
 from jinja2.bccache import Bucket
+
+logger = logging.getLogger(__name__)
 
 TEMPLATES_PATH = Path(__file__).parent / "templates"
 
@@ -54,14 +57,34 @@ class TemplateCodeCache(FileSystemBytecodeCache):
         super().__init__(str(folder))
         self.syntax = syntax
         self.load = load
+        self.broken = False  # a write failed: no more writes
 
     def get_cache_key(self, name: str, filename: str | None = None) -> str:
         key = super().get_cache_key(name, filename) + self.syntax
         return hashlib.sha1(key.encode("utf-8")).hexdigest()
 
     def load_bytecode(self, bucket: Bucket) -> None:
-        if self.load:
-            super().load_bytecode(bucket)
+        if self.load and not self.broken:
+            try:
+                super().load_bytecode(bucket)
+            except OSError as error:
+                self.give_up(error)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        if not self.broken:
+            try:
+                super().dump_bytecode(bucket)
+            except OSError as error:
+                self.give_up(error)
+
+    def give_up(self, error: OSError) -> None:
+        """A read or write failed (a full disk, a read-only or vanished
+        folder): one warning, as Pelican's own cache gives, and the build
+        goes on compiling as Pelican does."""
+        self.broken = True
+        logger.warning(
+            "Cannot keep compiled templates in %s: %s", self.directory, error
+        )
 
 
 def environment_syntax(env: Environment) -> str | None:

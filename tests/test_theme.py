@@ -1,0 +1,63 @@
+"""The bundle's template loader and the compiled-template cache (theme.py)."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+
+from conftest import BASE_SETTINGS, run_pelican, write_content
+from jinja2 import DictLoader, Environment
+
+from pelican_sujianlin.theme import (
+    TEMPLATE_CACHE,
+    TemplateCodeCache,
+    environment_syntax,
+)
+
+
+def test_a_cache_folder_that_cannot_be_written_is_one_warning(tmp_path, caplog):
+    """The folder vanished (or turned read-only) during the build: templates
+    still compile and render, with one warning naming the folder."""
+    folder = tmp_path / "templates"
+    env = Environment(loader=DictLoader({"a.html": "a{{ x }}", "b.html": "b"}))
+    env.bytecode_cache = TemplateCodeCache(folder, environment_syntax(env))
+    shutil.rmtree(folder)
+    folder.write_text("a file where the folder was", encoding="utf-8")
+    with caplog.at_level(logging.WARNING):
+        assert env.get_template("a.html").render(x=1) == "a1"
+        assert env.get_template("b.html").render() == "b"
+    assert caplog.text.count("Cannot keep compiled templates") == 1
+    assert str(folder) in caplog.text
+
+
+def test_another_syntax_never_shares_compiled_code(tmp_path):
+    """Two environments that compile the same source differently (another
+    delimiter) each get their own: neither renders the other's code."""
+    source = {"a.html": "{{ x }}<% x %>"}
+    plain = Environment(loader=DictLoader(source))
+    other = Environment(loader=DictLoader(source), variable_start_string="<%")
+    other.variable_end_string = "%>"
+    for env in (plain, other):
+        env.bytecode_cache = TemplateCodeCache(tmp_path, environment_syntax(env))
+    assert plain.get_template("a.html").render(x=1) == "1<% x %>"
+    assert other.get_template("a.html").render(x=1) == "{{ x }}1"
+
+
+def test_a_build_whose_cache_folder_cannot_be_made_still_builds(tmp_path):
+    content = tmp_path / "content"
+    write_content(content, {"a.md": "Title: A\nDate: 2024-01-01\n\n正文$x$。\n"})
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / TEMPLATE_CACHE).write_text("not a folder", encoding="utf-8")
+    settings = {
+        **BASE_SETTINGS,
+        "PATH": str(content),
+        "OUTPUT_PATH": str(tmp_path / "output"),
+        "CACHE_PATH": str(cache),
+        "CACHE_CONTENT": True,
+        "LOAD_CONTENT_CACHE": True,
+        "PLUGINS": ["pelican_sujianlin"],
+    }
+    warnings = run_pelican(settings)
+    assert "正文" in (tmp_path / "output" / "a.html").read_text(encoding="utf-8")
+    assert warnings == []
