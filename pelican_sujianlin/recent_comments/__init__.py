@@ -363,9 +363,9 @@ def attach_file_comments(
             elif rank > newest[0][:2]:
                 heapq.heapreplace(newest, item)
     chosen = []
+    settings = generator.settings
     for _, _, scanned, path, primary in sorted(newest, key=lambda item: -item[1]):
         reader.render.where = f"Comment {path}"
-        settings = generator.settings
         comment = files.read_cached(path, reader.render, settings, cache=cache)
         if comment is not None:  # None: changed since the scan (and reported)
             comment.slug = scanned.slug  # as renamed if its identifier repeats
@@ -374,7 +374,7 @@ def attach_file_comments(
     if cache is not None:
         # Every comment file was read: the cache is saved now and let go, and
         # each thread lets go of its comments once its page is written.
-        save_comment_cache(cache, generator.settings)
+        save_comment_cache(cache, settings)
         reader.cache = None
     return chosen
 
@@ -389,11 +389,13 @@ def comment_cache(settings: Mapping[str, Any], root: Path) -> files.CommentCache
     them; compressed as Pelican's own files are, see ``GZIP_CACHE``)."""
     if not (settings.get("CACHE_CONTENT") or settings.get("LOAD_CONTENT_CACHE")):
         return None
+    digest = cache_digest(settings)
     entries = None
     if settings.get("LOAD_CONTENT_CACHE"):
-        path, digest = cache_file(settings, CACHE_FILE), cache_digest(settings)
-        entries = load_state(path, digest, opener(settings))
-    return files.CommentCache(root, entries if isinstance(entries, dict) else None)
+        entries = load_state(cache_file(settings, CACHE_FILE), digest, opener(settings))
+    if not isinstance(entries, dict):
+        entries = None
+    return files.CommentCache(root, entries, digest)
 
 
 def cache_digest(settings: Mapping[str, Any]) -> str:
@@ -409,7 +411,7 @@ def save_comment_cache(cache: files.CommentCache, settings: Mapping[str, Any]) -
     kept = cache.kept() if settings.get("CACHE_CONTENT") else None
     if kept is not None:
         path = cache_file(settings, CACHE_FILE)
-        save_state(path, cache_digest(settings), kept, opener(settings))
+        save_state(path, cache.digest, kept, opener(settings))
 
 
 def isso_comments(options: Options, articles: list[Any]) -> list[tuple[Any, Any]]:

@@ -179,8 +179,10 @@ class CommentCache:
         self,
         root: str | os.PathLike[str],
         entries: dict[str, tuple[Stamp, tuple]] | None = None,
+        digest: str = "",
     ) -> None:
         self.root = os.path.join(os.fspath(root), "")
+        self.digest = digest  # what the entries were read with (code, zone)
         self.entries = entries or {}  # by path inside ``root``
         self.used: set[str] = set()  # the files this build read
         self.added = 0
