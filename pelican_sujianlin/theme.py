@@ -90,8 +90,9 @@ class TemplateCodeCache(FileSystemBytecodeCache):
 def environment_syntax(env: Environment) -> str | None:
     """A digest of the settings that shape an environment's compiled code;
     None when one cannot be told apart from another (a callable
-    ``autoescape``, as ``select_autoescape`` makes)."""
-    if callable(env.autoescape):
+    ``autoescape``, as ``select_autoescape`` makes, or a ``finalize``: both
+    shape the code and are functions of the site's own)."""
+    if callable(env.autoescape) or env.finalize is not None:
         return None
     parts = (
         env.block_start_string,
@@ -108,6 +109,7 @@ def environment_syntax(env: Environment) -> str | None:
         env.keep_trailing_newline,
         env.optimized,
         env.autoescape,
+        env.is_async,
         sorted(env.extensions),
     )
     return hashlib.sha1(repr(parts).encode("utf-8")).hexdigest()

@@ -61,3 +61,14 @@ def test_a_build_whose_cache_folder_cannot_be_made_still_builds(tmp_path):
     warnings = run_pelican(settings)
     assert "正文" in (tmp_path / "output" / "a.html").read_text(encoding="utf-8")
     assert warnings == []
+
+
+def test_environments_whose_code_cannot_be_told_apart_get_no_cache():
+    """A callable autoescape or a finalize shapes compiled code but is a
+    function of the site's own: such an environment compiles as Pelican does."""
+    assert environment_syntax(Environment()) is not None
+    assert environment_syntax(Environment(finalize=lambda value: value)) is None
+    assert environment_syntax(Environment(autoescape=lambda name: True)) is None
+    assert environment_syntax(Environment(enable_async=True)) != environment_syntax(
+        Environment()
+    )
