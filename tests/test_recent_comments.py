@@ -1039,6 +1039,20 @@ def test_plain_prose_comments_never_load_the_sanitiser(tmp_path):
     assert 'rel="nofollow ugc noopener"' in done.stdout
 
 
+def test_isso_flavour_keeps_ampersands_in_link_addresses():
+    """An Isso comment's links keep their "&" (markdown-it percent-encodes
+    the mark that hides it from the entity decoder)."""
+    for renderer in (ISSO_RENDERER, BodyRenderer(raw_html=True)):
+        body = renderer("[x](http://a.example/?a=1&b=2) <http://b.example/?c=1&d=2>")
+        assert 'href="http://a.example/?a=1&amp;b=2"' in body, body
+        assert 'href="http://b.example/?c=1&amp;d=2"' in body, body
+    mark = comment_module.AMPERSAND_MARK
+    typed = ISSO_RENDERER("[x](http://a.example/%EE%80%80) a&b")
+    assert "%EE%80%80" in typed, typed
+    assert "a&amp;b" in typed, typed
+    assert comment_module.ampersand_mark("%EE%80%80") != mark
+
+
 def test_isso_flavour_keeps_private_use_characters_as_typed():
     mark = comment_module.AMPERSAND_MARK
     for text in (f"a{mark}b", f"a{mark}b **x** &lt;", f"`{mark}&`"):

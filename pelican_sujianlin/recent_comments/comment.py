@@ -24,7 +24,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from pelican_sujianlin.math_markdown import DOLLAR_HTML, protect_math
 from pelican_sujianlin.recent_comments.tex_safety import inert_text, safe_tex
@@ -328,7 +328,7 @@ class BodyRenderer:
         tokens = self.md.parse(text if mark is None else text.replace("&", mark))
         rendered = self.md.renderer.render(tokens, self.md.options, {})
         if mark is not None:
-            rendered = rendered.replace(mark, "&amp;")
+            rendered = ampersands_back(rendered, mark)
         if not sanitise and written_safely(tokens):
             return as_nh3_writes(rendered).rstrip("\n")
         return self.cleaner.clean(rendered).rstrip("\n")
@@ -357,12 +357,20 @@ def escaped_paragraphs(text: str) -> str:
 
 
 def ampersand_mark(text: str) -> str:
-    """A private-use character that ``text`` does not contain (usually
-    AMPERSAND_MARK), so that a reader's own such character stays as typed."""
+    """A private-use character that ``text`` does not contain, nor its
+    percent-encoded form (usually AMPERSAND_MARK), so that a reader's own
+    such character stays as typed."""
     code = ord(AMPERSAND_MARK)
-    while chr(code) in text:
+    upper = text.upper()
+    while chr(code) in text or quote(chr(code)) in upper:
         code += 1
     return chr(code)
+
+
+def ampersands_back(rendered: str, mark: str) -> str:
+    """``rendered`` with each ``mark`` an escaped ``&`` again: in text, and in
+    a link's address, where markdown-it percent-encoded it."""
+    return rendered.replace(mark, "&amp;").replace(quote(mark), "&amp;")
 
 
 # The shortcut past Markdown: paragraphs of prose with math, `code` spans and
