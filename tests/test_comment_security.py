@@ -464,6 +464,7 @@ MARKDOWN_PIECES = [
     *['[a](http://x.example "t")', "<http://auto.example/>", "[a](http://)"],
     *["![i](http://img.example/i.png)", "<b>", "<script>x</script>", "http://x"],
     *["[a](http://[::1]/)", "[a](http://x.example/%zz)", "[a](http://x_y.example)"],
+    *["[a](http://x.example:99999/)", "[a](http://x.example:8080/)"],
 ]
 
 
