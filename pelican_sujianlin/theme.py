@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemBytecodeCache, FileSystemLoader
 from jinja2.bccache import Bucket
+from markupsafe import Markup
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,35 @@ def add_template_loader(generator) -> None:
     bundle_loader = FileSystemLoader(str(TEMPLATES_PATH))
     env.loader = ChoiceLoader([loader, bundle_loader])
     env.loader.sujianlin_templates = True
+
+
+class SharedItems(list):
+    """Items a partial shows alike on every page (the most-read posts, the
+    newest comments), rendered once per build rather than once per page.
+
+    It is a list (``{% for item in items %}`` works as with any list), and
+    it can be called with the markup of one item:
+    ``{% call(item) items(SITEURL) %}<li>...</li>{% endcall %}`` renders
+    every item once per distinct set of arguments (strings as they are,
+    anything else by its truth; ``SITEURL`` changes from page to page only
+    with ``RELATIVE_URLS``) and hands the same text to every later page. The call block must depend on nothing but its
+    arguments and the items.
+    """
+
+    def __init__(self, items: Iterable[Any] = ()) -> None:
+        super().__init__(items)
+        self.rendered: dict[tuple[Hashable, ...], str] = {}
+
+    def __call__(self, *key: Any, caller: Callable[[Any], str]) -> str:
+        key = tuple(part if isinstance(part, str) else bool(part) for part in key)
+        items = self.rendered.get(key)
+        if items is None:
+            parts = [caller(item) for item in self]
+            items = "".join(parts)
+            if parts and isinstance(parts[0], Markup):  # an autoescaping theme
+                items = Markup(items)
+            self.rendered[key] = items
+        return items
 
 
 TEMPLATE_CACHE = "sujianlin-templates"  # the folder, in CACHE_PATH

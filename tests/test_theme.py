@@ -10,9 +10,42 @@ from jinja2 import DictLoader, Environment
 
 from pelican_sujianlin.theme import (
     TEMPLATE_CACHE,
+    SharedItems,
     TemplateCodeCache,
     environment_syntax,
 )
+
+ITEMS_TEMPLATE = (
+    "{% call(item) items(SITEURL, flag) %}<li>{{ SITEURL }}/{{ item }}</li>"
+    "{% endcall %}"
+)
+
+
+def test_shared_items_render_once_per_arguments():
+    """Each item's block runs once per SITEURL (and flag), whatever the
+    number of pages; the items stay a plain list to loop over."""
+    runs = []
+    items = SharedItems(["a", "b"])
+    env = Environment()
+    env.globals["note"] = lambda item: runs.append(item) or ""
+    template = env.from_string(ITEMS_TEMPLATE.replace("<li>", "{{ note(item) }}<li>"))
+    pages = [(".", 1), ("..", 1), (".", 1), (".", 2), (".", 0), (".", None)]
+    out = [template.render(items=items, SITEURL=s, flag=f) for s, f in pages]
+    assert out[0] == out[2] == out[3] == "<li>./a</li><li>./b</li>"
+    assert out[1] == "<li>../a</li><li>../b</li>"
+    assert out[4] == out[5] == out[0]
+    assert runs == ["a", "b"] * 3  # ".", "..", then "." without the flag
+    assert list(items) == ["a", "b"] and items[1] == "b" and items
+
+
+def test_shared_items_keep_an_autoescaping_theme_safe():
+    """With autoescape on, an item's text is escaped once and the joined
+    items are not escaped again."""
+    env = Environment(autoescape=True)
+    template = env.from_string(ITEMS_TEMPLATE)
+    items = SharedItems(["<b>"])
+    for _ in range(2):
+        assert template.render(items=items, SITEURL="", flag=1) == "<li>/&lt;b&gt;</li>"
 
 
 def test_a_cache_folder_that_cannot_be_written_is_one_warning(tmp_path, caplog):

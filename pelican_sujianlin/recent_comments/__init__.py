@@ -29,7 +29,6 @@ import json
 import logging
 import os
 from collections.abc import (
-    Callable,
     Container,
     Iterable,
     Iterator,
@@ -73,7 +72,7 @@ from pelican_sujianlin.recent_comments.comment import (
 )
 from pelican_sujianlin.recent_comments.excerpt import excerpt
 from pelican_sujianlin.settings import Check, checked, with_defaults
-from pelican_sujianlin.theme import add_template_loader
+from pelican_sujianlin.theme import SharedItems, add_template_loader
 
 logger = logging.getLogger(__name__)
 
@@ -474,34 +473,6 @@ def newest(
     return [item for _, item in heapq.nlargest(count, entries, key=lambda e: e[0])]
 
 
-class WidgetItems:
-    """The widget's ``<li>`` items, rendered once per build for every page.
-
-    The partial calls it with the markup of one item, ``{% call(comment)
-    recent_comments_items(SITEURL, typeset) %}<li>...</li>{% endcall %}``:
-    the items are the same on every page that has the same ``SITEURL``
-    (which changes from page to page only with ``RELATIVE_URLS``) and the
-    same choice of excerpt (typeset or text), so each is rendered once.
-    """
-
-    def __init__(self, comments: list[Comment]) -> None:
-        self.comments = comments
-        self.rendered: dict[tuple[str, bool], str] = {}
-
-    def __call__(
-        self, siteurl: str, typeset: Any = True, *, caller: Callable[[Comment], str]
-    ) -> str:
-        key = (siteurl, bool(typeset))
-        items = self.rendered.get(key)
-        if items is None:
-            parts = [caller(comment) for comment in self.comments]
-            items = "".join(parts)
-            if parts and isinstance(parts[0], Markup):  # an autoescaping theme
-                items = Markup(items)
-            self.rendered[key] = items
-        return items
-
-
 def collect(generator) -> None:
     """``article_generator_finalized``: read every source, fill the context."""
     options = Options.from_settings(generator.settings)
@@ -537,7 +508,7 @@ def collect(generator) -> None:
             listed, generator.settings, options.site_path
         )
     generator.context["recent_comments"] = recent
-    generator.context["recent_comments_items"] = WidgetItems(recent)
+    generator.context["recent_comments_items"] = SharedItems(recent)
     generator.context["recent_comments_labels"] = words
     generator.context["recent_comments_isso"] = {
         "url": options.isso_url,
