@@ -410,7 +410,7 @@ def save_comment_cache(cache: files.CommentCache, settings: Mapping[str, Any]) -
     kept = cache.kept() if settings.get("CACHE_CONTENT") else None
     if kept is not None:
         path = cache_file(settings, CACHE_FILE)
-        save_state(path, cache.digest, kept, opener(settings))
+        save_state(path, cache.digest, kept, opener(settings), shared=True)
 
 
 def isso_comments(options: Options, articles: list[Any]) -> list[tuple[Any, Any]]:
