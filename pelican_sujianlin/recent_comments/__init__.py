@@ -235,19 +235,21 @@ class ThreadReader:
         self.last: tuple[str, list[Comment]] | None = None
 
     def read(
-        self, folder: str, article: Any, scanned: list[Comment] | None = None
+        self, folder: str, article: Any, scanned: files.ScannedFolder | None = None
     ) -> list[Comment]:
         """The top-level comments of ``folder``, replies nested, oldest first;
-        ``scanned``: its comments, read in full by the scan (from the cache)."""
+        ``scanned``: the folder as the scan read it in full (from the cache)
+        and threaded."""
         if self.last is not None and self.last[0] == folder:
             return self.last[1]
-        comments = scanned
-        if comments is None:
+        if scanned is not None:
+            comments, top = scanned.comments, list(scanned.top)
+        else:
             self.render.where = f"A comment in {folder}"
             comments, _ = files.read_folder(
                 folder, self.render, self.settings, files.quiet, self.cache
             )
-        top = files.thread(comments).top
+            top = files.thread(comments).top
         for comment in comments:
             self.finish(comment, article)
         self.last = (folder, top)
@@ -275,7 +277,7 @@ class CommentThread(Sequence):
         folder: str,
         article: Any,
         count: int,
-        scanned: list[Comment] | None = None,
+        scanned: files.ScannedFolder | None = None,
     ) -> None:
         self._reader = reader
         self._folder = folder
@@ -344,7 +346,7 @@ def attach_file_comments(
     for slug, folder in folders:
         primary = by_slug[slug][0]
         count = len(folder.comments)
-        scanned = folder.comments if cache is not None else None
+        scanned = folder if cache is not None else None
         thread = CommentThread(reader, folder.path, primary, count, scanned)
         for article in by_slug[slug]:
             article.comments = thread

@@ -411,6 +411,7 @@ class ScannedFolder(NamedTuple):
     comments: list[Comment]
     paths: dict[str, str]
     unlisted: frozenset[str] = frozenset()
+    top: list[Comment] | tuple[()] = ()  # threaded (see :func:`thread`)
 
 
 def scan(
@@ -460,7 +461,9 @@ def scan(
         report_thread(threaded, paths)
         orphan_count += len(threaded.orphans)
         unlisted = future_comments(comments, paths, latest)
-        yield entry.name, ScannedFolder(entry.path, comments, paths, unlisted)
+        yield entry.name, ScannedFolder(
+            entry.path, comments, paths, unlisted, threaded.top
+        )
     if orphan_count:
         logger.warning(
             "%d orphan comment(s) in %s replied to nothing "
