@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import pickle
 import zlib
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from pathlib import Path
@@ -115,8 +116,12 @@ class TemplateCodeCache(FileSystemBytecodeCache):
                 data = zlib.decompress(data)
             except zlib.error:  # a damaged file: the template is compiled again
                 return
-        # Jinja checks the format and the source's checksum (else: compiled again)
-        bucket.bytecode_from_string(data)
+        # Jinja checks the format and the source's checksum (else: compiled
+        # again); a file cut short inside its checksum is compiled again too.
+        try:
+            bucket.bytecode_from_string(data)
+        except (pickle.UnpicklingError, EOFError, ValueError, TypeError):
+            bucket.reset()
 
     def dump_bytecode(self, bucket: Bucket) -> None:
         if self.broken:
