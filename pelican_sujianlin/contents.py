@@ -68,25 +68,35 @@ def join_url(siteurl: str, url: str, relative: bool = False) -> str:
     if relative:
         return posixpath.join(siteurl, url)
     base = siteurl if siteurl.endswith("/") else siteurl + "/"
-    if _is_plain_path(url) and not _NOT_PLAIN_BASE.search(base):
+    if _is_plain_path(url) and not _NOT_PLAIN_BASE.search(_after_authority(base)):
         return base + url  # what urljoin gives, several times faster
     return urljoin(base, url)
 
 
-# What urljoin rewrites: dot segments, a query or fragment in the base.
-_NOT_PLAIN_BASE = re.compile(r"/\.|[?#]")
+def _after_authority(base: str) -> str:
+    """``base`` after its scheme's ``://`` (or a leading ``//``)."""
+    _, separator, rest = base.partition("://")
+    if separator:
+        return rest
+    return base[2:] if base.startswith("//") else base
+
+
+# What urljoin rewrites in a base (after its scheme): dot segments, empty
+# segments (``//``), a query or a fragment.
+_NOT_PLAIN_BASE = re.compile(r"/\.|//|[?#]")
 _STRIPPED = re.compile(r"[\t\n\r]")
 
 
 def _is_plain_path(url: str) -> bool:
     """A relative path urljoin adds to a base as it is: no scheme, no
-    leading slash, no dot segment, no query or fragment, nothing urlsplit
+    leading slash, no dot or empty segment, no query or fragment, nothing urlsplit
     strips (leading spaces and controls, tabs and line breaks)."""
     return (
         url[:1] > " "
         and url[0] not in "./"
         and not _STRIPPED.search(url)
         and "/." not in url
+        and "//" not in url
         and ":" not in url.partition("/")[0]
         and "?" not in url
         and "#" not in url
