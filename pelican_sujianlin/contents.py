@@ -68,17 +68,22 @@ def join_url(siteurl: str, url: str, relative: bool = False) -> str:
     if relative:
         return posixpath.join(siteurl, url)
     base = siteurl if siteurl.endswith("/") else siteurl + "/"
-    if _is_plain_path(url) and not _NOT_PLAIN_BASE.search(_after_authority(base)):
+    if _is_plain_path(url) and _is_plain_base(base):
         return base + url  # what urljoin gives, several times faster
     return urljoin(base, url)
 
 
-def _after_authority(base: str) -> str:
-    """``base`` after its scheme's ``://`` (or a leading ``//``)."""
-    _, separator, rest = base.partition("://")
-    if separator:
-        return rest
-    return base[2:] if base.startswith("//") else base
+def _is_plain_base(base: str) -> bool:
+    """A base urljoin keeps as it is: an http(s), scheme-relative or
+    absolute path address (another scheme may not take relative paths)
+    without what urljoin rewrites."""
+    if base.startswith(("http://", "https://")):
+        path = base.partition("://")[2]
+    elif base.startswith("/"):
+        path = base[2:] if base.startswith("//") else base[1:]
+    else:
+        return False
+    return not _NOT_PLAIN_BASE.search("/" + path)
 
 
 # What urljoin rewrites in a base (after its scheme): dot segments, empty

@@ -62,13 +62,14 @@ URL_PIECES = st.sampled_from(
 
 @given(
     siteurl=st.tuples(
-        st.sampled_from(["https://host", "//host", "/blog", ""]),
+        st.sampled_from(["https://host", "HTTP://host", "//host", "/blog", ""]),
         st.lists(URL_PIECES, max_size=5).map("".join),
     ).map("".join),
     url=st.lists(URL_PIECES, max_size=6).map("".join),
 )
 def test_join_url_is_urljoin(siteurl, url):
-    """The shortcut for plain paths gives what urljoin gives, for any URL."""
+    """The shortcut for plain paths gives what urljoin gives, for any URL
+    and any base."""
     base = siteurl if siteurl.endswith("/") else siteurl + "/"
     assert join_url(siteurl, url) == urljoin(base, url)
 
