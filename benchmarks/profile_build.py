@@ -4,6 +4,7 @@
     python benchmarks/profile_build.py --articles 200 --top 40
     python benchmarks/profile_build.py --save bundle.prof   # for snakeviz etc.
     python benchmarks/profile_build.py --plugins ""         # plain Pelican
+    python benchmarks/profile_build.py --config bundle-build  # a run.py configuration
 
 Runs ``Pelican(settings).run()`` under cProfile in this process (the settings
 of ``run.py``: same theme, caching off) and prints:
@@ -44,7 +45,14 @@ if __package__ in (None, ""):  # run as a script: python benchmarks/profile_buil
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.generate import add_size_arguments
-from benchmarks.run import add_site_arguments, prepare_site, site_settings
+from benchmarks.run import (
+    CONFIG_SETTINGS,
+    add_site_arguments,
+    plugins_of,
+    prepare_cache,
+    prepare_site,
+    site_settings,
+)
 
 PACKAGE = "pelican_sujianlin"
 
@@ -302,6 +310,11 @@ def main(argv: list[str] | None = None) -> None:
         default="pelican_sujianlin",
         help="comma-separated PLUGINS ('' for plain Pelican)",
     )
+    parser.add_argument(
+        "--config",
+        help="a configuration of run.py instead of --plugins, with its settings "
+        "(bundle-build: the formula cache is filled by an unprofiled build first)",
+    )
     add_site_arguments(parser)
     parser.add_argument("--save", type=Path, help="also write the raw profile here")
     parser.add_argument(
@@ -326,10 +339,14 @@ def main(argv: list[str] | None = None) -> None:
     args.work.mkdir(parents=True, exist_ok=True)
     content = prepare_site(args.articles, args.equations, args.comments, args.work)
     plugins = [name.strip() for name in args.plugins.split(",") if name.strip()]
+    if args.config:
+        plugins = plugins_of(args.config)
     partials = not args.no_partials
-    settings = site_settings(
-        content, args.work / "out-profile", plugins, args.theme, partials
-    )
+    output = args.work / f"out-profile-{args.config}" if args.config else "out-profile"
+    settings = site_settings(content, args.work / output, plugins, args.theme, partials)
+    if args.config:
+        settings.update(CONFIG_SETTINGS.get(args.config, {}))
+        prepare_cache(args.config, settings, args.work)
     if args.warm:
         settings = warm_settings(
             content, args.work / "warm-profile", plugins, args.theme, partials
