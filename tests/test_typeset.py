@@ -22,6 +22,8 @@ from pelican_sujianlin.typeset import (
     feed_math,
     find_formulas,
     formula_tex,
+    formulas_at,
+    places_of,
     typeset_html,
 )
 
@@ -86,6 +88,19 @@ def test_find_formulas_skips_code_references_and_typeset_math():
     )
     found = [(tex, display) for tex, display, _, _ in find_formulas(text)]
     assert found == [("a", False), ("d", True)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<p>$a &lt; b$, \\(c\\) and $$d$$</p>\\begin{align}x&amp;=1\\end{align}",
+        "<p>中文 $x_1$ 与 \\[\\frac{1}{2}\\]，<code>$no$</code></p>",
+        "<p>no math</p>",
+    ],
+)
+def test_formulas_at_their_places_are_the_formulas_found(text):
+    formulas = find_formulas(text)
+    assert formulas_at(text, places_of(formulas)) == formulas
 
 
 def fake_lookup(tex: str, display: bool) -> Typeset:
@@ -229,6 +244,61 @@ def test_cache_of_other_options_or_corrupt_starts_empty(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         assert FormulaCache(path, "d1").entries == {}
     assert str(path) in caplog.text
+
+
+def test_places_of_formulas_are_cached_by_text_and_scanner(tmp_path, monkeypatch):
+    path = tmp_path / "c.pickle"
+    text, other = "<p>$a$ and \\[b\\]</p>", "<p>$c$</p>"
+    cache = FormulaCache(path, "d1", "scanner1")
+    assert cache.find(text) == find_formulas(text)
+    assert cache.find(other) == find_formulas(other)
+    cache.save()
+
+    def no_scan(text):
+        raise AssertionError("scanned again")
+
+    monkeypatch.setattr(typeset, "find_formulas", no_scan)
+    again = FormulaCache(path, "d1", "scanner1")
+    assert again.find(text) == [("a", False, 3, 6), ("b", True, 11, 16)]
+    again.save()  # the other text was not asked for: dropped
+    assert len(FormulaCache(path, "d1", "scanner1").places) == 1
+    # another scanner (the code finding formulas changed): places start empty
+    assert FormulaCache(path, "d1", "scanner2").places == {}
+
+
+def test_a_cache_without_places_still_gives_its_formulas(tmp_path):
+    path = tmp_path / "c.pickle"
+    path.write_bytes(pickle.dumps(("d1", ({"Ia": Typeset("A", None)}, "css"))))
+    cache = FormulaCache(path, "d1", "scanner1")
+    assert (cache.entries, cache.stylesheet, cache.places) == (
+        {"Ia": Typeset("A", None)},
+        "css",
+        {},
+    )
+
+
+def test_feed_texts_are_made_once_per_url_and_dropped_when_pages_begin():
+    typesetter = typeset.SiteTypesetter({})
+    typesetter.cache.entries["Ix"] = Typeset(
+        '<mjx-container><mjx-math></mjx-math><math><mi href="#e">x</mi></math>'
+        "</mjx-container>",
+        None,
+    )
+    text = "<p>$x$</p>"
+    owner = object()
+    first = typesetter.for_feed(owner, text, find_formulas(text), "https://s.test/a")
+    assert first == '<p><math><mi href="https://s.test/a#e">x</mi></math></p>'
+    assert typesetter.for_feed(owner, text, [], "https://s.test/a") is first
+    other = typesetter.for_feed(owner, text, find_formulas(text), "https://s.test/b")
+    assert 'href="https://s.test/b#e"' in other
+    settings = {"EQUATIONS_RENDER": "build"}
+    typeset._building[id(settings)] = typesetter
+    try:
+        typeset.pages_begin(types.SimpleNamespace(settings=settings))
+    finally:
+        del typeset._building[id(settings)]
+    assert not typesetter.for_feeds
+    assert typesetter.feed_texts == {}
 
 
 class CountingEngine:
