@@ -46,6 +46,7 @@ import hashlib
 import html
 import json
 import logging
+import operator
 import os
 import re
 import sys
@@ -719,6 +720,8 @@ class TypesetComments(Sequence):
     def _typeset(self, comment: Any) -> Any:
         body, _ = self.typesetter.typeset(comment.body, self.source)
         replies = comment.replies and [self._typeset(r) for r in comment.replies]
+        if body is comment.body and all(map(operator.is_, replies, comment.replies)):
+            return comment  # no math in it: nothing to copy
         return dataclasses.replace(comment, body=safe_links(body), replies=replies)
 
     def __getitem__(self, index):

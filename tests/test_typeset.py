@@ -459,6 +459,25 @@ def test_file_comments_math_is_typeset_on_the_article_page(build_site, tmp_path)
     assert "$" not in body[: body.index("</div>")]
 
 
+def test_comments_are_copied_only_where_math_was_typeset():
+    from datetime import datetime
+
+    from pelican_sujianlin.recent_comments.comment import Comment
+
+    typesetter = typeset.SiteTypesetter({})
+    typesetter.cache.entries["Iy"] = Typeset("<m>y</m>", None)
+    day = datetime(2024, 2, 2)
+    plain = Comment("a", day, body="<p>no math</p>")
+    reply = Comment("b", day, body="<p>$y$</p>")
+    parent = Comment("c", day, body="<p>text</p>", replies=[reply])
+    thread = typeset.TypesetComments([plain, parent], typesetter, "post.md")
+    first, second = list(thread)
+    assert first is plain
+    assert second is not parent
+    assert second.body == parent.body
+    assert second.replies[0].body == "<p><m>y</m></p>"
+
+
 def comments_theme(tmp_path: Path) -> Path:
     folder = tmp_path / "theme-comments"
     folder.mkdir()
