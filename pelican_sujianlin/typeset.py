@@ -482,10 +482,6 @@ class SiteTypesetter:
         path = Path(cache_path) / CACHE_FILE if cache_path else None
         self.cache = FormulaCache(path, options_digest(), scanner_digest())
         self.mathml: dict[str, str] = {}  # each formula's, for feeds
-        # Each text's MathML form for feeds (an article is in several feeds)
-        # by id of its TypesetText: (HTML, URL, MathML form); dropped once
-        # the feeds are written.
-        self.feed_texts: dict[int, tuple[str, str, str]] = {}
         self.processes = options["TYPESET_PROCESSES"] or os.cpu_count() or 1
         self._engine: Engine | None = None
         self.warned: set[tuple[str, str]] = set()
@@ -567,16 +563,6 @@ class SiteTypesetter:
             return Typeset(mathml, None)
 
         return lookup
-
-    def for_feed(self, owner: object, text: str, formulas: list, url: str) -> str:
-        """``text`` with its formulas as MathML, for the feeds (``owner``:
-        the TypesetText asking; the same text for the same URL is made once)."""
-        done = self.feed_texts.get(id(owner))
-        if done is not None and done[1] == url and done[0] == text:
-            return done[2]
-        mathml = typeset_html(text, self.mathml_lookup(url), formulas)[0]
-        self.feed_texts[id(owner)] = (text, url, mathml)
-        return mathml
 
     def lookup(self, tex: str, display: bool) -> Typeset:
         key = formula_key(tex, display)
@@ -683,7 +669,8 @@ class TypesetText:
             return text
         if typesetter.for_feeds:
             url = join_url(siteurl or "", self.content.url)
-            return typesetter.for_feed(self, text, self.formulas, url)
+            lookup = typesetter.mathml_lookup(url)
+            return typeset_html(text, lookup, self.formulas)[0]
         if self.last is not None:
             return self.last
         typeset = typesetter.typeset(text, self.content.source_path, self.formulas)[0]
@@ -787,7 +774,6 @@ def pages_begin(generator, content=None) -> None:
     typesetter = _building.get(id(generator.settings))
     if typesetter is not None:
         typesetter.for_feeds = False
-        typesetter.feed_texts.clear()
 
 
 def finish_build(pelican) -> None:

@@ -277,28 +277,18 @@ def test_a_cache_without_places_still_gives_its_formulas(tmp_path):
     )
 
 
-def test_feed_texts_are_made_once_per_url_and_dropped_when_pages_begin():
+def test_feed_mathml_is_cut_once_per_formula_with_links_into_each_page():
     typesetter = typeset.SiteTypesetter({})
     typesetter.cache.entries["Ix"] = Typeset(
         '<mjx-container><mjx-math></mjx-math><math><mi href="#e">x</mi></math>'
         "</mjx-container>",
         None,
     )
-    text = "<p>$x$</p>"
-    owner = object()
-    first = typesetter.for_feed(owner, text, find_formulas(text), "https://s.test/a")
-    assert first == '<p><math><mi href="https://s.test/a#e">x</mi></math></p>'
-    assert typesetter.for_feed(owner, text, [], "https://s.test/a") is first
-    other = typesetter.for_feed(owner, text, find_formulas(text), "https://s.test/b")
-    assert 'href="https://s.test/b#e"' in other
-    settings = {"EQUATIONS_RENDER": "build"}
-    typeset._building[id(settings)] = typesetter
-    try:
-        typeset.pages_begin(types.SimpleNamespace(settings=settings))
-    finally:
-        del typeset._building[id(settings)]
-    assert not typesetter.for_feeds
-    assert typesetter.feed_texts == {}
+    first = typesetter.mathml_lookup("https://s.test/a")("x", False)
+    assert first.html == '<math><mi href="https://s.test/a#e">x</mi></math>'
+    assert typesetter.mathml == {"Ix": '<math><mi href="#e">x</mi></math>'}
+    second = typesetter.mathml_lookup("https://s.test/b")("x", False)
+    assert second.html == '<math><mi href="https://s.test/b#e">x</mi></math>'
 
 
 class CountingEngine:
