@@ -42,6 +42,7 @@ Signals:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import html
 import json
@@ -547,8 +548,10 @@ class SiteTypesetter:
         if source is not None:  # installed with the extra, as mini-racer is
             mathjax.copy_local(source, target, [f"{FONT_FOLDER}/*.woff"])
 
-    def mathml_lookup(self, url: str) -> Lookup:
-        """A lookup giving each formula's MathML alone (for feeds)."""
+    def mathml_lookup(self, url: str | Callable[[], str]) -> Lookup:
+        """A lookup giving each formula's MathML alone (for feeds), its
+        fragment links into ``url`` (or what ``url()`` gives, asked only for
+        a formula holding a link: joining URLs is not free)."""
 
         def lookup(tex: str, display: bool) -> Typeset:
             key = formula_key(tex, display)
@@ -559,7 +562,8 @@ class SiteTypesetter:
                     return found
                 mathml = self.mathml[key] = mathml_of(found.html, "")
             if 'href="#' in mathml:
-                mathml = mathml.replace('href="#', f'href="{url}#')
+                page = url if isinstance(url, str) else url()
+                mathml = mathml.replace('href="#', f'href="{page}#')
             return Typeset(mathml, None)
 
         return lookup
@@ -668,7 +672,7 @@ class TypesetText:
         if not self.formulas:
             return text
         if typesetter.for_feeds:
-            url = join_url(siteurl or "", self.content.url)
+            url = functools.partial(join_url, siteurl or "", self.content.url)
             lookup = typesetter.mathml_lookup(url)
             return typeset_html(text, lookup, self.formulas)[0]
         if self.last is not None:
