@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.run import (
+    BARE_CONFIGS,
     alternating,
     build_in_child,
     configure_logging,
@@ -114,6 +115,7 @@ def edit(content: Path, kind: str, number: int) -> None:
 
 
 def cache_settings(content: Path, work: Path, config: str, theme: str, partials: bool):
+    partials = partials and config not in BARE_CONFIGS
     settings = site_settings(
         content, work / "output", plugins_of(config), theme, partials
     )
@@ -288,8 +290,11 @@ def report_incremental(table: dict[str, Any], title: str) -> str:
     header = f"{'build':22s}"
     for config in configs:
         header += f" {config + ' s':>9s} {'cpu':>6s} {'range':>11s}"
+    bare = table.get("plain-bare")
     if plain:
         header += f" {'time/plain':>10s} {'cpu/plain':>9s}"
+    if bare:
+        header += f" {'cpu/bare':>9s}"
     lines.append(header)
     for step in STEPS:
         row = f"{step:22s}"
@@ -310,6 +315,9 @@ def report_incremental(table: dict[str, Any], title: str) -> str:
                 f" {bundle['seconds'] / mine['seconds']:10.3f}"
                 f" {bundle['cpu_seconds'] / mine['cpu_seconds']:9.3f}"
             )
+        bare_step = bare["steps"].get(step) if bare else None
+        if bundle and bare_step:
+            row += f" {bundle['cpu_seconds'] / bare_step['cpu_seconds']:9.3f}"
         lines.append(row)
     sizes = "  ".join(
         f"{config} {table[config]['cache_mb']:.2f} MB" for config in configs

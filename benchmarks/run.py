@@ -53,6 +53,11 @@ PEER_PLUGINS = [
 ]
 CONFIGS: dict[str, list[str]] = {
     "plain": [],
+    # Plain Pelican with the theme as it is: the benchmark's override theme
+    # includes every partial of the bundle, and with no bundle loaded each of
+    # those includes searches the theme's folders and finds nothing, which
+    # costs plain Pelican time the bare theme does not.
+    "plain-bare": [],
     "plain-long": [],
     "bundle": ["pelican_sujianlin"],
     "peers": PEER_PLUGINS,
@@ -77,6 +82,7 @@ CONFIG_SETTINGS: dict[str, dict[str, Any]] = {
     "bundle-build-cold": {"EQUATIONS_RENDER": "build"},
 }
 WARM_CONFIGS = {"bundle-build"}
+BARE_CONFIGS = {"plain-bare"}  # built without the partials, whatever --no-partials
 COLD_CONFIGS = {"bundle-build-cold"}
 DOCUTILS_ZH_WARNING = "Docutils has no localization for '%s'. Using 'en' instead."
 
@@ -250,7 +256,11 @@ def measure(
     builds = []
     for number, config in alternating(configs, rounds):
         settings = site_settings(
-            content, work / f"out-{config}", plugins_of(config), theme, partials
+            content,
+            work / f"out-{config}",
+            plugins_of(config),
+            theme,
+            partials and config not in BARE_CONFIGS,
         )
         settings.update(CONFIG_SETTINGS.get(config, {}))
         prepare_cache(config, settings, work)
@@ -454,7 +464,8 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="rebuilds with the content cache on (benchmarks/incremental.py): "
         "cold, then after an article, a comment and a reader-count edit, in a "
-        "fresh process and in one process (autoreload); plain and bundle only",
+        "fresh process and in one process (autoreload); plain, bundle and "
+        "plain-bare only",
     )
     parser.add_argument("--json", type=Path, help="write every figure to this file")
     parser.add_argument("--build-one", nargs=2, help=argparse.SUPPRESS)
@@ -486,7 +497,7 @@ def main(argv: list[str] | None = None) -> None:
     partials = not args.no_partials
     content = prepare_site(args.articles, args.equations, args.comments, args.work)
     if args.incremental:
-        measured = [c for c in configs if c in ("plain", "bundle")]
+        measured = [c for c in configs if c in ("plain", "bundle", "plain-bare")]
         incremental_main(args, measured, content)
         return
     builds = measure(

@@ -15,7 +15,8 @@ import logging
 import os
 import pickle
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -58,23 +59,37 @@ def load_state(path: Path, digest: str, open_file: Any = open) -> Any:
     return saved[1]
 
 
-def save_state(path: Path, digest: str, state: Any, open_file: Any = open) -> None:
-    """Write ``state`` to ``path`` with ``digest``; a failure is a warning.
-    The file is written under a name of its own first (two builds saving at
-    once each replace the file whole)."""
-    temporary: Path | None = None
+@contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """A new file beside ``path`` that replaces it whole when the block ends
+    (removed when the block raises): two builds saving at once each replace
+    the file whole, and a build stopped halfway leaves the old one."""
+    handle, name = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".")
+    os.close(handle)
+    temporary = Path(name)
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def save_state(
+    path: Path, digest: str, state: Any, open_file: Any = open, shared: bool = False
+) -> None:
+    """Write ``state`` to ``path`` with ``digest`` (see :func:`replacing`);
+    a failure is a warning. ``shared``: the state holds many references to
+    the same objects (every comment's date has the site's time zone): each
+    is pickled once, and the file loads three times as fast."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".")
-        os.close(handle)
-        temporary = Path(name)
-        with open_file(temporary, "wb") as file:
+        with replacing(path) as temporary, open_file(temporary, "wb") as file:
             pickler = pickle.Pickler(file, pickle.HIGHEST_PROTOCOL)
-            # No memo: a state is a tree (no cycles), and the memo of tens of
-            # thousands of objects would take megabytes at the build's peak.
-            pickler.fast = True
+            # Else no memo: a state is a tree (no cycles), and the memo of tens
+            # of thousands of objects would take megabytes at the build's peak.
+            pickler.fast = not shared
             pickler.dump((digest, state))
-        os.replace(temporary, path)
     except (
         OSError,
         pickle.PicklingError,
@@ -83,5 +98,3 @@ def save_state(path: Path, digest: str, state: Any, open_file: Any = open) -> No
         ValueError,
     ) as error:
         logger.warning("Cannot write the cache file %s: %s", path, error)
-        if temporary is not None:
-            temporary.unlink(missing_ok=True)

@@ -50,7 +50,7 @@ from pelican import signals
 from pelican_sujianlin.contents import ARTICLE_LISTS, PAGE_LISTS, contents_of
 from pelican_sujianlin.language import pick
 from pelican_sujianlin.settings import Check, with_defaults
-from pelican_sujianlin.theme import add_template_loader
+from pelican_sujianlin.theme import SharedItems, add_template_loader
 
 logger = logging.getLogger(__name__)
 
@@ -639,8 +639,9 @@ class PopularItem:
     readers_attrs: str
 
 
-def popular_items(articles: list[Any]) -> list[PopularItem]:
-    return [
+def popular_items(articles: list[Any]) -> SharedItems:
+    """The lines of ``popular.html``, which renders them once per build."""
+    return SharedItems(
         PopularItem(
             article=article,
             url=html.escape(article.url),
@@ -649,7 +650,7 @@ def popular_items(articles: list[Any]) -> list[PopularItem]:
             readers_attrs=article.readers_attrs,
         )
         for article in articles
-    ]
+    )
 
 
 def popular(articles: Iterable[Any], count: int) -> list[Any]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -21,6 +23,20 @@ def test_a_state_comes_back_only_with_its_digest(tmp_path, gzip_cache):
     assert load_state(tmp_path / "missing", "d1", open_file) is None
     assert os.listdir(path.parent) == ["state.pickle"]  # no temporary file left
     assert (path.read_bytes()[:2] == b"\x1f\x8b") is gzip_cache
+
+
+def test_a_shared_state_pickles_each_object_once(tmp_path):
+    """``shared=True``: an object referred to many times (a comment date's
+    time zone) is written once."""
+    zone = ZoneInfo("Asia/Shanghai")
+    state = [datetime(2020, 1, day, tzinfo=zone) for day in range(1, 29)]
+    sizes = {}
+    for shared in (False, True):
+        path = tmp_path / f"{shared}.pickle"
+        save_state(path, "d", state, shared=shared)
+        sizes[shared] = path.stat().st_size
+        assert load_state(path, "d") == state
+    assert sizes[True] < sizes[False] * 0.75
 
 
 def test_a_corrupt_file_is_a_warning_and_nothing(tmp_path, caplog):

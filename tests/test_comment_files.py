@@ -169,7 +169,15 @@ def test_quoted_yaml_dates_keep_the_comment(build_site):
     assert "甲说" in page
     assert "乙说" in page
     assert '<span class="comment-author">甲</span>' in page
-    assert '<time datetime="2024-02-01T10:00:00+00:00">' in page
+    assert '<time datetime="2024-02-01T10:00:00+00:00">2024-02-01 10:00</time>' in page
+    assert '<time datetime="2024-02-02T00:00:00+00:00">2024-02-02 00:00</time>' in page
+
+
+def test_a_comment_date_shows_its_day_and_minute():
+    zone = timezone(timedelta(hours=8))
+    comment = Comment(author="甲", date=datetime(2021, 10, 10, 9, 5, 59, 7, zone))
+    assert comment.iso_date == "2021-10-10T09:05:59.000007+08:00"
+    assert comment.date_text == "2021-10-10 09:05"
 
 
 def test_a_comment_from_the_future_warns_and_stays_out_of_the_widget(build_site):

@@ -1,8 +1,11 @@
 """Tests of what the plugins share about Pelican's content objects."""
 
 import sys
+from urllib.parse import urljoin
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pelican.contents import Article
 from pelican.readers import Readers
 from pelican.settings import read_settings
@@ -32,6 +35,42 @@ from pelican_sujianlin.contents import (
 )
 def test_join_url_follows_pelican(siteurl, relative, url, joined):
     assert join_url(siteurl, url, relative) == joined
+
+
+URL_PIECES = st.sampled_from(
+    [
+        "a",
+        "b.html",
+        "/",
+        ".",
+        "..",
+        "./",
+        "../",
+        ":",
+        "?",
+        "#",
+        "%2e",
+        "x:y",
+        "//",
+        " ",
+        "\t",
+        "\x01",
+        "é",
+    ]
+)
+
+
+@given(
+    siteurl=st.lists(URL_PIECES, max_size=5)
+    .map("".join)
+    .map(lambda path: "https://host" + path)
+    | st.sampled_from(["", "https://host", "/blog"]),
+    url=st.lists(URL_PIECES, max_size=6).map("".join),
+)
+def test_join_url_is_urljoin(siteurl, url):
+    """The shortcut for plain paths gives what urljoin gives, for any URL."""
+    base = siteurl if siteurl.endswith("/") else siteurl + "/"
+    assert join_url(siteurl, url) == urljoin(base, url)
 
 
 class Record:

@@ -36,6 +36,7 @@ from pelican_sujianlin.recent_comments.comment import (
     safe_website,
 )
 from pelican_sujianlin.recent_comments.excerpt import excerpt
+from pelican_sujianlin.theme import SharedItems
 
 DATA = Path(__file__).parent / "data" / "comments"
 TEMPLATES = Path(comment_module.__file__).parent.parent / "templates" / "sujianlin"
@@ -380,14 +381,15 @@ def test_widget_items_are_rendered_once_per_siteurl(build_site, theme, monkeypat
     """Pages at different depths with RELATIVE_URLS each get their own links;
     pages that share a SITEURL share one rendering of the items."""
     renders = []
-    real = recent_comments_module.WidgetItems.__call__
+    real = SharedItems.__call__
 
-    def counting(self, siteurl, typeset=True, *, caller):
-        if (siteurl, bool(typeset)) not in self.rendered:
-            renders.append((siteurl, bool(typeset)))
-        return real(self, siteurl, typeset, caller=caller)
+    def counting(self, *key, caller):
+        # the widget's items are called with (SITEURL, typeset)
+        if len(key) == 2 and (key[0], bool(key[1])) not in self.rendered:
+            renders.append((key[0], bool(key[1])))
+        return real(self, *key, caller=caller)
 
-    monkeypatch.setattr(recent_comments_module.WidgetItems, "__call__", counting)
+    monkeypatch.setattr(SharedItems, "__call__", counting)
     site = build_site(
         site_with_comments(),
         THEME_TEMPLATES_OVERRIDES=[theme],

@@ -29,7 +29,6 @@ import json
 import logging
 import os
 from collections.abc import (
-    Callable,
     Container,
     Iterable,
     Iterator,
@@ -73,7 +72,7 @@ from pelican_sujianlin.recent_comments.comment import (
 )
 from pelican_sujianlin.recent_comments.excerpt import excerpt
 from pelican_sujianlin.settings import Check, checked, with_defaults
-from pelican_sujianlin.theme import add_template_loader
+from pelican_sujianlin.theme import SharedItems, add_template_loader
 
 logger = logging.getLogger(__name__)
 
@@ -236,19 +235,21 @@ class ThreadReader:
         self.last: tuple[str, list[Comment]] | None = None
 
     def read(
-        self, folder: str, article: Any, scanned: list[Comment] | None = None
+        self, folder: str, article: Any, scanned: files.ScannedFolder | None = None
     ) -> list[Comment]:
         """The top-level comments of ``folder``, replies nested, oldest first;
-        ``scanned``: its comments, read in full by the scan (from the cache)."""
+        ``scanned``: the folder as the scan read it in full (from the cache)
+        and threaded."""
         if self.last is not None and self.last[0] == folder:
             return self.last[1]
-        comments = scanned
-        if comments is None:
+        if scanned is not None:
+            comments, top = scanned.comments, list(scanned.top)
+        else:
             self.render.where = f"A comment in {folder}"
             comments, _ = files.read_folder(
                 folder, self.render, self.settings, files.quiet, self.cache
             )
-        top = files.thread(comments).top
+            top = files.thread(comments).top
         for comment in comments:
             self.finish(comment, article)
         self.last = (folder, top)
@@ -276,7 +277,7 @@ class CommentThread(Sequence):
         folder: str,
         article: Any,
         count: int,
-        scanned: list[Comment] | None = None,
+        scanned: files.ScannedFolder | None = None,
     ) -> None:
         self._reader = reader
         self._folder = folder
@@ -345,7 +346,7 @@ def attach_file_comments(
     for slug, folder in folders:
         primary = by_slug[slug][0]
         count = len(folder.comments)
-        scanned = folder.comments if cache is not None else None
+        scanned = folder if cache is not None else None
         thread = CommentThread(reader, folder.path, primary, count, scanned)
         for article in by_slug[slug]:
             article.comments = thread
@@ -411,7 +412,7 @@ def save_comment_cache(cache: files.CommentCache, settings: Mapping[str, Any]) -
     kept = cache.kept() if settings.get("CACHE_CONTENT") else None
     if kept is not None:
         path = cache_file(settings, CACHE_FILE)
-        save_state(path, cache.digest, kept, opener(settings))
+        save_state(path, cache.digest, kept, opener(settings), shared=True)
 
 
 def isso_comments(options: Options, articles: list[Any]) -> list[tuple[Any, Any]]:
@@ -474,34 +475,6 @@ def newest(
     return [item for _, item in heapq.nlargest(count, entries, key=lambda e: e[0])]
 
 
-class WidgetItems:
-    """The widget's ``<li>`` items, rendered once per build for every page.
-
-    The partial calls it with the markup of one item, ``{% call(comment)
-    recent_comments_items(SITEURL, typeset) %}<li>...</li>{% endcall %}``:
-    the items are the same on every page that has the same ``SITEURL``
-    (which changes from page to page only with ``RELATIVE_URLS``) and the
-    same choice of excerpt (typeset or text), so each is rendered once.
-    """
-
-    def __init__(self, comments: list[Comment]) -> None:
-        self.comments = comments
-        self.rendered: dict[tuple[str, bool], str] = {}
-
-    def __call__(
-        self, siteurl: str, typeset: Any = True, *, caller: Callable[[Comment], str]
-    ) -> str:
-        key = (siteurl, bool(typeset))
-        items = self.rendered.get(key)
-        if items is None:
-            parts = [caller(comment) for comment in self.comments]
-            items = "".join(parts)
-            if parts and isinstance(parts[0], Markup):  # an autoescaping theme
-                items = Markup(items)
-            self.rendered[key] = items
-        return items
-
-
 def collect(generator) -> None:
     """``article_generator_finalized``: read every source, fill the context."""
     options = Options.from_settings(generator.settings)
@@ -537,7 +510,7 @@ def collect(generator) -> None:
             listed, generator.settings, options.site_path
         )
     generator.context["recent_comments"] = recent
-    generator.context["recent_comments_items"] = WidgetItems(recent)
+    generator.context["recent_comments_items"] = SharedItems(recent)
     generator.context["recent_comments_labels"] = words
     generator.context["recent_comments_isso"] = {
         "url": options.isso_url,

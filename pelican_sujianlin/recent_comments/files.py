@@ -411,6 +411,7 @@ class ScannedFolder(NamedTuple):
     comments: list[Comment]
     paths: dict[str, str]
     unlisted: frozenset[str] = frozenset()
+    top: list[Comment] | tuple[()] = ()  # threaded (see :func:`thread`)
 
 
 def scan(
@@ -437,31 +438,32 @@ def scan(
     for entry in sorted_entries(root):
         if entry.name.startswith("."):
             continue
-        folder = Path(entry.path)
         if not entry_is(entry, "dir"):
             logger.warning(
                 "Comment file %s is not inside an article's folder "
                 "(%s/<slug>/): skipped",
-                folder,
+                entry.path,
                 root,
             )
             continue
-        if folder.name not in slugs:
-            files = [p for p in folder.iterdir() if not p.name.startswith(".")]
+        if entry.name not in slugs:
+            files = [name for name in os.listdir(entry.path) if name[:1] != "."]
             logger.warning(
                 "Comment folder %s names no article (slug %r): "
                 "its %d comment(s) are not shown",
-                folder,
-                folder.name,
+                entry.path,
+                entry.name,
                 len(files),
             )
             continue
-        comments, paths = read_folder(folder, render, settings, cache=cache)
+        comments, paths = read_folder(entry.path, render, settings, cache=cache)
         threaded = thread(comments)
         report_thread(threaded, paths)
         orphan_count += len(threaded.orphans)
         unlisted = future_comments(comments, paths, latest)
-        yield folder.name, ScannedFolder(entry.path, comments, paths, unlisted)
+        yield entry.name, ScannedFolder(
+            entry.path, comments, paths, unlisted, threaded.top
+        )
     if orphan_count:
         logger.warning(
             "%d orphan comment(s) in %s replied to nothing "
