@@ -4,6 +4,7 @@
     python benchmarks/profile_build.py --articles 200 --top 40
     python benchmarks/profile_build.py --save bundle.prof   # for snakeviz etc.
     python benchmarks/profile_build.py --plugins ""         # plain Pelican
+    python benchmarks/profile_build.py --config bundle-build  # a run.py configuration
 
 Runs ``Pelican(settings).run()`` under cProfile in this process (the settings
 of ``run.py``: same theme, caching off) and prints:
@@ -18,6 +19,11 @@ With ``--warm`` it profiles a rebuild with the content cache on instead: a
 copy of the site is built once in a child process (filling the cache), one
 article is edited, and the rebuild is profiled (as ``pelican content`` after a
 save: every other file comes from the cache).
+
+With ``--instructions`` it counts the instructions a child build runs, under
+valgrind's cachegrind (about 15 times slower): a figure that other work on the
+machine does not change, to compare configurations on a shared machine (it
+leaves out the kernel's time and the cost of cache misses, which CPU time has).
 
 With ``--py-spy`` (``pip install py-spy``) it samples a child build instead,
 with little overhead, and prints each module's and function's share of the
@@ -44,7 +50,14 @@ if __package__ in (None, ""):  # run as a script: python benchmarks/profile_buil
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.generate import add_size_arguments
-from benchmarks.run import add_site_arguments, prepare_site, site_settings
+from benchmarks.run import (
+    CONFIG_SETTINGS,
+    add_site_arguments,
+    plugins_of,
+    prepare_cache,
+    prepare_site,
+    site_settings,
+)
 
 PACKAGE = "pelican_sujianlin"
 
@@ -123,24 +136,41 @@ def memory_report(statistics: list, peak_mb: float, top: int) -> str:
     return out.getvalue()
 
 
-def spy_build(settings: dict, rate: int, raw: Path) -> None:
-    """Build once in a child process sampled by py-spy (little overhead)."""
+def child_build(settings: dict, tool: list[str]) -> str:
+    """Build once in a child process run by ``tool`` (a command line to
+    which the child's is appended); return what it wrote on stderr."""
     import json
     import shutil
     import subprocess
     import tempfile
 
-    spy = shutil.which("py-spy")
-    if spy is None:
-        raise SystemExit("py-spy is not installed (pip install py-spy)")
+    if shutil.which(tool[0]) is None:
+        raise SystemExit(f"{tool[0]} is not installed")
     runner = Path(__file__).resolve().parent / "run.py"
     with tempfile.TemporaryDirectory() as folder:
         request, answer = Path(folder) / "request.json", Path(folder) / "answer.json"
         request.write_text(json.dumps(settings), encoding="utf-8")
-        command = [spy, "record", "--nonblocking", "-r", str(rate), "-f", "raw"]
-        command += ["-o", str(raw), "--", sys.executable, str(runner)]
+        command = [*tool, sys.executable, str(runner)]
         command += ["--build-one", str(request), str(answer)]
-        subprocess.run(command, check=True, capture_output=True)
+        done = subprocess.run(command, check=True, capture_output=True, text=True)
+    return done.stderr
+
+
+def spy_build(settings: dict, rate: int, raw: Path) -> None:
+    """Build once in a child process sampled by py-spy (little overhead)."""
+    tool = ["py-spy", "record", "--nonblocking", "-r", str(rate), "-f", "raw"]
+    child_build(settings, [*tool, "-o", str(raw), "--"])
+
+
+def count_instructions(settings: dict) -> int:
+    """The instructions a build in a child process runs (valgrind's
+    cachegrind, no cache simulation; interpreter start-up included)."""
+    tool = ["valgrind", "--tool=cachegrind", "--cache-sim=no"]
+    stderr = child_build(settings, [*tool, "--cachegrind-out-file=/dev/null"])
+    found = re.search(r"I\s+refs:\s+([\d,]+)", stderr)
+    if found is None:
+        raise SystemExit("valgrind printed no instruction count:\n" + stderr[-2000:])
+    return int(found.group(1).replace(",", ""))
 
 
 # py-spy names a Jinja template's frame by its file name only.
@@ -302,6 +332,11 @@ def main(argv: list[str] | None = None) -> None:
         default="pelican_sujianlin",
         help="comma-separated PLUGINS ('' for plain Pelican)",
     )
+    parser.add_argument(
+        "--config",
+        help="a configuration of run.py instead of --plugins, with its settings "
+        "(bundle-build: the formula cache is filled by an unprofiled build first)",
+    )
     add_site_arguments(parser)
     parser.add_argument("--save", type=Path, help="also write the raw profile here")
     parser.add_argument(
@@ -317,6 +352,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--rate", type=int, default=250, help="py-spy samples/s")
     parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="count the instructions of a child build (valgrind) instead",
+    )
+    parser.add_argument(
         "--memory",
         action="store_true",
         help="trace memory (tracemalloc) instead of time",
@@ -326,14 +366,23 @@ def main(argv: list[str] | None = None) -> None:
     args.work.mkdir(parents=True, exist_ok=True)
     content = prepare_site(args.articles, args.equations, args.comments, args.work)
     plugins = [name.strip() for name in args.plugins.split(",") if name.strip()]
+    if args.config:
+        plugins = plugins_of(args.config)
     partials = not args.no_partials
-    settings = site_settings(
-        content, args.work / "out-profile", plugins, args.theme, partials
+    output = args.work / (
+        f"out-profile-{args.config}" if args.config else "out-profile"
     )
+    settings = site_settings(content, output, plugins, args.theme, partials)
+    if args.config:
+        settings.update(CONFIG_SETTINGS.get(args.config, {}))
+        prepare_cache(args.config, settings, args.work)
     if args.warm:
         settings = warm_settings(
             content, args.work / "warm-profile", plugins, args.theme, partials
         )
+    if args.instructions:
+        print(f"{count_instructions(settings):,} instructions")
+        return
     if args.py_spy:
         raw = args.save or args.work / "py-spy.txt"
         spy_build(settings, args.rate, raw)

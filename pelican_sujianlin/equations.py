@@ -113,7 +113,7 @@ _HTML_SKIPPED = re.compile(
     re.S | re.X | re.I,
 )
 # Where _HTML_SKIPPED stops: a reference in running text or a math opener.
-_HTML_TOKEN = re.compile(
+HTML_TOKEN = re.compile(
     r"(?P<ref>\\(?:eq)?ref\s*\{[^{}<]*\})|(?P<math>\\[(\[]|\\begin\s*\{|\$)"
 )
 # Without one of these, an article has nothing to number or resolve (a bare
@@ -333,7 +333,7 @@ def scan_html(text: str, first_only: bool = False) -> list[tuple[str, int, int]]
     position = 0
     while True:
         position = _HTML_SKIPPED.match(text, position).end()
-        match = _HTML_TOKEN.match(text, position)
+        match = HTML_TOKEN.match(text, position)
         if not match:
             return items
         position = match.end()

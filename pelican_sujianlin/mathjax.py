@@ -167,9 +167,23 @@ def _snippet(config: MathJaxConfig, siteurl: str) -> str:
 def has_math(page: str) -> bool:
     """Whether ``page`` shows math the bundle recognises (outside code,
     scripts, comments and tags; the scan stops at the first formula)."""
-    if "$" not in page and "\\" not in page:
-        return False
-    return bool(equations.scan_html(page, first_only=True))
+    return may_hold_math(page) and bool(equations.scan_html(page, first_only=True))
+
+
+def may_hold_math(page: str) -> bool:
+    """Whether ``page`` holds a ``$`` or a backslash starting math or a
+    reference (``\\(``, ``\\[``, ``\\begin{``, ``\\ref{..}``), found by
+    ``str.find``: a page without them is no work for the scan (a page typeset
+    at build time holds megabytes of tags and usually none of them)."""
+    if "$" in page:
+        return True
+    token = equations.HTML_TOKEN
+    at = page.find("\\")
+    while at >= 0:
+        if token.match(page, at):
+            return True
+        at = page.find("\\", at + 1)
+    return False
 
 
 def loads_mathjax(page: str) -> bool:
@@ -219,7 +233,9 @@ def plan_page(
     the ``<head>`` (the typeset math's stylesheet).
     """
     # (the marker, a comment, is no math and names no script)
-    math = shows_math or has_math(_without_typeset(page) if head_extra else page)
+    math = shows_math or (
+        may_hold_math(page) and has_math(_without_typeset(page) if head_extra else page)
+    )
     snippet = config.snippet(siteurl) if math and not loads_mathjax(page) else ""
     loaded = bool(snippet)
     markers = _find_all(page, MARKER, marked) if marked != 0 else []

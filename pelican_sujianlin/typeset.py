@@ -42,21 +42,25 @@ Signals:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import html
 import json
 import logging
+import operator
 import os
 import re
+import sys
 import time
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from pelican import signals
 
-from pelican_sujianlin import mathjax
-from pelican_sujianlin.cache import load_state, save_state
+from pelican_sujianlin import equations, math_markdown, mathjax
+from pelican_sujianlin.cache import load_state, save_state, source_digest
 from pelican_sujianlin.contents import (
     ARTICLE_LISTS,
     PAGE_LISTS,
@@ -118,6 +122,7 @@ class Typeset(NamedTuple):
 
 
 Lookup = Callable[[str, bool], Typeset]
+Formula = tuple[str, bool, int, int]  # TeX, display, start, end in the HTML
 
 
 # --- the pure part --------------------------------------------------------------
@@ -136,7 +141,7 @@ def formula_tex(span: str, kind: str) -> str:
     return tex[width:-width]
 
 
-def find_formulas(text: str) -> list[tuple[str, bool, int, int]]:
+def find_formulas(text: str) -> list[Formula]:
     """The formulas of HTML: ``(tex, display, start, end)``, in order.
 
     Spans inside MathJax output already written (a summary cut from typeset
@@ -156,6 +161,28 @@ def find_formulas(text: str) -> list[tuple[str, bool, int, int]]:
         display = kind == "display"
         formulas.append((formula_tex(text[start:end], kind), display, start, end))
     return formulas
+
+
+def places_of(formulas: list[Formula]) -> array:
+    """Where ``formulas`` are: ``start, end, display`` of each, flat."""
+    return array("q", [n for _, display, *span in formulas for n in (*span, display)])
+
+
+def formulas_at(text: str, places: array) -> list[Formula]:
+    """The formulas of ``text`` at ``places`` (:func:`places_of`)."""
+    formulas = []
+    for index in range(0, len(places), 3):
+        start, end, display = places[index : index + 3]
+        kind = "display" if display else "inline"
+        tex = formula_tex(text[start:end], kind)
+        formulas.append((tex, bool(display), start, end))
+    return formulas
+
+
+def text_key(text: str) -> bytes:
+    """A digest of ``text`` (the key of its formulas' places)."""
+    data = text.encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 def typeset_html(
@@ -240,30 +267,55 @@ def options_digest() -> str:
     return digest.hexdigest()[:16]
 
 
+def scanner_digest() -> str:
+    """What the places of formulas in a text depend on: the code finding them."""
+    return source_digest(modules=[equations, math_markdown, sys.modules[__name__]])
+
+
 def formula_key(tex: str, display: bool) -> str:
     """The cache key of one formula (the options are the cache file's)."""
     return ("D" if display else "I") + tex
 
 
 class FormulaCache:
-    """Typeset formulas by key, loaded from and saved to one file.
+    """Typeset formulas by key, loaded from and saved to one file, and
+    where the formulas are in the articles' HTML (by a digest of the HTML).
 
-    The file is named for :func:`options_digest`: another MathJax version or
-    configuration starts an empty cache. Formulas no build asked for are
-    dropped when it is saved.
+    The file is tagged with :func:`options_digest`: another MathJax version
+    or configuration starts an empty cache; the places are kept while the
+    code finding them (``scanner``, :func:`scanner_digest`) is the same.
+    Formulas and texts no build asked for are dropped when it is saved.
     """
 
-    def __init__(self, path: Path | None, digest: str) -> None:
+    def __init__(self, path: Path | None, digest: str, scanner: str = "") -> None:
         self.path = path
         self.digest = digest
+        self.scanner = scanner
         self.entries: dict[str, Typeset] = {}
         self.stylesheet = ""  # MathJax's, for every page typeset here
+        self.places: dict[bytes, array] = {}
         self.used: set[str] = set()
+        self.texts_used: set[bytes] = set()
         self.added = 0
         if path is not None:
             state = load_state(path, digest)
-            if isinstance(state, tuple) and len(state) == 2:
-                self.entries, self.stylesheet = state
+            if isinstance(state, tuple) and len(state) in (2, 4):
+                self.entries, self.stylesheet = state[:2]
+                if len(state) == 4 and state[2] == scanner:
+                    self.places = state[3]
+
+    def find(self, text: str) -> list[Formula]:
+        """:func:`find_formulas` of ``text``, from the places found in the
+        same text before when there are (hashing is cheaper than the scan)."""
+        key = text_key(text)
+        self.texts_used.add(key)
+        places = self.places.get(key)
+        if places is None:
+            formulas = find_formulas(text)
+            self.places[key] = places_of(formulas)
+            self.added += 1
+            return formulas
+        return formulas_at(text, places)
 
     def get(self, key: str) -> Typeset | None:
         found = self.entries.get(key)
@@ -278,10 +330,13 @@ class FormulaCache:
 
     def save(self) -> None:
         stale = len(self.entries) - len(self.used)
+        stale += len(self.places) - len(self.texts_used)
         if self.path is None or (not self.added and not stale):
             return
         kept = {key: self.entries[key] for key in self.used if key in self.entries}
-        save_state(self.path, self.digest, (kept, self.stylesheet))
+        places = {k: self.places[k] for k in self.texts_used if k in self.places}
+        state = (kept, self.stylesheet, self.scanner, places)
+        save_state(self.path, self.digest, state)
 
 
 # --- MathJax in V8 ----------------------------------------------------------------
@@ -426,7 +481,8 @@ class SiteTypesetter:
         options = with_defaults(settings, DEFAULTS, CHECKS)
         cache_path = settings.get("CACHE_PATH")
         path = Path(cache_path) / CACHE_FILE if cache_path else None
-        self.cache = FormulaCache(path, options_digest())
+        self.cache = FormulaCache(path, options_digest(), scanner_digest())
+        self.mathml: dict[str, str] = {}  # each formula's, for feeds
         self.processes = options["TYPESET_PROCESSES"] or os.cpu_count() or 1
         self._engine: Engine | None = None
         self.warned: set[tuple[str, str]] = set()
@@ -492,14 +548,23 @@ class SiteTypesetter:
         if source is not None:  # installed with the extra, as mini-racer is
             mathjax.copy_local(source, target, [f"{FONT_FOLDER}/*.woff"])
 
-    def mathml_lookup(self, url: str) -> Lookup:
-        """A lookup giving each formula's MathML alone (for feeds)."""
+    def mathml_lookup(self, url: str | Callable[[], str]) -> Lookup:
+        """A lookup giving each formula's MathML alone (for feeds), its
+        fragment links into ``url`` (or what ``url()`` gives, asked only for
+        a formula holding a link: joining URLs is not free)."""
 
         def lookup(tex: str, display: bool) -> Typeset:
-            found = self.lookup(tex, display)
-            if found.html is None:
-                return found
-            return Typeset(mathml_of(found.html, url), found.error)
+            key = formula_key(tex, display)
+            mathml = self.mathml.get(key)
+            if mathml is None:
+                found = self.lookup(tex, display)
+                if found.html is None:
+                    return found
+                mathml = self.mathml[key] = mathml_of(found.html, "")
+            if 'href="#' in mathml:
+                page = url if isinstance(url, str) else url()
+                mathml = mathml.replace('href="#', f'href="{page}#')
+            return Typeset(mathml, None)
 
         return lookup
 
@@ -517,11 +582,30 @@ class SiteTypesetter:
         """``text`` typeset; MathJax's errors are warnings naming ``source``."""
         new, remains, errors = typeset_html(text, self.lookup, formulas)
         self.shown = self.shown or new is not text
+        self._warn(source, errors)
+        return new, remains
+
+    def check(self, formulas: list[Formula], source: str) -> bool:
+        """Whether a formula of ``formulas`` stays TeX (MathJax failed on it);
+        MathJax's errors are warnings naming ``source``. Nothing is joined."""
+        remains = False
+        errors = []
+        for tex, display, _, _ in formulas:
+            result = self.lookup(tex, display)
+            if result.html is None:
+                remains = True
+            else:
+                self.shown = True
+            if result.error:
+                errors.append((tex, result.error))
+        self._warn(source, errors)
+        return remains
+
+    def _warn(self, source: str, errors: list[tuple[str, str]]) -> None:
         for tex, error in errors:
             if (source, tex) not in self.warned:
                 self.warned.add((source, tex))
                 logger.warning("typeset: %s: MathJax: %s in $%s$", source, error, tex)
-        return new, remains
 
 
 class TypesetText:
@@ -581,14 +665,14 @@ class TypesetText:
                 self.pauses.paused = False
         if not text:
             return text
+        typesetter = self.typesetter
         if text is not self.source and text != self.source:
-            self.source, self.formulas = text, find_formulas(text)
+            self.source, self.formulas = text, typesetter.cache.find(text)
             self.last = None
         if not self.formulas:
             return text
-        typesetter = self.typesetter
         if typesetter.for_feeds:
-            url = join_url(siteurl or "", self.content.url)
+            url = functools.partial(join_url, siteurl or "", self.content.url)
             lookup = typesetter.mathml_lookup(url)
             return typeset_html(text, lookup, self.formulas)[0]
         if self.last is not None:
@@ -627,6 +711,8 @@ class TypesetComments(Sequence):
     def _typeset(self, comment: Any) -> Any:
         body, _ = self.typesetter.typeset(comment.body, self.source)
         replies = comment.replies and [self._typeset(r) for r in comment.replies]
+        if body is comment.body and all(map(operator.is_, replies, comment.replies)):
+            return comment  # no math in it: nothing to copy
         return dataclasses.replace(comment, body=safe_links(body), replies=replies)
 
     def __getitem__(self, index):
@@ -663,13 +749,11 @@ def typeset_site(generators: list) -> None:
         if isinstance(getattr(content, "_content", None), str)
     ]
     typesetter = SiteTypesetter(settings)
-    found = [find_formulas(content._content) for content in contents]
+    found = [typesetter.cache.find(content._content) for content in contents]
     typesetter.prepare([*found, *map(find_formulas, _summaries(contents))])
     for content, formulas in zip(contents, found, strict=True):
         if formulas:
-            _, remains = typesetter.typeset(
-                content._content, content.source_path, formulas
-            )
+            remains = typesetter.check(formulas, content.source_path)
             if getattr(content, "has_math", False):
                 content.has_math = remains
         if not isinstance(content.get_content, TypesetText):

@@ -5,6 +5,7 @@ site. Nothing here is timed: no test fails because a machine is slow."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -397,3 +398,40 @@ def test_warm_profile_rebuilds_from_the_cache(tmp_path):
         if function[2] == "number_equations"
     ]
     assert numbered == [1]  # only the edited article is numbered again
+
+
+def test_instructions_are_read_from_a_child_build_under_valgrind(tmp_path, monkeypatch):
+    """A stand-in for valgrind on PATH prints cachegrind's summary line and
+    runs the child build it was given (the real one is too slow for a test)."""
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    fake = tools / "valgrind"
+    built = tmp_path / "out" / "1000.html"
+    fake.write_text(
+        "#!/bin/sh\n"
+        'echo "==1== I   refs:      1,234,567" >&2\n'
+        "shift 3\n"  # the three cachegrind options
+        'exec "$@"\n',
+        encoding="utf-8",
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tools}:{os.environ['PATH']}")
+    content = run.prepare_site(2, 1, 1, tmp_path)
+    settings = run.site_settings(content, tmp_path / "out", [])
+    assert profile_build.count_instructions(settings) == 1_234_567
+    assert built.is_file()  # the child build ran
+
+
+def test_profile_main_takes_a_configuration_of_run(tmp_path, capsys):
+    from conftest import isolated_signals
+
+    counts = {}
+    for config in ("plain", "plain-long"):
+        arguments = ["--articles", "2", "--equations", "1", "--comments", "1"]
+        arguments += ["--config", config, "--top", "3", "--work", str(tmp_path)]
+        with isolated_signals():
+            profile_build.main(arguments)
+        assert "profiled build" in capsys.readouterr().out
+        index = tmp_path / f"out-profile-{config}" / "index.html"
+        counts[config] = sum(summary_paragraphs(index))
+    assert counts["plain-long"] > counts["plain"]  # the configuration's settings

@@ -22,6 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pelican_sujianlin import mathjax
+from pelican_sujianlin.equations import scan_html
 from pelican_sujianlin.mathjax import (
     MARKER,
     MathJaxConfig,
@@ -30,6 +31,7 @@ from pelican_sujianlin.mathjax import (
     has_math,
     join_edited,
     loads_mathjax,
+    may_hold_math,
     plan_page,
     read_more_words,
 )
@@ -190,6 +192,36 @@ def test_has_math_uses_the_bundles_rules():
     assert has_math("<p>\\(x\\)</p>")
     assert not has_math("<p>$5 and $10</p>")
     assert not has_math("<code>$x$</code>")
+
+
+@pytest.mark.parametrize(
+    ("page", "may"),
+    [
+        ("<p>no math, 中文</p>", False),
+        ("<p>\\beta_t and \\sum_i \\url{x} \\refx{a}</p>", False),
+        ("<p>\\ref{a</p>", False),  # scan_html's reference needs its brace
+        ("<p>$5</p>", True),
+        ("<p>\\(x</p>", True),
+        ("<p>\\[x</p>", True),
+        ("<p>\\begin {align}</p>", True),
+        ("<p>\\beta then \\eqref{eq-1}</p>", True),
+        ("<p>\\ref { x }</p>", True),
+    ],
+)
+def test_may_hold_math_agrees_with_the_scan(page, may):
+    """The quick look (str.find) says no only where the scan finds nothing."""
+    assert may_hold_math(page) is may
+    if not may:
+        assert not scan_html(page)
+
+
+_PIECES = [*"\\$([{}x 中", "begin", "eqref", "ref", "<p>", "<code>", "</code>"]
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=30).map("".join))
+def test_may_hold_math_never_hides_what_the_scan_finds(page):
+    if scan_html(page):
+        assert may_hold_math(page)
 
 
 @pytest.mark.parametrize(

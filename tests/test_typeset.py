@@ -22,6 +22,8 @@ from pelican_sujianlin.typeset import (
     feed_math,
     find_formulas,
     formula_tex,
+    formulas_at,
+    places_of,
     typeset_html,
 )
 
@@ -86,6 +88,19 @@ def test_find_formulas_skips_code_references_and_typeset_math():
     )
     found = [(tex, display) for tex, display, _, _ in find_formulas(text)]
     assert found == [("a", False), ("d", True)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<p>$a &lt; b$, \\(c\\) and $$d$$</p>\\begin{align}x&amp;=1\\end{align}",
+        "<p>中文 $x_1$ 与 \\[\\frac{1}{2}\\]，<code>$no$</code></p>",
+        "<p>no math</p>",
+    ],
+)
+def test_formulas_at_their_places_are_the_formulas_found(text):
+    formulas = find_formulas(text)
+    assert formulas_at(text, places_of(formulas)) == formulas
 
 
 def fake_lookup(tex: str, display: bool) -> Typeset:
@@ -229,6 +244,51 @@ def test_cache_of_other_options_or_corrupt_starts_empty(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         assert FormulaCache(path, "d1").entries == {}
     assert str(path) in caplog.text
+
+
+def test_places_of_formulas_are_cached_by_text_and_scanner(tmp_path, monkeypatch):
+    path = tmp_path / "c.pickle"
+    text, other = "<p>$a$ and \\[b\\]</p>", "<p>$c$</p>"
+    cache = FormulaCache(path, "d1", "scanner1")
+    assert cache.find(text) == find_formulas(text)
+    assert cache.find(other) == find_formulas(other)
+    cache.save()
+
+    def no_scan(text):
+        raise AssertionError("scanned again")
+
+    monkeypatch.setattr(typeset, "find_formulas", no_scan)
+    again = FormulaCache(path, "d1", "scanner1")
+    assert again.find(text) == [("a", False, 3, 6), ("b", True, 11, 16)]
+    again.save()  # the other text was not asked for: dropped
+    assert len(FormulaCache(path, "d1", "scanner1").places) == 1
+    # another scanner (the code finding formulas changed): places start empty
+    assert FormulaCache(path, "d1", "scanner2").places == {}
+
+
+def test_a_cache_without_places_still_gives_its_formulas(tmp_path):
+    path = tmp_path / "c.pickle"
+    path.write_bytes(pickle.dumps(("d1", ({"Ia": Typeset("A", None)}, "css"))))
+    cache = FormulaCache(path, "d1", "scanner1")
+    assert (cache.entries, cache.stylesheet, cache.places) == (
+        {"Ia": Typeset("A", None)},
+        "css",
+        {},
+    )
+
+
+def test_feed_mathml_is_cut_once_per_formula_with_links_into_each_page():
+    typesetter = typeset.SiteTypesetter({})
+    typesetter.cache.entries["Ix"] = Typeset(
+        '<mjx-container><mjx-math></mjx-math><math><mi href="#e">x</mi></math>'
+        "</mjx-container>",
+        None,
+    )
+    first = typesetter.mathml_lookup("https://s.test/a")("x", False)
+    assert first.html == '<math><mi href="https://s.test/a#e">x</mi></math>'
+    assert typesetter.mathml == {"Ix": '<math><mi href="#e">x</mi></math>'}
+    second = typesetter.mathml_lookup("https://s.test/b")("x", False)
+    assert second.html == '<math><mi href="https://s.test/b#e">x</mi></math>'
 
 
 class CountingEngine:
@@ -387,6 +447,25 @@ def test_file_comments_math_is_typeset_on_the_article_page(build_site, tmp_path)
     body = page[page.index('class="comment-body"') :]
     assert "<mjx-container" in body[: body.index("</div>")]
     assert "$" not in body[: body.index("</div>")]
+
+
+def test_comments_are_copied_only_where_math_was_typeset():
+    from datetime import datetime
+
+    from pelican_sujianlin.recent_comments.comment import Comment
+
+    typesetter = typeset.SiteTypesetter({})
+    typesetter.cache.entries["Iy"] = Typeset("<m>y</m>", None)
+    day = datetime(2024, 2, 2)
+    plain = Comment("a", day, body="<p>no math</p>")
+    reply = Comment("b", day, body="<p>$y$</p>")
+    parent = Comment("c", day, body="<p>text</p>", replies=[reply])
+    thread = typeset.TypesetComments([plain, parent], typesetter, "post.md")
+    first, second = list(thread)
+    assert first is plain
+    assert second is not parent
+    assert second.body == parent.body
+    assert second.replies[0].body == "<p><m>y</m></p>"
 
 
 def comments_theme(tmp_path: Path) -> Path:
