@@ -447,17 +447,14 @@ def test_absolute_cross_references_leave_pelican_no_copy_to_make(
 
 def test_writers_get_no_registry_of_articles(build_site, theme_overrides):
     """The slug registry and the set of pages done serve the references of
-    pages; both are gone from the context by the time pages are written, and
+    pages, the memo of numberings the content objects made while generators
+    run; all are gone from the context by the time pages are written, and
     the references are resolved."""
     left = {}
+    keys = ("_equations_registry", "_equations_resolved", equations.NUMBERED)
 
     def look(generator, writer):
-        left.update(
-            {
-                key: key in generator.context
-                for key in ("_equations_registry", "_equations_resolved")
-            }
-        )
+        left.update({key: key in generator.context for key in keys})
 
     signals.article_writer_finalized.connect(look)
     try:
@@ -467,7 +464,7 @@ def test_writers_get_no_registry_of_articles(build_site, theme_overrides):
         )
     finally:
         signals.article_writer_finalized.disconnect(look)
-    assert left == {"_equations_registry": False, "_equations_resolved": False}
+    assert left == dict.fromkeys(keys, False)
     assert (
         'href="https://blog.example.test/second.html#eq-second-2">(2)</a>'
         in site.read("first.html")
