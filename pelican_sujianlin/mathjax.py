@@ -233,9 +233,10 @@ def plan_page(
     the ``<head>`` (the typeset math's stylesheet).
     """
     # (the marker, a comment, is no math and names no script)
-    math = shows_math or (
-        may_hold_math(page) and has_math(_without_typeset(page) if head_extra else page)
-    )
+    if shows_math or not head_extra:
+        math = shows_math or has_math(page)
+    else:  # the quick look first: no copy without the formulas when it finds none
+        math = may_hold_math(page) and has_math(_without_typeset(page))
     snippet = config.snippet(siteurl) if math and not loads_mathjax(page) else ""
     loaded = bool(snippet)
     markers = _find_all(page, MARKER, marked) if marked != 0 else []
