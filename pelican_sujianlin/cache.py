@@ -37,9 +37,19 @@ def source_digest(*parts: str, modules: Iterable[Any] = ()) -> str:
     return digest.hexdigest()
 
 
+def content_cache_on(settings: Mapping[str, Any]) -> bool:
+    """Whether Pelican's content cache is written or read this build."""
+    return bool(settings.get("CACHE_CONTENT") or settings.get("LOAD_CONTENT_CACHE"))
+
+
+def compressed(settings: Mapping[str, Any]) -> bool:
+    """Whether cache files are compressed, as Pelican's own are (``GZIP_CACHE``)."""
+    return bool(settings.get("GZIP_CACHE", True))
+
+
 def opener(settings: Mapping[str, Any]) -> Any:
     """How Pelican opens its own cache files: gzip unless ``GZIP_CACHE`` is off."""
-    if settings.get("GZIP_CACHE", True):
+    if compressed(settings):
         return lambda path, mode: gzip.open(path, mode, compresslevel=6)
     return open
 

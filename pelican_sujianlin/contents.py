@@ -21,6 +21,8 @@ from urllib.parse import urljoin
 from pelican.generators import CachingGenerator
 from pelican.utils import file_suffix
 
+from pelican_sujianlin.cache import content_cache_on
+
 PUBLISHED_ARTICLES = ("articles", "translations")
 UNLISTED_ARTICLES = (
     "hidden_articles",
@@ -154,7 +156,7 @@ def remember_readers(generator: Any) -> None:
     settings = generator.settings
     if not isinstance(generator, CachingGenerator):
         return
-    if not (settings.get("CACHE_CONTENT") or settings.get("LOAD_CONTENT_CACHE")):
+    if not content_cache_on(settings):
         return
     if settings.get("CONTENT_CACHING_LAYER", "reader") == "reader":
         generator.context.setdefault(READERS_KEY, []).append(generator.readers)

@@ -28,7 +28,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemBytecodeCache, FileSyste
 from jinja2.bccache import Bucket
 from markupsafe import Markup
 
-from pelican_sujianlin.cache import replacing
+from pelican_sujianlin.cache import cache_file, compressed, content_cache_on, replacing
 
 logger = logging.getLogger(__name__)
 
@@ -182,16 +182,15 @@ def cache_compiled_templates(generator: Any) -> None:
     settings: Mapping[str, Any] = getattr(generator, "settings", {})
     if env is None or env.bytecode_cache is not None:
         return
-    if not (settings.get("CACHE_CONTENT") or settings.get("LOAD_CONTENT_CACHE")):
+    if not content_cache_on(settings):
         return
     syntax = environment_syntax(env)
     if syntax is None:
         return
-    folder = Path(settings.get("CACHE_PATH") or "cache") / TEMPLATE_CACHE
+    folder = cache_file(settings, TEMPLATE_CACHE)
     load = bool(settings.get("LOAD_CONTENT_CACHE"))
-    compress = bool(settings.get("GZIP_CACHE", True))
     try:
-        cache = TemplateCodeCache(folder, syntax, load, compress)
+        cache = TemplateCodeCache(folder, syntax, load, compressed(settings))
     except OSError:  # an unwritable CACHE_PATH: compile as Pelican does
         return
     env.bytecode_cache = cache

@@ -49,6 +49,7 @@ from pelican_sujianlin import math_markdown
 from pelican_sujianlin import settings as settings_module
 from pelican_sujianlin.cache import (
     cache_file,
+    content_cache_on,
     load_state,
     opener,
     save_state,
@@ -388,7 +389,7 @@ def comment_cache(settings: Mapping[str, Any], root: Path) -> files.CommentCache
     """The comments of ``root`` earlier builds read, when Pelican's content
     cache is on (``LOAD_CONTENT_CACHE`` loads them, ``CACHE_CONTENT`` saves
     them; compressed as Pelican's own files are, see ``GZIP_CACHE``)."""
-    if not (settings.get("CACHE_CONTENT") or settings.get("LOAD_CONTENT_CACHE")):
+    if not content_cache_on(settings):
         return None
     digest = cache_digest(settings)
     entries = None

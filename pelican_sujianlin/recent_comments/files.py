@@ -461,8 +461,9 @@ def scan(
         report_thread(threaded, paths)
         orphan_count += len(threaded.orphans)
         unlisted = future_comments(comments, paths, latest)
-        yield entry.name, ScannedFolder(
-            entry.path, comments, paths, unlisted, threaded.top
+        yield (
+            entry.name,
+            ScannedFolder(entry.path, comments, paths, unlisted, threaded.top),
         )
     if orphan_count:
         logger.warning(
