@@ -21,7 +21,7 @@ import html
 import logging
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
@@ -89,6 +89,8 @@ class Comment:
     article: Any = None
     # A list once the comment has replies; one shared empty tuple until then.
     replies: list[Comment] | tuple[()] = ()
+    # ``date`` as ISO text, made when first asked (a page prints it twice).
+    _iso: str = field(default="", init=False, repr=False)
 
     @property
     def anchor(self) -> str:
@@ -102,14 +104,15 @@ class Comment:
 
     @property
     def date_text(self) -> str:
-        """``2021-10-10 09:05``, cut from the ISO date (comments.html cuts it
-        from ``iso_date`` itself: one formatting for both)."""
+        """``2021-10-10 09:05``, cut from :attr:`iso_date`."""
         iso = self.iso_date
         return f"{iso[:10]} {iso[11:16]}"
 
     @property
     def iso_date(self) -> str:
-        return self.date.isoformat()
+        if not self._iso:
+            self._iso = self.date.isoformat()
+        return self._iso
 
     @property
     def timestamp(self) -> float:

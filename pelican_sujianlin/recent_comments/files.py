@@ -213,7 +213,9 @@ class CommentCache:
 
 
 # The fields of a Comment read from its file, in order (a build sets the rest).
-FILE_FIELDS = tuple(f.name for f in fields(Comment) if f.name not in BUILD_FIELDS)
+FILE_FIELDS = tuple(
+    f.name for f in fields(Comment) if f.init and f.name not in BUILD_FIELDS
+)
 
 
 def file_stamp(path: str | os.DirEntry[str]) -> Stamp | None:
