@@ -249,6 +249,20 @@ def test_run_measures_each_configuration_in_its_own_process(tmp_path):
     assert sum(counts["plain-long"]) > sum(counts["plain"])
 
 
+def test_plain_bare_builds_without_the_override_theme(tmp_path):
+    """plain-bare is plain Pelican with notmyidea as it is: none of the
+    override theme's includes (and their <aside>), which plain builds."""
+    content = run.prepare_site(2, 1, 1, tmp_path)
+    builds = run.measure(content, ["plain", "plain-bare"], 1, tmp_path)
+    assert [build.config for build in builds] == ["plain", "plain-bare"]
+    pages = {
+        config: (tmp_path / f"out-{config}" / "1000.html").read_text("utf-8")
+        for config in ("plain", "plain-bare")
+    }
+    assert "<aside>" in pages["plain"]
+    assert "<aside>" not in pages["plain-bare"]
+
+
 def summary_paragraphs(index: Path) -> list[int]:
     """The number of paragraphs in each summary of a notmyidea index page."""
     entries = index.read_text("utf-8").split("<!-- /.post-info -->")[1:]
