@@ -19,6 +19,7 @@ from pelican_sujianlin.read_more import (
     close_open_elements,
     cut_by_characters,
     find_markers,
+    insert_at,
     is_cjk_text,
     link_fragments_to,
     marker_pattern,
@@ -220,6 +221,19 @@ def test_fragment_links_outside_the_summary_point_at_the_article():
         "<sup id='fnref:1'><a href='URL#fn:1'>1</a></sup>"
         '<a href="#top">top</a><a href="other.html#x">o</a></p>'
     )
+
+
+@pytest.mark.parametrize(
+    ("positions", "start", "stop", "expected"),
+    [
+        ((), 0, None, "abcdef"),
+        ((2, 4), 0, None, "ab|cd|ef"),
+        ((1, 1), 1, 5, "||bcde"),
+        ((3,), 1, 3, "bc|"),
+    ],
+)
+def test_insert_at(positions, start, stop, expected):
+    assert insert_at("abcdef", positions, "|", start, stop) == expected
 
 
 # --- CJK text ----------------------------------------------------------------------

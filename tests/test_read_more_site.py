@@ -860,11 +860,39 @@ def test_summary_from_article_html_equals_summary_made_alone(relative):
     assert summary.split is not None
     for siteurl in ["", ".", "../..", SITEURL] if relative else ["", SITEURL]:
         alone = summary.render(siteurl)
+        assert isinstance(alone, read_more.Provisional)
         article.get_content(siteurl)  # Pelican memoizes the article's HTML
-        assert summary.from_article(siteurl) is not None
-        assert summary.render(siteurl) == alone
+        assert isinstance(summary.render(siteurl), read_more.SummarySlice)
+        assert summary(siteurl) == alone
     assert "{tag}" not in alone
     assert alone.endswith(f'href="{SITEURL}/a.html#more">Read more…</a>')
+
+
+def test_kept_summary_is_a_slice_of_the_article_html_pelican_memoized():
+    """A cut summary is kept as a slice of the article's HTML (which Pelican's
+    memo holds anyway) and where the article's URL goes in links that lead
+    below the fold, not as a copy of its paragraphs."""
+    paragraph = "<p>" + "Long first paragraph. " * 40 + "</p>"
+    above = f'{paragraph}\n<p id="x"><a href="#x">x</a></p>\n<!--more-->\n<p>.</p>'
+    below = f'{paragraph}\n<p><a href="#y">y</a></p>\n<!--more-->\n<p id="y">.</p>'
+    for text, links in [(above, 0), (below, 1)]:
+        page, _, generator = standalone_page(text)
+        read_more.finalize_pages(generator)
+        siteurl = page.get_siteurl()
+        alone = page.summary  # a feed asks before Pelican memoized the page
+        assert isinstance(page.get_summary._summary, read_more.Provisional)
+        full = page.get_content(siteurl)  # Pelican memoizes the page's HTML
+        assert page.summary == page.summary == alone
+        assert type(page.summary) is str
+        kept = page.get_summary._summary
+        assert isinstance(kept, read_more.SummarySlice)
+        assert kept.html is full
+        assert len(kept.links) == links
+        assert "paragraph" not in kept.closing  # the paragraphs are not copied
+        assert kept.text(SITEURL).startswith(paragraph)
+        link = f'href="{SITEURL}/pages/p.html#more">Read more…</a>'
+        assert page.summary.endswith(link)
+    assert f'href="{SITEURL}/pages/p.html#y">y</a>' in page.summary
 
 
 # --- with the equations plugin -----------------------------------------------------
@@ -1028,15 +1056,28 @@ def test_plans_live_in_the_build_context_until_checked():
     assert read_more.PLANS not in context
 
 
-def test_summary_kept_per_siteurl():
+def test_summary_kept_per_siteurl(monkeypatch):
     text = '<p>See <a href="{filename}/q.md">q</a>.</p>\n<!--more-->\n<p>After.</p>'
     page, _, generator = standalone_page(text)
     read_more.add_read_more(page, read_more.Options.from_settings(generator.settings))
+    rendered = []
+    render = read_more.ReadMoreSummary.render
+
+    def counted(summary, siteurl):
+        rendered.append(siteurl)
+        return render(summary, siteurl)
+
+    monkeypatch.setattr(read_more.ReadMoreSummary, "render", counted)
     site, feed = page.get_summary(SITEURL), page.get_summary("https://feeds.test")
     assert site.endswith(f'href="{SITEURL}/pages/p.html#more">Read more…</a>')
     assert feed.endswith('href="https://feeds.test/pages/p.html#more">Read more…</a>')
-    assert page.get_summary(SITEURL) is site
-    assert page.get_summary("https://feeds.test") is feed
+    assert page.get_summary(SITEURL) == site
+    assert page.get_summary("https://feeds.test") == feed
+    assert rendered == [SITEURL, "https://feeds.test"]
+    page.get_content(SITEURL)  # the page's HTML: the summary is cut from it
+    assert page.get_summary(SITEURL) == page.get_summary(SITEURL) == site
+    assert page.get_summary("https://feeds.test") == feed
+    assert rendered == [SITEURL, "https://feeds.test", SITEURL]
 
 
 def test_theme_templates_are_read_once_per_build(build_site, monkeypatch):
