@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime
 import gc
 import logging
+import pickle
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pytest
@@ -565,6 +567,32 @@ def test_mapping_has_pelican_series_meanings():
     assert second.series["number"] == 2
 
 
+def test_mapping_is_a_small_read_only_view_with_the_keys_as_attributes():
+    posts = [FakeArticle(f"名称（{to_chinese(n)}）", 10 - n) for n in range(1, 5)]
+    (series,) = build(posts).values()
+    view = posts[2].series
+    assert isinstance(view, Mapping)
+    assert not isinstance(view, dict)
+    assert list(view) == [
+        *("name", "index", "all", "all_previous", "all_next", "previous", "next"),
+        *("url", "subtitle", "number", "part", "count", "parts", "labels"),
+        *("slug", "lang"),
+    ]
+    for key in view:  # Jinja reads article.series.KEY as an attribute first
+        assert getattr(view, key) == view[key], key
+    assert view.get("missing") is None
+    with pytest.raises(KeyError):
+        view["__class__"]
+    assert view["parts"] is series.parts
+    assert view["url"] == series.url
+    assert view["slug"] == series.slug
+    assert not hasattr(view, "__dict__")  # a few pointers per article
+    again = pickle.loads(pickle.dumps(view))  # Pelican's generator cache
+    assert again["index"] == 3
+    assert again["name"] == "名称"
+    assert [p.title for p in again["all_previous"]] == [p.title for p in posts[:2]]
+
+
 def test_one_title_is_no_series_but_one_declared_post_is():
     lone = FakeArticle("名称（上）", 1)
     assert build([lone]) == {}
@@ -637,6 +665,11 @@ def test_draft_previews_its_place_without_joining():
     assert draft.series["next"] is posts[1]
     assert posts[0].series["next"] is posts[1]
     assert draft not in posts[0].series["all"]
+    assert draft.series["count"] == 3
+    assert list(draft.series["all_previous"]) == posts[:1]
+    assert list(draft.series["all_next"]) == posts[1:]
+    assert [p.article for p in draft.series["parts"]] == [posts[0], draft, posts[1]]
+    assert posts[0].series["count"] == 2
 
 
 def test_building_is_not_quadratic():

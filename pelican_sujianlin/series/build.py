@@ -20,7 +20,7 @@ from typing import Any
 
 from pelican_sujianlin.series.numerals import parse_number
 from pelican_sujianlin.series.titles import PARTS, parse_title, series_key
-from pelican_sujianlin.series.views import Window, WithExtra
+from pelican_sujianlin.series.views import SeriesMapping
 
 logger = logging.getLogger(__name__)
 
@@ -218,20 +218,9 @@ def warn_duplicates(series: Series) -> None:
 
 def attach(series: Series) -> None:
     """Give every part its ``series`` mapping (pelican-series' keys and more)."""
-    articles, parts = series.articles, series.parts
     for position, member in enumerate(series.members):
-        member.article.series = mapping(
-            series,
-            member,
-            position,
-            part=parts[position],
-            all_articles=articles,
-            all_parts=parts,
-            previous=articles[position - 1] if position else None,
-            following=articles[position + 1] if position + 1 < len(articles) else None,
-            before=Window(articles, 0, position),
-            after=Window(articles, position + 1),
-        )
+        part = series.parts[position]
+        member.article.series = SeriesMapping(series, member, position, part, False)
 
 
 def attach_preview(series: Series, member: Member) -> None:
@@ -239,22 +228,10 @@ def attach_preview(series: Series, member: Member) -> None:
 
     It never appears in the published parts' lists.
     """
-    articles = series.articles
     keys = [m.sort_key for m in series.members]
     position = bisect.bisect_left(keys, member.sort_key)
-    part = part_of(member)
-    member.article.series = mapping(
-        series,
-        member,
-        position,
-        part=part,
-        all_articles=WithExtra(articles, position, member.article),
-        all_parts=WithExtra(series.parts, position, part),
-        previous=articles[position - 1] if position else None,
-        following=articles[position] if position < len(articles) else None,
-        before=Window(articles, 0, position),
-        after=Window(articles, position),
-    )
+    preview = SeriesMapping(series, member, position, part_of(member), True)
+    member.article.series = preview
 
 
 def attach_alone(member: Member, labels: Mapping[str, str]) -> None:
@@ -262,38 +239,3 @@ def attach_alone(member: Member, labels: Mapping[str, str]) -> None:
     lone = Series("", "", member.name, escape_text(member.name), [member])
     lone.labels = labels
     attach_preview(lone, member)
-
-
-def mapping(
-    series: Series,
-    member: Member,
-    position: int,
-    *,
-    part: SeriesPart,
-    all_articles: Sequence,
-    all_parts: Sequence,
-    previous: Any,
-    following: Any,
-    before: Sequence,
-    after: Sequence,
-) -> dict[str, Any]:
-    return {
-        # the keys of pelican-series, with its meanings (index is 1-based)
-        "name": series.name,
-        "index": position + 1,
-        "all": all_articles,
-        "all_previous": before,
-        "all_next": after,
-        "previous": previous,
-        "next": following,
-        # this plugin's own
-        "url": series.url,
-        "subtitle": part.subtitle,  # escaped once, in part_of
-        "number": member.index,
-        "part": member.part,
-        "count": len(all_articles),
-        "parts": all_parts,
-        "labels": series.labels,
-        "slug": series.slug,
-        "lang": series.lang,
-    }

@@ -1,4 +1,5 @@
-"""Read-only windows on a series' list of parts, made in O(1).
+"""Read-only views of a series, made in O(1): an article's ``series``
+mapping (:class:`SeriesMapping`) and windows on the list of parts.
 
 Every part of a series of k parts gets ``all_previous`` and ``all_next``;
 copying slices would cost O(k^2) per series. A :class:`Window` shares the one
@@ -9,7 +10,7 @@ previewing its place). Both behave as sequences in Jinja: ``|length``,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 
@@ -78,3 +79,133 @@ class WithExtra(Window):
     def __iter__(self):
         for position in range(len(self)):
             yield self[position]
+
+
+class SeriesMapping(Mapping):
+    """``article.series``: the keys of pelican-series (``name``, ``index``
+    1-based, ``all``, ``all_previous``, ``all_next``, ``previous``, ``next``)
+    and this plugin's own, each also an attribute.
+
+    A read-only view made of the series, the part and its position: every
+    value is derived when read, so a part costs a few pointers (a dict of
+    the sixteen values cost half a kilobyte). ``preview``: a draft or hidden
+    post, shown in the published series at ``position`` without being in it.
+    """
+
+    __slots__ = ("_member", "_part", "_position", "_preview", "_series")
+
+    KEYS = (
+        "name",
+        "index",
+        "all",
+        "all_previous",
+        "all_next",
+        "previous",
+        "next",
+        "url",
+        "subtitle",
+        "number",
+        "part",
+        "count",
+        "parts",
+        "labels",
+        "slug",
+        "lang",
+    )
+
+    def __init__(
+        self, series: Any, member: Any, position: int, part: Any, preview: bool
+    ) -> None:
+        self._series = series
+        self._member = member
+        self._position = position
+        self._part = part
+        self._preview = preview
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.KEYS:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __iter__(self):
+        return iter(self.KEYS)
+
+    def __len__(self) -> int:
+        return len(self.KEYS)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r}, index={self.index})"
+
+    @property
+    def _after(self) -> int:
+        """Where the parts after this one start in the published list."""
+        return self._position + (0 if self._preview else 1)
+
+    @property
+    def name(self) -> str:
+        return self._series.name
+
+    @property
+    def index(self) -> int:
+        return self._position + 1
+
+    @property
+    def all(self) -> Sequence:
+        articles = self._series.articles
+        if self._preview:
+            return WithExtra(articles, self._position, self._member.article)
+        return articles
+
+    @property
+    def all_previous(self) -> Window:
+        return Window(self._series.articles, 0, self._position)
+
+    @property
+    def all_next(self) -> Window:
+        return Window(self._series.articles, self._after)
+
+    @property
+    def previous(self) -> Any:
+        return self._series.articles[self._position - 1] if self._position else None
+
+    @property
+    def next(self) -> Any:
+        articles = self._series.articles
+        return articles[self._after] if self._after < len(articles) else None
+
+    @property
+    def url(self) -> str | None:
+        return self._series.url
+
+    @property
+    def subtitle(self) -> str:
+        return self._part.subtitle
+
+    @property
+    def number(self) -> int | None:
+        return self._member.index
+
+    @property
+    def part(self) -> str | None:
+        return self._member.part
+
+    @property
+    def count(self) -> int:
+        return len(self._series.articles) + (1 if self._preview else 0)
+
+    @property
+    def parts(self) -> Sequence:
+        parts = self._series.parts
+        return WithExtra(parts, self._position, self._part) if self._preview else parts
+
+    @property
+    def labels(self) -> Mapping[str, str]:
+        return self._series.labels
+
+    @property
+    def slug(self) -> str:
+        return self._series.slug
+
+    @property
+    def lang(self) -> str:
+        return self._series.lang
