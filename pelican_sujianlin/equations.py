@@ -73,12 +73,19 @@ DEFAULTS: dict[str, Any] = {
     # derived from a local MATHJAX_URL (".../mathjax/x.js" -> ".../@mathjax"),
     # MathJax's own default (jsdelivr) otherwise.
     "MATHJAX_FONT_URL": None,
+    # "browser": MathJax on the page; "build": typeset at build time
+    # (pelican_sujianlin.typeset), no script.
+    "EQUATIONS_RENDER": "browser",
+    # Worker processes of a cold build that typesets; None: one per core.
+    "TYPESET_PROCESSES": None,
 }
 CHECKS: dict[str, Check] = {
     "EQUATIONS_STRICT": Check(types=bool),
     "EQUATIONS_NUMBERING": Check(types=str, choices=NUMBERING_MODES),
     "MATHJAX_URL": Check(types=str),
     "MATHJAX_FONT_URL": Check(types=str, none=True),
+    "EQUATIONS_RENDER": Check(types=str, choices=("browser", "build")),
+    "TYPESET_PROCESSES": Check(types=int, none=True, minimum=1),
 }
 
 MARKDOWN_EXTENSION = "pelican_sujianlin.math_markdown"
@@ -1101,6 +1108,8 @@ def configure(pelican) -> None:
     docutils = dict(settings.get("DOCUTILS_SETTINGS") or {})
     docutils.setdefault("math_output", f"MathJax {settings['MATHJAX_URL']}")
     settings["DOCUTILS_SETTINGS"] = docutils
+    if settings["EQUATIONS_RENDER"] == "build":
+        import_module(TYPESET_MODULE).configure(pelican)
 
 
 def numbering_from_render_math(math_jax: object) -> str | None:
@@ -1625,6 +1634,49 @@ def absolute_feed_links(context, feed) -> None:
                 item[key] = absolute_eqrefs(value, url)
 
 
+# --- build-time typesetting (EQUATIONS_RENDER = "build") --------------------------
+# It lives in its own module, imported by the first build that asks for it: a
+# build whose math the browser typesets does not load it. These receivers
+# hold its place among each signal's receivers.
+
+TYPESET_MODULE = "pelican_sujianlin.typeset"
+
+
+def typesetting(settings: Mapping[str, Any]) -> Any:
+    """The typeset module when ``settings`` typeset at build time, else None."""
+    if settings.get("EQUATIONS_RENDER") != "build":
+        return None
+    return import_module(TYPESET_MODULE)
+
+
+def typeset_site(generators: list) -> None:
+    """``all_generators_finalized``: typeset every article and page."""
+    typeset = typesetting(generators[0].settings) if generators else None
+    if typeset is not None:
+        typeset.typeset_site(generators)
+
+
+def typeset_feed(context: Mapping[str, Any], feed: Any) -> None:
+    """``feed_generated``: typeset math in feed items becomes MathML."""
+    typeset = typesetting(context)
+    if typeset is not None:
+        typeset.feed_items_math(context, feed)
+
+
+def typeset_pages_begin(generator, content=None) -> None:
+    """``article_generator_write_article``, ``page_generator_write_page``."""
+    typeset = typesetting(generator.settings)
+    if typeset is not None:
+        typeset.pages_begin(generator, content)
+
+
+def typeset_finish(pelican) -> None:
+    """``finalized``: the stylesheet, the fonts and the formula cache."""
+    typeset = typesetting(pelican.settings)
+    if typeset is not None:
+        typeset.finish_build(pelican)
+
+
 def register() -> None:
     """Connect this plugin to Pelican's signals."""
     signals.initialized.connect(configure)
@@ -1638,4 +1690,8 @@ def register() -> None:
     signals.article_generator_write_article.connect(forget_numberings)
     signals.page_generator_write_page.connect(forget_numberings)
     mathjax.connect()  # MathJax on every page that shows math
-    import_module("pelican_sujianlin.typeset").connect()  # EQUATIONS_RENDER
+    signals.all_generators_finalized.connect(typeset_site)
+    signals.feed_generated.connect(typeset_feed)
+    signals.article_generator_write_article.connect(typeset_pages_begin)
+    signals.page_generator_write_page.connect(typeset_pages_begin)
+    signals.finalized.connect(typeset_finish)

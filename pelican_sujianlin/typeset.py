@@ -18,10 +18,12 @@ this module's options) in ``CACHE_PATH``: a rebuild typesets only formulas it
 has not seen, each formula once however often the site repeats it, on every
 core (a process pool, each worker with its own V8) with a progress bar.
 
-Signals:
+Signals (the ``equations`` plugin connects small receivers to them that import
+this module only for a build with ``EQUATIONS_RENDER = "build"``; it reads
+the settings):
 
-- ``initialized``: setting defaults; ``"build"`` without the extra installed
-  warns and keeps MathJax in the browser;
+- ``initialized``: ``"build"`` without the extra installed warns and keeps
+  MathJax in the browser;
 - ``all_generators_finalized``: typeset, in a batch, every formula of every
   article and page not in the cache (numbering, cross-article references and
   the content cache are done by then), and give each its own
@@ -57,8 +59,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from pelican import signals
-
 from pelican_sujianlin import equations, math_markdown, mathjax
 from pelican_sujianlin.cache import load_state, save_state, source_digest
 from pelican_sujianlin.contents import (
@@ -68,20 +68,9 @@ from pelican_sujianlin.contents import (
     join_url,
 )
 from pelican_sujianlin.equations import scan_html
-from pelican_sujianlin.settings import Check, with_defaults
+from pelican_sujianlin.settings import with_defaults
 
 logger = logging.getLogger(__name__)
-
-DEFAULTS: dict[str, Any] = {
-    # "browser": MathJax on the page; "build": typeset here, no script.
-    "EQUATIONS_RENDER": "browser",
-    # Worker processes of a cold build; None: one per core.
-    "TYPESET_PROCESSES": None,
-}
-CHECKS: dict[str, Check] = {
-    "EQUATIONS_RENDER": Check(types=str, choices=("browser", "build")),
-    "TYPESET_PROCESSES": Check(types=int, none=True, minimum=1),
-}
 
 #: The MathJax components the driver loads, in the order they are needed.
 COMPONENTS = (
@@ -462,9 +451,9 @@ def extra_installed() -> bool:
 
 
 def configure(pelican) -> None:
-    """``initialized``: defaults; ``"build"`` needs the extra installed."""
+    """``initialized``, by the equations plugin (which read the settings):
+    ``"build"`` needs the extra installed."""
     settings = pelican.settings
-    settings.update(with_defaults(settings, DEFAULTS, CHECKS))
     if settings["EQUATIONS_RENDER"] == "build" and not extra_installed():
         logger.warning(
             "typeset: EQUATIONS_RENDER = 'build' needs "
@@ -478,7 +467,7 @@ class SiteTypesetter:
     """One build's typesetting: the cache, and an engine started on demand."""
 
     def __init__(self, settings: Mapping[str, Any]) -> None:
-        options = with_defaults(settings, DEFAULTS, CHECKS)
+        options = with_defaults(settings, equations.DEFAULTS, equations.CHECKS)
         cache_path = settings.get("CACHE_PATH")
         path = Path(cache_path) / CACHE_FILE if cache_path else None
         self.cache = FormulaCache(path, options_digest(), scanner_digest())
@@ -805,15 +794,3 @@ def feed_items_math(context, feed) -> None:
             value = item.get(key)
             if value and "<mjx-container" in value:
                 item[key] = feed_math(value, url)
-
-
-def connect() -> None:
-    """Connect to Pelican's signals: the ``equations`` plugin's ``register()``
-    calls this (the setting is the equations plugin's; this module is no
-    plugin of its own)."""
-    signals.initialized.connect(configure)
-    signals.all_generators_finalized.connect(typeset_site)
-    signals.feed_generated.connect(feed_items_math)
-    signals.article_generator_write_article.connect(pages_begin)
-    signals.page_generator_write_page.connect(pages_begin)
-    signals.finalized.connect(finish_build)

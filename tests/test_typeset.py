@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import IN_CI
 
-from pelican_sujianlin import mathjax, typeset
+from pelican_sujianlin import equations, mathjax, typeset
 from pelican_sujianlin.typeset import (
     FormulaCache,
     Typeset,
@@ -420,11 +420,37 @@ def test_a_mistyped_render_setting_warns_and_keeps_mathjax_in_the_browser(caplog
     pelican = types.SimpleNamespace(
         settings={"EQUATIONS_RENDER": "Build", "TYPESET_PROCESSES": 0}
     )
-    typeset.configure(pelican)
+    equations.configure(pelican)  # the equations plugin reads its settings
     assert pelican.settings["EQUATIONS_RENDER"] == "browser"
     assert pelican.settings["TYPESET_PROCESSES"] is None
     assert "EQUATIONS_RENDER" in caplog.text
     assert "TYPESET_PROCESSES" in caplog.text
+
+
+BROWSER_BUILD = r"""
+import sys, tempfile
+from pathlib import Path
+from pelican import Pelican
+from pelican.settings import read_settings
+root = Path(tempfile.mkdtemp())
+(root / "content").mkdir()
+(root / "content" / "post.md").write_text(sys.argv[1], encoding="utf-8")
+settings = {"PATH": str(root / "content"), "OUTPUT_PATH": str(root / "output"),
+            "PLUGINS": ["pelican_sujianlin"], "CACHE_CONTENT": False}
+Pelican(read_settings(override=settings)).run()
+html = (root / "output" / "post.html").read_text(encoding="utf-8")
+loaded = "pelican_sujianlin.typeset" in sys.modules
+print("tag" if "\\tag{1}" in html else "untagged", loaded)
+"""
+
+
+def test_a_browser_build_does_not_import_the_typesetter():
+    """Build-time typesetting is its own module: a build whose math the
+    browser typesets (the default) numbers its equations without loading it."""
+    command = [sys.executable, "-c", BROWSER_BUILD, POST]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.splitlines()[-1].split() == ["tag", "False"]
 
 
 def test_safe_links_makes_every_link_but_http_and_fragments_inert():
