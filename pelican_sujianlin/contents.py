@@ -118,12 +118,15 @@ def pin_urls(content: Any) -> None:
     times: its page, every list page and feed that shows it, the plugins'
     partials. Once no plugin changes what they are made of, they are set as
     the overrides Pelican itself reads first (what ``URL:`` and ``Save_as:``
-    metadata set), to the values Pelican computes.
+    metadata set), to the values Pelican computes. Equal values (Pelican's
+    default ``ARTICLE_URL`` and ``ARTICLE_SAVE_AS``) are kept as one string.
     """
-    for key in ("url", "save_as"):
-        override = f"override_{key}"
-        if not hasattr(content, override):
-            setattr(content, override, getattr(content, key))
+    if not hasattr(content, "override_url"):
+        content.override_url = content.url
+    if not hasattr(content, "override_save_as"):
+        save_as = content.save_as
+        same = save_as == content.override_url
+        content.override_save_as = content.override_url if same else save_as
 
 
 def compact_attributes(content: Any) -> None:

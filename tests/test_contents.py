@@ -121,6 +121,13 @@ def test_pin_urls_keeps_what_pelican_computed():
     assert post.url == "2024/first/"
 
 
+def test_pin_urls_keeps_equal_url_and_save_as_as_one_string():
+    post = Article("<p>x</p>", {"title": "T", "slug": "s"}, read_settings(), "p.md", {})
+    pin_urls(post)
+    assert post.url == post.save_as == "s.html"
+    assert post.override_save_as is post.override_url
+
+
 def test_pin_urls_leaves_an_override_from_the_metadata():
     post = article(slug="first", url="elsewhere/")
     pin_urls(post)
