@@ -1371,7 +1371,8 @@ class EquationLabels(Mapping):
     read (by references from other articles, or by a theme). The labels are
     one string, joined by NUL (which HTML text never holds), and each entry is
     a small int, the number of an equation whose id is ``PREFIX-N``, or a
-    ``(number, id)`` pair; a lookup is a scan of the few labels of one article.
+    ``(number, id)`` pair (a ``range`` when they are 1, 2, 3... in order, as
+    in most articles); a lookup is a scan of the few labels of one article.
     """
 
     __slots__ = ("_entries", "_labels", "_prefix")
@@ -1390,7 +1391,8 @@ class EquationLabels(Mapping):
             plain = number.isascii() and number.isdigit()
             plain = plain and element_id == f"{prefix}-{number}"
             entries.append(int(number) if plain else (number, element_id))
-        self._entries = tuple(entries)
+        numbered = range(1, len(entries) + 1)  # equations (1), (2)... in order
+        self._entries = numbered if entries == list(numbered) else tuple(entries)
 
     def _names(self) -> tuple[str, ...] | list[str]:
         if isinstance(self._labels, tuple):

@@ -221,6 +221,12 @@ def test_equation_labels_is_the_documented_mapping_and_pickles():
     assert equations.EquationLabels(odd, "eq-post") == odd
     alone = {"": ("1", "x")}
     assert dict(equations.EquationLabels(alone, "eq-post")) == alone
+    in_order = {f"eq:{n}": (str(n), f"eq-post-{n}") for n in (1, 2, 3)}
+    kept = equations.EquationLabels(in_order, "eq-post")
+    assert kept == in_order
+    assert kept.__getstate__()[1] == range(1, 4)  # (1), (2), (3): no tuple kept
+    assert pickle.loads(pickle.dumps(kept)) == in_order
+    assert kept.get("eq:4") is None
 
 
 def test_locate_and_font_url():

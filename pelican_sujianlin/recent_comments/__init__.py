@@ -236,16 +236,17 @@ class ThreadReader:
         self.last: tuple[str, list[Comment]] | None = None
 
     def read(
-        self, folder: str, article: Any, scanned: files.ScannedFolder | None = None
+        self, name: str, article: Any, scanned: files.ScannedFolder | None = None
     ) -> list[Comment]:
-        """The top-level comments of ``folder``, replies nested, oldest first;
-        ``scanned``: the folder as the scan read it in full (from the cache)
-        and threaded."""
-        if self.last is not None and self.last[0] == folder:
+        """The top-level comments of the folder ``name`` (in COMMENTS_PATH),
+        replies nested, oldest first; ``scanned``: the folder as the scan read
+        it in full (from the cache) and threaded."""
+        if self.last is not None and self.last[0] == name:
             return self.last[1]
         if scanned is not None:
             comments, top = scanned.comments, list(scanned.top)
         else:
+            folder = os.path.join(self.options.comments_path, name)
             self.render.where = f"A comment in {folder}"
             comments, _ = files.read_folder(
                 folder, self.render, self.settings, files.quiet, self.cache
@@ -253,7 +254,7 @@ class ThreadReader:
             top = files.thread(comments).top
         for comment in comments:
             self.finish(comment, article)
-        self.last = (folder, top)
+        self.last = (name, top)
         return top
 
     def finish(self, comment: Comment, article: Any) -> None:
@@ -281,7 +282,7 @@ class CommentThread(Sequence):
         scanned: files.ScannedFolder | None = None,
     ) -> None:
         self._reader = reader
-        self._folder = folder
+        self._folder = folder  # its name in COMMENTS_PATH: the article's slug
         self._article = article
         self._count = count
         self._scanned = scanned  # read in full by the scan: no second reading
@@ -348,7 +349,7 @@ def attach_file_comments(
         primary = by_slug[slug][0]
         count = len(folder.comments)
         scanned = folder if cache is not None else None
-        thread = CommentThread(reader, folder.path, primary, count, scanned)
+        thread = CommentThread(reader, primary.slug, primary, count, scanned)
         for article in by_slug[slug]:
             article.comments = thread
             article.comments_count = count
