@@ -14,6 +14,7 @@ import posixpath
 import re
 import sys
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from itertools import chain
 from typing import Any
 from urllib.parse import urljoin
@@ -75,6 +76,7 @@ def join_url(siteurl: str, url: str, relative: bool = False) -> str:
     return urljoin(base, url)
 
 
+@lru_cache(maxsize=16)  # a build joins to a few bases (SITEURL, relative ones)
 def _is_plain_base(base: str) -> bool:
     """A base urljoin keeps as it is: an http(s), scheme-relative or
     absolute path address (another scheme may not take relative paths)

@@ -36,6 +36,7 @@ import logging
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -92,6 +93,10 @@ TEXT_EN = "Read more…"
 ANCHOR = '<span id="more"></span>'
 # Stands for the article's URL in a cut summary until a siteurl is known.
 URL_PLACEHOLDER = "\x00read-more-url\x00"
+# Stand for the article's address in Options.link_parts (see read_more_link).
+URL_STAND_IN = "\x00url\x00"
+PATH_STAND_IN = "\x00path\x00"
+STAND_IN = re.compile(f"({URL_STAND_IN}|{PATH_STAND_IN})")
 # The context key of what each content object's summary was planned from.
 PLANS = "_read_more_plans"
 
@@ -142,6 +147,11 @@ class Options:
             summary_max_length=settings.get("SUMMARY_MAX_LENGTH"),
             summary_max_paragraphs=settings.get("SUMMARY_MAX_PARAGRAPHS"),
         )
+
+    @cached_property
+    def link_parts(self) -> list[str] | None:
+        """:func:`link_parts` of this build's format and text, made once."""
+        return link_parts(self.link_format, self.text)
 
 
 def link_setting(value: bool | str | None) -> tuple[bool | None, str | None]:
@@ -645,6 +655,27 @@ def read_more_link(link_format: str, url: str, path: str, text: str) -> str:
     return html.replace("{url}", path).replace("{text}", text)
 
 
+def link_parts(link_format: str, text: str) -> list[str] | None:
+    """The read-more link made with stand-ins for the article's address, in
+    parts: the odd ones are :data:`URL_STAND_IN` or :data:`PATH_STAND_IN`.
+    Each summary shown then joins the link (:func:`join_link`) rather than
+    formatting ``link_format`` again. None when the format or the text holds
+    a stand-in."""
+    if any(mark in link_format + text for mark in (URL_STAND_IN, PATH_STAND_IN)):
+        return None
+    return STAND_IN.split(
+        read_more_link(link_format, URL_STAND_IN, PATH_STAND_IN, text)
+    )
+
+
+def join_link(parts: list[str], url: str, path: str) -> str:
+    """:func:`read_more_link` from the :func:`link_parts` of its format."""
+    pieces = parts.copy()
+    for at in range(1, len(pieces), 2):
+        pieces[at] = url if pieces[at] == URL_STAND_IN else path
+    return "".join(pieces)
+
+
 class SummarySlice(NamedTuple):
     """A summary kept as a slice of the article's HTML that Pelican memoized
     for the same siteurl (and keeps for the whole build), with where the
@@ -779,12 +810,13 @@ class ReadMoreSummary:
         """The read-more link to the article at ``url``, if it has one."""
         if not (self.content.has_more and self.options.link):
             return ""
-        return read_more_link(
-            self.options.link_format,
-            url + self.fragment,
-            self.content.url + self.fragment,
-            self.options.text,
-        )
+        url, path = url + self.fragment, self.content.url + self.fragment
+        parts = self.options.link_parts
+        if parts is None:
+            return read_more_link(
+                self.options.link_format, url, path, self.options.text
+            )
+        return join_link(parts, url, path)
 
     def article_html(self, siteurl: str) -> str | None:
         """The article's HTML Pelican memoized for ``siteurl``, if it has."""

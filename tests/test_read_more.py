@@ -423,6 +423,20 @@ def test_read_more_link_format():
     )
 
 
+@given(
+    st.text(alphabet="<>a'\"=/ {}urltexh#\x00", max_size=40),
+    st.text(alphabet="a{}urltex\x00", max_size=12),
+)
+def test_link_joined_from_its_parts_is_the_formatted_link(link_format, text):
+    url, path = "../a/p.html#more", "a/p.html#more"
+    parts = read_more.link_parts(link_format, text)
+    expected = read_more.read_more_link(link_format, url, path, text)
+    if parts is None:  # a stand-in in the format or the text: formatted each time
+        assert "\x00" in link_format + text
+    else:
+        assert read_more.join_link(parts, url, path) == expected
+
+
 @pytest.mark.parametrize("value", [None, 3, "<a>{text}</a>"])
 def test_unusable_link_format_warns(value, caplog):
     options = Options.from_settings({"READ_MORE_LINK_FORMAT": value})
