@@ -688,9 +688,10 @@ class SummarySlice(NamedTuple):
     stop: int
     links: tuple[int, ...]  # where the article's URL goes, in ``html``
     closing: str
+    url: str = ""  # the article's, for this siteurl (once rendered)
 
-    def text(self, url: str) -> str:
-        body = insert_at(self.html, self.links, url, self.start, self.stop)
+    def text(self) -> str:
+        body = insert_at(self.html, self.links, self.url, self.start, self.stop)
         return body + self.closing
 
 
@@ -770,8 +771,7 @@ class ReadMoreSummary:
             kept = self.render(siteurl)
             self.keep(siteurl, kept)
         if isinstance(kept, SummarySlice):
-            url = self.url(siteurl)
-            return kept.text(url) + self.link(url)
+            return kept.text() + self.link(kept.url)
         return str(kept)
 
     def kept(self, siteurl: str) -> str | SummarySlice | None:
@@ -795,7 +795,7 @@ class ReadMoreSummary:
         full = self.article_html(siteurl) if self.split else None
         html = self.from_article(full, siteurl) if full is not None else None
         if isinstance(html, SummarySlice):
-            return html
+            return html._replace(url=self.url(siteurl))
         if html is None:
             html = self.content._update_content(self.body, siteurl)
         url = self.url(siteurl)
