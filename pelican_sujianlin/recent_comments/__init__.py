@@ -38,7 +38,7 @@ from collections.abc import (
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -63,7 +63,7 @@ from pelican_sujianlin.contents import (
 )
 from pelican_sujianlin.language import pick
 from pelican_sujianlin.recent_comments import comment as comment_module
-from pelican_sujianlin.recent_comments import files, isso, tex_safety
+from pelican_sujianlin.recent_comments import files, tex_safety
 from pelican_sujianlin.recent_comments.comment import (
     MATH_OPEN,
     BodyRenderer,
@@ -74,6 +74,9 @@ from pelican_sujianlin.recent_comments.comment import (
 from pelican_sujianlin.recent_comments.excerpt import excerpt
 from pelican_sujianlin.settings import Check, checked, with_defaults
 from pelican_sujianlin.theme import SharedItems, add_template_loader
+
+if TYPE_CHECKING:
+    from pelican_sujianlin.recent_comments.isso import IssoRow
 
 logger = logging.getLogger(__name__)
 
@@ -208,6 +211,8 @@ def index_by_slug(articles: Iterable[Any]) -> dict[str, list[Any]]:
 
 def index_by_uri(articles: Iterable[Any], site_path: str) -> dict[str, Any]:
     """Every way an Isso thread URI may name an article, first article wins."""
+    from pelican_sujianlin.recent_comments import isso
+
     by_uri: dict[str, Any] = {}
     for article in articles:
         for uri in (f"{site_path}/{article.url}", article.url):
@@ -421,7 +426,10 @@ def isso_comments(options: Options, articles: list[Any]) -> list[tuple[Any, Any]
     """Published Isso comments that belong to an article, newest first.
 
     A database that cannot be read stops the build (one log line, exit
-    status 1), or with ``ISSO_DB_REQUIRED = False`` gives a warning."""
+    status 1), or with ``ISSO_DB_REQUIRED = False`` gives a warning. (The
+    Isso module is imported here: a site without Isso does not load it.)"""
+    from pelican_sujianlin.recent_comments import isso
+
     try:
         rows = isso.read_published(options.isso_db)
     except isso.IssoDatabaseError as error:
@@ -453,7 +461,7 @@ def isso_comments(options: Options, articles: list[Any]) -> list[tuple[Any, Any]
 
 
 def comment_from_isso(
-    row: isso.IssoRow, article: Any, options: Options, render, words
+    row: IssoRow, article: Any, options: Options, render, words
 ) -> Comment:
     render.where = f"Isso comment {row.id}"
     short = excerpt(render(row.text), options.excerpt)
