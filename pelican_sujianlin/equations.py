@@ -22,6 +22,11 @@ Signals:
 - ``feed_generated``: equation links in feeds become absolute;
 - ``article_generator_write_article``, ``page_generator_write_page``: the
   build's memo of numberings is let go.
+
+With ``EQUATIONS_RENDER = "build"`` (read here with the other settings), small
+receivers of ``all_generators_finalized``, ``feed_generated``, the two write
+signals and ``finalized`` hand the build to :mod:`pelican_sujianlin.typeset`,
+which only such a build imports.
 """
 
 from __future__ import annotations

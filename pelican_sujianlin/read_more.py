@@ -715,7 +715,10 @@ class ReadMoreSummary:
 
     A summary cut at the marker (``split``) is taken, when Pelican has already
     made the article's HTML for that siteurl, from that HTML (up to the
-    ``<span id="more">``): its links are resolved once, not twice.
+    ``<span id="more">``): its links are resolved once, not twice, and it is
+    kept as a :class:`SummarySlice` of that HTML rather than as a copy. Each
+    summary is kept per siteurl (the first in a slot, any other in a dict
+    made when one is asked).
     """
 
     __slots__ = (
