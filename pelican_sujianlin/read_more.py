@@ -795,7 +795,8 @@ class ReadMoreSummary:
         article's HTML when Pelican has made it, else the text, and
         :class:`Provisional` when that HTML can come later (feeds are written
         before articles)."""
-        full = self.article_html(siteurl) if self.split else None
+        memo = self.memo() if self.split else None
+        full = memo.get((self.content, siteurl)) if memo is not None else None
         html = self.from_article(full, siteurl) if full is not None else None
         if isinstance(html, SummarySlice):
             return html._replace(url=self.url(siteurl))
@@ -803,7 +804,8 @@ class ReadMoreSummary:
             html = self.content._update_content(self.body, siteurl)
         url = self.url(siteurl)
         summary = html.replace(URL_PLACEHOLDER, url) + self.link(url)
-        return Provisional(summary) if self.split and full is None else summary
+        waiting = memo is not None and full is None  # Pelican may make it later
+        return Provisional(summary) if waiting else summary
 
     def url(self, siteurl: str) -> str:
         """The article's URL on a page whose siteurl is ``siteurl``."""
@@ -821,10 +823,16 @@ class ReadMoreSummary:
             )
         return join_link(parts, url, path)
 
+    def memo(self) -> dict | None:
+        """Pelican's memo of the article's HTML, by (content, siteurl); None
+        when ``get_content`` is not Pelican's memoized method (build-time
+        typesetting gives each content object its own): no HTML will come."""
+        return getattr(self.content.get_content, "cache", None)
+
     def article_html(self, siteurl: str) -> str | None:
         """The article's HTML Pelican memoized for ``siteurl``, if it has."""
-        memo = getattr(self.content.get_content, "cache", None)
-        return memo.get((self.content, siteurl)) if memo else None
+        memo = self.memo()
+        return memo.get((self.content, siteurl)) if memo is not None else None
 
     def from_article(self, full: str, siteurl: str) -> str | SummarySlice | None:
         """The summary cut from ``full``, the article's HTML for ``siteurl``,

@@ -896,6 +896,20 @@ def test_kept_summary_is_a_slice_of_the_article_html_pelican_memoized():
     assert f'href="{SITEURL}/pages/p.html#y">y</a>' in page.summary
 
 
+def test_summary_is_not_provisional_when_no_memoized_html_can_come():
+    """Build-time typesetting gives a content object its own ``get_content``,
+    which Pelican does not memoize: the summary is kept as made, not marked
+    to be made again (and looked up) at every page that shows it."""
+    page, _, generator = standalone_page("<p>Above.</p>\n<!--more-->\n<p>Below.</p>")
+    read_more.finalize_pages(generator)
+    page.get_content = lambda siteurl: page._content  # not memoized
+    summary = page.summary
+    kept = page.get_summary._summary
+    assert type(kept) is str
+    assert page.summary == summary
+    assert summary.startswith("<p>Above.</p>")
+
+
 # --- with the equations plugin -----------------------------------------------------
 
 EQ_POST = """Title: Eq post
